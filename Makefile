@@ -1,0 +1,48 @@
+# cellsadmin: `make run` serves the demo, `make test` runs the whole suite. Both start from a fresh clone.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install run serve test lint format system-tools clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py collectstatic --noinput -v0
+	$(BIN)/python manage.py seed_demo
+	@echo
+	@echo "  Console:  http://$(HOST):$(PORT)/   (demo logins: admin, alice, bob)"
+	@echo "  REST API: http://$(HOST):$(PORT)/api/v1/   WebDAV: http://$(HOST):$(PORT)/dav/"
+	@echo "  Create a token: $(BIN)/python manage.py user_token -u alice -e 20d"
+	@echo
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+# System tools the tests drive (Debian packages); installed with apt when missing and running as root.
+system-tools:
+	@bash scripts/system-tools.sh
+
+test: $(STAMP) system-tools
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

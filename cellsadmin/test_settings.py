@@ -1,0 +1,33 @@
+"""Settings for the test suite: the production settings with cheap password hashing and scratch storage."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from django.contrib.auth.hashers import Argon2PasswordHasher
+
+from cellsadmin.settings import *  # noqa: F403
+
+
+class CheapArgon2PasswordHasher(Argon2PasswordHasher):
+    """Argon2id with minimal cost: the algorithm under test stays the same, the suite stays fast."""
+
+    time_cost = 1
+    memory_cost = 8
+    parallelism = 1
+
+
+PASSWORD_HASHERS = ["cellsadmin.test_settings.CheapArgon2PasswordHasher"]
+
+_scratch = Path(tempfile.mkdtemp(prefix="cellsadmin-test-"))
+STORAGES = {
+    "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(_scratch / "files")},
+    },
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+FILE_UPLOAD_TEMP_DIR = _scratch / "tmp"
+FILE_UPLOAD_TEMP_DIR.mkdir()
+TOKEN_PEPPERS = ["1:test-pepper-one"]

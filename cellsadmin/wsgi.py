@@ -1,0 +1,11 @@
+"""WSGI entry point: console, REST API and (later) WebDAV in one application."""
+
+from __future__ import annotations
+
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cellsadmin.settings")
+
+application = get_wsgi_application()

@@ -1,0 +1,115 @@
+"""Workspaces, grants and the node tree.
+
+Every node keeps its path inside its workspace (``""`` for the root, ``"/projects/alpha"`` below it), so that
+a node is found by path, and the question "is this node inside that one" is answered, without walking the
+tree. Renames and moves rewrite the paths of a subtree in one UPDATE (see ``files.services``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Workspace(models.Model):
+    uuid = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    slug = models.SlugField(max_length=64, unique=True)
+    label = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["slug"]
+
+    def __str__(self) -> str:
+        return self.slug
+
+    @property
+    def root(self) -> Node:
+        return Node.objects.get(workspace=self, parent__isnull=True)
+
+
+class Grant(models.Model):
+    """A user (or every member of a group) may read, or read and write, a whole workspace."""
+
+    READ = "r"
+    READ_WRITE = "rw"
+    LEVELS: ClassVar[list[tuple[str, str]]] = [(READ, "read"), (READ_WRITE, "read+write")]
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="grants")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="grants"
+    )
+    group = models.ForeignKey("auth.Group", null=True, blank=True, on_delete=models.CASCADE, related_name="grants")
+    level = models.CharField(max_length=2, choices=LEVELS, default=READ)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(user__isnull=False, group__isnull=True) | Q(user__isnull=True, group__isnull=False),
+                name="files_grant_user_xor_group",
+            ),
+            models.UniqueConstraint(fields=["workspace", "user"], name="files_grant_unique_user"),
+            models.UniqueConstraint(fields=["workspace", "group"], name="files_grant_unique_group"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user or self.group} → {self.workspace}: {self.get_level_display()}"
+
+    @property
+    def can_write(self) -> bool:
+        return self.level == self.READ_WRITE
+
+
+class Node(models.Model):
+    FOLDER = "folder"
+    FILE = "file"
+    TYPES: ClassVar[list[tuple[str, str]]] = [(FOLDER, "folder"), (FILE, "file")]
+
+    uuid = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="nodes")
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="children")
+    name = models.CharField(max_length=255, blank=True)
+    # Path inside the workspace: "" for the root, "/a/b" below it. Kept in step by files.services.
+    path = models.TextField(blank=True)
+    type = models.CharField(max_length=6, choices=TYPES)
+    size = models.BigIntegerField(default=0)
+    mtime = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    etag = models.CharField(max_length=64)
+    # The storage name of the current content (files only); a new name for every write, see services.
+    blob = models.CharField(max_length=255, blank=True)
+    content_type = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["parent", "name"], name="files_node_unique_sibling_name"),
+            models.UniqueConstraint(fields=["workspace", "path"], name="files_node_unique_path"),
+            models.UniqueConstraint(fields=["workspace"], condition=Q(parent__isnull=True), name="files_node_one_root"),
+        ]
+
+    def __str__(self) -> str:
+        return self.public_path
+
+    @property
+    def is_folder(self) -> bool:
+        return self.type == self.FOLDER
+
+    @property
+    def is_root(self) -> bool:
+        return self.parent_id is None
+
+    @property
+    def public_path(self) -> str:
+        """``/<workspace slug>/<names…>``, as the API and the console show it."""
+        return f"/{self.workspace.slug}{self.path}"
+
+    def contains(self, other: Node) -> bool:
+        """Whether ``other`` is this node or lies below it."""
+        return other.workspace_id == self.workspace_id and (
+            other.path == self.path or other.path.startswith(self.path + "/")
+        )

@@ -1,0 +1,163 @@
+"""What a (user, token) may do with a node: the one place that decides it (SPEC §4).
+
+The REST API, WebDAV and the console's scope picker all ask :func:`rights_for` (or its shortcut
+:func:`node_access`) and never decide reach themselves.
+
+Rules:
+
+- The owner's reach is the union of their grants on workspaces (directly or through a group): ``read`` or
+  ``read+write`` on a workspace's whole tree. An inactive user reaches nothing.
+- A token without scopes has the owner's reach.
+- A scoped token reaches each scoped node and its descendants with the scope's permission intersected with the
+  owner's *current* grant; ancestors of a scoped node are traverse-only: they can be stat-ed and listed, but a
+  listing shows only the branch that leads to scoped nodes. Everything else does not exist for the token.
+- ``w`` without ``r`` lists but does not read content. Writing means creating, overwriting, renaming, moving and
+  deleting *inside* a writable subtree: the scoped node itself (and a workspace root) can be written into,
+  never removed or moved away (:meth:`Rights.can_remove`).
+- A scope whose node is gone grants nothing: it never turns into "no scopes".
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from django.db.models import Q, QuerySet
+
+from files.models import Grant, Node, Workspace
+from tokens.scopes import Scope, parse_scope
+
+if TYPE_CHECKING:
+    from people.models import User
+    from tokens.models import PersonalAccessToken
+
+
+class Access(enum.IntFlag):
+    NONE = 0
+    #: The node exists for the caller: stat it, list the branch that leads to what the caller reaches.
+    TRAVERSE = 1
+    #: List every child.
+    LIST = 2
+    #: Read file content.
+    READ = 4
+    #: Create, overwrite, rename, move and delete inside.
+    WRITE = 8
+
+
+OWNER_READ = Access.TRAVERSE | Access.LIST | Access.READ
+OWNER_WRITE = OWNER_READ | Access.WRITE
+
+
+def _scope_access(scope: Scope) -> Access:
+    access = Access.TRAVERSE | Access.LIST
+    if scope.read:
+        access |= Access.READ
+    if scope.write:
+        access |= Access.WRITE
+    return access
+
+
+def _is_within(path: str, ancestor_path: str) -> bool:
+    return path == ancestor_path or path.startswith(ancestor_path + "/")
+
+
+@dataclass
+class Rights:
+    """The reach of one (user, token), loaded once (one or two queries) and then answered in memory."""
+
+    user: User
+    token: PersonalAccessToken | None
+    #: workspace uuid → the owner's access there (union of their grants).
+    grants: dict[uuid.UUID, Access]
+    #: None for an unscoped principal; otherwise each scope with its node as it is now (None if gone).
+    scopes: list[tuple[Scope, Node | None]] | None = field(default=None)
+
+    @property
+    def is_scoped(self) -> bool:
+        return self.scopes is not None
+
+    def _live_scopes(self, workspace_id: uuid.UUID) -> Iterable[tuple[Scope, Node]]:
+        for scope, node in self.scopes or ():
+            if node is not None and node.workspace_id == workspace_id:
+                yield scope, node
+
+    def workspace_access(self, workspace_id: uuid.UUID) -> Access:
+        """Access to a workspace's root; NONE hides the whole workspace."""
+        grant = self.grants.get(workspace_id, Access.NONE)
+        if not grant or not self.is_scoped:
+            return grant
+        access = Access.NONE
+        for scope, node in self._live_scopes(workspace_id):
+            access |= (_scope_access(scope) & grant) if node.is_root else Access.TRAVERSE
+        return access
+
+    def access(self, node: Node) -> Access:
+        """What the principal may do with ``node``."""
+        grant = self.grants.get(node.workspace_id, Access.NONE)
+        if not grant or not self.is_scoped:
+            return grant
+        access = Access.NONE
+        for scope, scoped in self._live_scopes(node.workspace_id):
+            if _is_within(node.path, scoped.path):
+                access |= _scope_access(scope) & grant
+            elif _is_within(scoped.path, node.path):
+                access |= Access.TRAVERSE
+        return access
+
+    def can_remove(self, node: Node) -> bool:
+        """Whether ``node`` may be deleted, renamed or moved away: write access strictly inside a subtree."""
+        if node.is_root:
+            return False
+        grant = self.grants.get(node.workspace_id, Access.NONE)
+        if not self.is_scoped:
+            return Access.WRITE in grant
+        if Access.WRITE not in grant:
+            return False
+        return any(
+            scope.write and node.path.startswith(scoped.path + "/")
+            for scope, scoped in self._live_scopes(node.workspace_id)
+        )
+
+    def visible_children(self, parent: Node, children: QuerySet[Node] | None = None) -> QuerySet[Node]:
+        """The children of ``parent`` that exist for the principal (one query when evaluated)."""
+        queryset = children if children is not None else Node.objects.filter(parent=parent)
+        access = self.access(parent)
+        if Access.LIST in access:
+            return queryset
+        if Access.TRAVERSE not in access:
+            return queryset.none()
+        prefix = parent.path + "/"
+        names = {
+            scoped.path[len(prefix) :].split("/", 1)[0]
+            for _scope, scoped in self._live_scopes(parent.workspace_id)
+            if scoped.path.startswith(prefix)
+        }
+        return queryset.filter(name__in=names)
+
+    def visible_workspaces(self) -> QuerySet[Workspace]:
+        ids = [ws for ws in self.grants if self.workspace_access(ws)]
+        return Workspace.objects.filter(uuid__in=ids)
+
+
+def rights_for(user: User, token: PersonalAccessToken | None = None) -> Rights:
+    """Load the reach of ``user`` (through ``token``, when the request came with one)."""
+    grants: dict[uuid.UUID, Access] = {}
+    if user.is_active:
+        rows = Grant.objects.filter(Q(user=user) | Q(group__in=user.groups.all())).values_list("workspace_id", "level")
+        for workspace_id, level in rows:
+            access = OWNER_WRITE if level == Grant.READ_WRITE else OWNER_READ
+            grants[workspace_id] = grants.get(workspace_id, Access.NONE) | access
+    scopes: list[tuple[Scope, Node | None]] | None = None
+    if token is not None and token.scopes:
+        parsed = [parse_scope(text) for text in token.scopes]
+        nodes = Node.objects.in_bulk([scope.node for scope in parsed])
+        scopes = [(scope, nodes.get(scope.node)) for scope in parsed]
+    return Rights(user=user, token=token, grants=grants, scopes=scopes)
+
+
+def node_access(user: User, token: PersonalAccessToken | None, node: Node) -> Access:
+    """Shortcut for one node; prefer :func:`rights_for` when asking about many."""
+    return rights_for(user, token).access(node)

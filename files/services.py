@@ -1,0 +1,269 @@
+"""Operations on the node tree. They do not check rights: callers ask ``files.rights`` first.
+
+Content lives in the default Django storage under a fresh name for every write (``blobs/ab/<uuid>``). A write
+streams into a temporary file, moves it into the storage and only then points the node at it in a transaction;
+the previous blob is removed after the commit. A failed or oversized write therefore leaves the previous
+content, and never a node without content.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+import os
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import IO, Protocol
+
+from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.db.models import Q, QuerySet, Value
+from django.db.models.functions import Concat, Substr
+from django.utils import timezone
+
+from files.models import Node, Workspace
+
+CHUNK_SIZE = 256 * 1024
+MAX_PATH_LENGTH = 2048
+
+
+class NodeError(ValueError):
+    """An operation the tree refuses: a bad name, a name taken, a folder expected, and so on."""
+
+
+class NameTaken(NodeError):
+    pass
+
+
+class UploadTooLarge(NodeError):
+    pass
+
+
+class Readable(Protocol):
+    def read(self, size: int = ..., /) -> bytes: ...
+
+
+def validate_name(name: str) -> str:
+    if not name or name in {".", ".."}:
+        raise NodeError("A name must not be empty, '.' or '..'.")
+    if len(name) > 255:
+        raise NodeError("A name must be at most 255 characters long.")
+    if "/" in name or "\\" in name or any(ord(char) < 32 or ord(char) == 127 for char in name):
+        raise NodeError("A name must not contain slashes or control characters.")
+    if name != name.strip():
+        raise NodeError("A name must not start or end with white space.")
+    return name
+
+
+def _child_path(parent: Node, name: str) -> str:
+    path = f"{parent.path}/{name}"
+    if len(path) > MAX_PATH_LENGTH:
+        raise NodeError(f"A path must be at most {MAX_PATH_LENGTH} characters long.")
+    return path
+
+
+def _new_etag() -> str:
+    return uuid.uuid4().hex
+
+
+def create_workspace(*, slug: str, label: str) -> Workspace:
+    with transaction.atomic():
+        workspace = Workspace.objects.create(slug=slug, label=label)
+        Node.objects.create(
+            workspace=workspace, parent=None, name="", path="", type=Node.FOLDER, mtime=timezone.now(), etag=_new_etag()
+        )
+    return workspace
+
+
+def resolve_path(public_path: str) -> Node | None:
+    """The node at ``/<workspace slug>/<names…>``, or None (one query)."""
+    parts = [part for part in public_path.split("/") if part]
+    if not parts:
+        return None
+    path = "".join(f"/{part}" for part in parts[1:])
+    return Node.objects.select_related("workspace").filter(workspace__slug=parts[0], path=path).first()
+
+
+def children(parent: Node) -> QuerySet[Node]:
+    return Node.objects.filter(parent=parent).select_related("workspace").order_by("name")
+
+
+def create_folder(*, parent: Node, name: str) -> Node:
+    if not parent.is_folder:
+        raise NodeError("Folders can only be created inside a folder.")
+    validate_name(name)
+    try:
+        with transaction.atomic():
+            return Node.objects.create(
+                workspace_id=parent.workspace_id,
+                parent=parent,
+                name=name,
+                path=_child_path(parent, name),
+                type=Node.FOLDER,
+                mtime=timezone.now(),
+                etag=_new_etag(),
+            )
+    except IntegrityError:
+        raise NameTaken(f"{name!r} already exists here.") from None
+
+
+class _SpooledFile(File):  # type: ignore[type-arg]
+    """A finished temporary file; FileSystemStorage moves it into place instead of copying it."""
+
+    def temporary_file_path(self) -> str:
+        return str(self.name)
+
+
+@contextmanager
+def _spool(stream: Readable, max_size: int | None) -> Iterator[tuple[str, int, str]]:
+    """Copy ``stream`` into a temporary file: yields (path, size, sha256), and removes what is left."""
+    limit = settings.MAX_UPLOAD_SIZE if max_size is None else max_size
+    digest = hashlib.sha256()
+    size = 0
+    handle = tempfile.NamedTemporaryFile(dir=settings.FILE_UPLOAD_TEMP_DIR, prefix="upload-", delete=False)
+    try:
+        with handle:
+            while chunk := stream.read(CHUNK_SIZE):
+                size += len(chunk)
+                if size > limit:
+                    raise UploadTooLarge(f"The file is larger than the limit of {limit} bytes.")
+                digest.update(chunk)
+                handle.write(chunk)
+            handle.flush()
+            os.fsync(handle.fileno())
+        yield handle.name, size, digest.hexdigest()
+    finally:
+        if os.path.exists(handle.name):
+            os.unlink(handle.name)
+
+
+def _store_blob(path: str) -> str:
+    key = uuid.uuid4().hex
+    with open(path, "rb") as handle:
+        return default_storage.save(f"blobs/{key[:2]}/{key}", _SpooledFile(handle, name=path))
+
+
+def _discard_blob(name: str) -> None:
+    if name:
+        default_storage.delete(name)
+
+
+def _discard_blobs(names: list[str]) -> None:
+    for name in names:
+        _discard_blob(name)
+
+
+def write_file(
+    *, parent: Node, name: str, stream: Readable, max_size: int | None = None, content_type: str = ""
+) -> tuple[Node, bool]:
+    """Create or replace the file ``name`` in ``parent`` with the bytes of ``stream``: (node, created)."""
+    if not parent.is_folder:
+        raise NodeError("Files can only be written inside a folder.")
+    validate_name(name)
+    path = _child_path(parent, name)
+    with _spool(stream, max_size) as (temp_path, size, sha256):
+        blob = _store_blob(temp_path)
+        try:
+            with transaction.atomic():
+                node = Node.objects.select_for_update().filter(parent=parent, name=name).first()
+                created = node is None
+                old_blob = ""
+                if node is None:
+                    node = Node(workspace_id=parent.workspace_id, parent=parent, name=name, path=path, type=Node.FILE)
+                elif node.is_folder:
+                    raise NameTaken(f"{name!r} is a folder.")
+                else:
+                    old_blob = node.blob
+                node.blob = blob
+                node.size = size
+                node.etag = sha256[:40]
+                node.mtime = timezone.now()
+                node.content_type = content_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
+                node.save()
+                transaction.on_commit(lambda: _discard_blob(old_blob))
+        except IntegrityError:
+            _discard_blob(blob)
+            raise NameTaken(f"{name!r} already exists here.") from None
+        except BaseException:
+            _discard_blob(blob)
+            raise
+    return node, created
+
+
+def replace_content(*, node: Node, stream: Readable, max_size: int | None = None) -> Node:
+    if node.is_folder or node.parent is None:
+        raise NodeError("Only a file has content.")
+    updated, _created = write_file(
+        parent=node.parent, name=node.name, stream=stream, max_size=max_size, content_type=node.content_type
+    )
+    return updated
+
+
+def open_content(node: Node) -> IO[bytes]:
+    if node.is_folder:
+        raise NodeError("A folder has no content.")
+    return default_storage.open(node.blob, "rb")
+
+
+def _subtree(node: Node) -> QuerySet[Node]:
+    return Node.objects.filter(workspace_id=node.workspace_id).filter(
+        Q(pk=node.pk) | Q(path__startswith=node.path + "/")
+    )
+
+
+def move(*, node: Node, parent: Node, name: str | None = None) -> Node:
+    """Rename and/or move ``node`` (and its subtree) under ``parent``."""
+    name = validate_name(name if name is not None else node.name)
+    if node.is_root:
+        raise NodeError("A workspace root cannot be moved or renamed.")
+    if not parent.is_folder:
+        raise NodeError("The destination must be a folder.")
+    if node.contains(parent):
+        raise NodeError("A folder cannot be moved into itself.")
+    old_path, new_path = node.path, _child_path(parent, name)
+    try:
+        with transaction.atomic():
+            Node.objects.filter(workspace_id=node.workspace_id, path__startswith=old_path + "/").update(
+                workspace_id=parent.workspace_id,
+                path=Concat(Value(new_path), Substr("path", len(old_path) + 1)),
+            )
+            node.parent = parent
+            node.workspace_id = parent.workspace_id
+            node.name = name
+            node.path = new_path
+            node.mtime = timezone.now()
+            node.save(update_fields=["parent", "workspace", "name", "path", "mtime"])
+    except IntegrityError:
+        raise NameTaken(f"{name!r} already exists there.") from None
+    return node
+
+
+def delete(node: Node) -> None:
+    """Delete ``node`` and everything below it; blobs go once the transaction has committed."""
+    if node.is_root:
+        raise NodeError("A workspace root cannot be deleted.")
+    with transaction.atomic():
+        subtree = _subtree(node)
+        blobs = [blob for blob in subtree.exclude(blob="").values_list("blob", flat=True)]
+        node.delete()
+        transaction.on_commit(lambda: _discard_blobs(blobs))
+
+
+def copy(*, node: Node, parent: Node, name: str | None = None) -> Node:
+    """Copy ``node`` (a file or a whole folder) under ``parent``; a file's content is duplicated."""
+    name = validate_name(name if name is not None else node.name)
+    if node.is_folder and node.contains(parent):
+        raise NodeError("A folder cannot be copied into itself.")
+    if not node.is_folder:
+        with open_content(node) as handle:
+            copied, _created = write_file(parent=parent, name=name, stream=handle, content_type=node.content_type)
+        return copied
+    with transaction.atomic():
+        target = create_folder(parent=parent, name=name)
+        for child in children(node):
+            copy(node=child, parent=target)
+    return target

@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+import io
+import os
+import shutil
+from dataclasses import dataclass
+
+import pytest
+from django.core.management import call_command
+
+from files import services
+from files.models import Node, Workspace
+from people.models import User
+from tokens.models import PersonalAccessToken
+
+DEMO_PASSWORD = "demo-password-for-tests"
+
+
+def require_tool(command: str, package: str | None = None) -> str:
+    """The path of a system program the test drives; skip (or, in CI, fail) when it is missing."""
+    path = shutil.which(command)
+    if path is None:
+        message = f"needs the Debian package {package or command} (make test installs it as root)"
+        if os.environ.get("REQUIRE_SYSTEM_TOOLS") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+@dataclass
+class Demo:
+    admin: User
+    alice: User
+    bob: User
+    common: Workspace
+    research: Workspace
+
+    def node(self, public_path: str) -> Node:
+        node = services.resolve_path(public_path)
+        assert node is not None, public_path
+        return node
+
+    def token(
+        self, owner: User, *, scopes: list[str] | None = None, **kwargs: object
+    ) -> tuple[PersonalAccessToken, str]:
+        from datetime import timedelta
+
+        from tokens.scopes import parse_scopes
+
+        kwargs.setdefault("expires_in", timedelta(days=1))
+        return PersonalAccessToken.objects.issue(
+            owner=owner,
+            label=kwargs.pop("label", "test"),
+            scopes=parse_scopes(scopes or []),
+            **kwargs,
+        )
+
+
+@pytest.fixture
+def demo(db: None, monkeypatch: pytest.MonkeyPatch) -> Demo:
+    monkeypatch.setenv("DEMO_PASSWORD", DEMO_PASSWORD)
+    call_command("seed_demo", stdout=io.StringIO())
+    return Demo(
+        admin=User.objects.get(login="admin"),
+        alice=User.objects.get(login="alice"),
+        bob=User.objects.get(login="bob"),
+        common=Workspace.objects.get(slug="common"),
+        research=Workspace.objects.get(slug="research"),
+    )

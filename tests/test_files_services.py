@@ -1,0 +1,112 @@
+from __future__ import annotations
+
+import io
+import os
+
+import pytest
+from django.core.files.storage import default_storage
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from files import services
+from files.models import Node
+
+
+class Exploding(io.BytesIO):
+    """A stream that breaks after its first chunk, like a client that hangs up mid-upload."""
+
+    def read(self, size: int = -1) -> bytes:
+        if self.tell() > 0:
+            raise ConnectionResetError("client went away")
+        return super().read(min(size, 10))
+
+
+def _content(node: Node) -> bytes:
+    with services.open_content(node) as handle:
+        return handle.read()
+
+
+def test_write_replace_and_read_back(demo):
+    folder = demo.node("/common")
+    node, created = services.write_file(parent=folder, name="a.bin", stream=io.BytesIO(b"one"))
+    assert created and _content(node) == b"one" and node.size == 3
+    node2, created = services.write_file(parent=folder, name="a.bin", stream=io.BytesIO(b"two!"))
+    assert not created and node2.pk == node.pk and _content(node2) == b"two!"
+    assert node2.etag != node.etag
+
+
+def test_interrupted_write_keeps_the_previous_content_and_leaves_no_temp_file(demo, settings):
+    welcome = demo.node("/common/welcome.txt")
+    before = _content(welcome)
+    with pytest.raises(ConnectionResetError):
+        services.replace_content(node=welcome, stream=Exploding(b"x" * 100))
+    assert _content(demo.node("/common/welcome.txt")) == before
+    assert os.listdir(settings.FILE_UPLOAD_TEMP_DIR) == []
+
+
+def test_interrupted_new_file_leaves_no_node(demo):
+    with pytest.raises(ConnectionResetError):
+        services.write_file(parent=demo.node("/common"), name="half.txt", stream=Exploding(b"x" * 100))
+    assert services.resolve_path("/common/half.txt") is None
+
+
+def test_oversize_write_is_refused_and_keeps_the_previous_content(demo):
+    welcome = demo.node("/common/welcome.txt")
+    before = _content(welcome)
+    with pytest.raises(services.UploadTooLarge):
+        services.replace_content(node=welcome, stream=io.BytesIO(b"x" * 1000), max_size=100)
+    assert _content(demo.node("/common/welcome.txt")) == before
+
+
+def test_replaced_blob_is_removed_after_commit(demo, django_capture_on_commit_callbacks):
+    welcome = demo.node("/common/welcome.txt")
+    old_blob = welcome.blob
+    with django_capture_on_commit_callbacks(execute=True):
+        services.replace_content(node=welcome, stream=io.BytesIO(b"new"))
+    assert not default_storage.exists(old_blob)
+
+
+@pytest.mark.parametrize("name", ["", ".", "..", "a/b", "a\\b", "bad\x00", " padded ", "x" * 256])
+def test_bad_names_are_refused(demo, name):
+    with pytest.raises(services.NodeError):
+        services.create_folder(parent=demo.node("/common"), name=name)
+
+
+def test_name_taken(demo):
+    with pytest.raises(services.NameTaken):
+        services.create_folder(parent=demo.node("/common"), name="projects")
+
+
+def test_move_rewrites_the_subtree_paths(demo):
+    projects = demo.node("/common/projects")
+    services.move(node=projects, parent=demo.node("/research"), name="old-projects")
+    assert demo.node("/research/old-projects/alpha/data.csv").workspace_id == demo.research.pk
+    assert services.resolve_path("/common/projects/alpha") is None
+
+
+def test_move_into_itself_is_refused(demo):
+    with pytest.raises(services.NodeError):
+        services.move(node=demo.node("/common/projects"), parent=demo.node("/common/projects/alpha"))
+
+
+def test_copy_duplicates_content(demo):
+    copied = services.copy(node=demo.node("/common/projects"), parent=demo.node("/research"))
+    data = demo.node("/research/projects/alpha/data.csv")
+    assert copied.name == "projects"
+    assert _content(data) == _content(demo.node("/common/projects/alpha/data.csv"))
+    assert data.blob != demo.node("/common/projects/alpha/data.csv").blob
+
+
+def test_delete_removes_subtree(demo, django_capture_on_commit_callbacks):
+    blob = demo.node("/common/projects/alpha/data.csv").blob
+    with django_capture_on_commit_callbacks(execute=True):
+        services.delete(demo.node("/common/projects"))
+    assert services.resolve_path("/common/projects/alpha/data.csv") is None
+    assert not default_storage.exists(blob)
+
+
+def test_resolving_a_deep_path_is_one_query(demo):
+    with CaptureQueriesContext(connection) as context:
+        node = services.resolve_path("/common/projects/alpha/data.csv")
+        assert node is not None and node.public_path == "/common/projects/alpha/data.csv"
+    assert len(context.captured_queries) == 1

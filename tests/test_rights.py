@@ -1,0 +1,157 @@
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from files import services
+from files.models import Grant
+from files.rights import OWNER_READ, OWNER_WRITE, Access, rights_for
+
+T, L, R, W = Access.TRAVERSE, Access.LIST, Access.READ, Access.WRITE
+
+
+def names(rights, demo, path):
+    return sorted(node.name for node in rights.visible_children(demo.node(path)))
+
+
+def test_unscoped_token_has_the_owners_reach(demo):
+    token, _ = demo.token(demo.bob)
+    rights = rights_for(demo.bob, token)
+    assert rights.access(demo.node("/common/welcome.txt")) == OWNER_READ
+    assert rights.access(demo.node("/research")) == Access.NONE
+    assert [ws.slug for ws in rights.visible_workspaces()] == ["common"]
+
+
+def test_owner_write_grant(demo):
+    rights = rights_for(demo.alice)
+    assert rights.access(demo.node("/research/paper.txt")) == OWNER_WRITE
+    assert rights.can_remove(demo.node("/research/paper.txt"))
+    assert not rights.can_remove(demo.node("/research"))
+
+
+def test_scoped_folder_and_its_descendants(demo):
+    alpha = demo.node("/common/projects/alpha")
+    token, _ = demo.token(demo.alice, scopes=[f"node:{alpha.uuid}:r"])
+    rights = rights_for(demo.alice, token)
+    assert rights.access(alpha) == T | L | R
+    assert rights.access(demo.node("/common/projects/alpha/data.csv")) == T | L | R
+    assert rights.access(demo.node("/common/projects/beta")) == Access.NONE
+    assert rights.access(demo.node("/common/welcome.txt")) == Access.NONE
+    assert rights.access(demo.node("/research/paper.txt")) == Access.NONE
+
+
+def test_ancestors_are_traverse_only_and_list_just_the_branch(demo):
+    alpha = demo.node("/common/projects/alpha")
+    token, _ = demo.token(demo.alice, scopes=[f"node:{alpha.uuid}:rw"])
+    rights = rights_for(demo.alice, token)
+    assert rights.access(demo.node("/common")) == T
+    assert rights.access(demo.node("/common/projects")) == T
+    assert names(rights, demo, "/common") == ["projects"]
+    assert names(rights, demo, "/common/projects") == ["alpha"]
+    assert names(rights, demo, "/common/projects/alpha") == ["data.csv", "readme.txt"]
+    assert [ws.slug for ws in rights.visible_workspaces()] == ["common"]
+
+
+def test_scoped_file(demo):
+    data = demo.node("/common/projects/alpha/data.csv")
+    token, _ = demo.token(demo.alice, scopes=[f"node:{data.uuid}:r"])
+    rights = rights_for(demo.alice, token)
+    assert R in rights.access(data)
+    assert rights.access(demo.node("/common/projects/alpha/readme.txt")) == Access.NONE
+    assert names(rights, demo, "/common/projects/alpha") == ["data.csv"]
+
+
+def test_write_scope_writes_inside_but_never_removes_the_scoped_node(demo):
+    alpha = demo.node("/common/projects/alpha")
+    token, _ = demo.token(demo.alice, scopes=[f"node:{alpha.uuid}:rw"])
+    rights = rights_for(demo.alice, token)
+    assert W in rights.access(alpha)
+    assert rights.can_remove(demo.node("/common/projects/alpha/data.csv"))
+    assert not rights.can_remove(alpha)
+    assert W not in rights.access(demo.node("/common/projects"))
+
+
+def test_write_without_read_lists_but_does_not_read(demo):
+    alpha = demo.node("/common/projects/alpha")
+    token, _ = demo.token(demo.alice, scopes=[f"node:{alpha.uuid}:w"])
+    rights = rights_for(demo.alice, token)
+    access = rights.access(demo.node("/common/projects/alpha/data.csv"))
+    assert L in access and W in access and R not in access
+    assert names(rights, demo, "/common/projects/alpha") == ["data.csv", "readme.txt"]
+
+
+def test_two_scopes_grant_their_union(demo):
+    alpha, paper = demo.node("/common/projects/alpha"), demo.node("/research/paper.txt")
+    token, _ = demo.token(demo.alice, scopes=[f"node:{alpha.uuid}:r", f"node:{paper.uuid}:w", f"node:{alpha.uuid}:w"])
+    rights = rights_for(demo.alice, token)
+    assert rights.access(alpha) == T | L | R | W
+    assert W in rights.access(paper) and R not in rights.access(paper)
+    assert sorted(ws.slug for ws in rights.visible_workspaces()) == ["common", "research"]
+
+
+def test_owner_losing_a_grant_takes_it_from_the_token(demo):
+    paper = demo.node("/research/paper.txt")
+    token, _ = demo.token(demo.alice, scopes=[f"node:{paper.uuid}:rw"])
+    Grant.objects.filter(user=demo.alice, workspace=demo.research).delete()
+    assert rights_for(demo.alice, token).access(paper) == Access.NONE
+
+
+def test_owner_downgraded_to_read_loses_write_through_the_scope(demo):
+    alpha = demo.node("/common/projects/alpha")
+    token, _ = demo.token(demo.alice, scopes=[f"node:{alpha.uuid}:rw"])
+    Grant.objects.filter(user=demo.alice, workspace=demo.common).update(level=Grant.READ)
+    access = rights_for(demo.alice, token).access(alpha)
+    assert R in access and W not in access
+
+
+def test_deleted_scoped_node_never_widens_the_token(demo):
+    beta = demo.node("/common/projects/beta")
+    token, _ = demo.token(demo.alice, scopes=[f"node:{beta.uuid}:rw"])
+    services.delete(beta)
+    rights = rights_for(demo.alice, token)
+    assert rights.is_scoped
+    assert rights.access(demo.node("/common")) == Access.NONE
+    assert rights.access(demo.node("/common/welcome.txt")) == Access.NONE
+    assert list(rights.visible_workspaces()) == []
+
+
+def test_moved_scoped_node_takes_its_scope_along_and_nothing_more(demo):
+    beta = demo.node("/common/projects/beta")
+    token, _ = demo.token(demo.alice, scopes=[f"node:{beta.uuid}:r"])
+    services.move(node=beta, parent=demo.node("/common"))
+    rights = rights_for(demo.alice, token)
+    assert R in rights.access(demo.node("/common/beta/notes.md"))
+    assert rights.access(demo.node("/common/projects")) == Access.NONE
+    assert names(rights, demo, "/common") == ["beta"]
+
+
+def test_node_created_inside_a_scope_is_reachable(demo):
+    alpha = demo.node("/common/projects/alpha")
+    token, _ = demo.token(demo.alice, scopes=[f"node:{alpha.uuid}:rw"])
+    new, _ = services.write_file(parent=alpha, name="new.txt", stream=io.BytesIO(b"x"))
+    assert rights_for(demo.alice, token).access(new) == T | L | R | W
+
+
+def test_similar_name_prefix_is_not_inside_the_scope(demo):
+    projects = demo.node("/common/projects")
+    services.create_folder(parent=demo.node("/common"), name="projects-old")
+    token, _ = demo.token(demo.alice, scopes=[f"node:{projects.uuid}:r"])
+    rights = rights_for(demo.alice, token)
+    assert rights.access(demo.node("/common/projects-old")) == Access.NONE
+
+
+def test_inactive_user_reaches_nothing(demo):
+    demo.alice.is_active = False
+    assert rights_for(demo.alice).access(demo.node("/common")) == Access.NONE
+
+
+@pytest.mark.parametrize("login", ["alice", "bob"])
+def test_group_grants_count(demo, login):
+    from django.contrib.auth.models import Group
+
+    group = Group.objects.create(name="researchers")
+    Grant.objects.create(workspace=demo.research, group=group, level=Grant.READ)
+    user = getattr(demo, login)
+    user.groups.add(group)
+    assert R in rights_for(user).access(demo.node("/research/paper.txt"))

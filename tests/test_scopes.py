@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tokens.scopes import Scope, ScopeError, parse_scope, parse_scopes
+
+NODE = uuid.UUID("5c3e1f0a-9d2b-4c1e-8f00-0123456789ab")
+
+
+@pytest.mark.parametrize(
+    ("text", "read", "write"),
+    [
+        (f"node:{NODE}:r", True, False),
+        (f"node:{NODE}:w", False, True),
+        (f"node:{NODE}:rw", True, True),
+        (f"node:{NODE}:wr", True, True),
+        (f"node:{str(NODE).upper()}:r", True, False),
+    ],
+)
+def test_parses_permissions(text, read, write):
+    assert parse_scope(text) == Scope(NODE, read, write)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "node:",
+        f"node:{NODE}",
+        f"node:{NODE}:",
+        f"node:{NODE}:x",
+        f"node:{NODE}:rr",
+        "node:nope:r",
+        f"file:{NODE}:r",
+        f"node:{NODE}:rwx",
+    ],
+)
+def test_rejects_malformed_scopes(text):
+    with pytest.raises(ScopeError):
+        parse_scope(text)
+
+
+def test_repeated_and_comma_separated_scopes_merge_per_node():
+    other = uuid.uuid4()
+    scopes = parse_scopes([f"node:{NODE}:r,node:{other}:w", f"node:{NODE}:w"])
+    assert set(scopes) == {Scope(NODE, True, True), Scope(other, False, True)}
+
+
+@given(st.text())
+def test_parser_raises_only_its_own_error(text):
+    try:
+        parse_scopes([text])
+    except ScopeError:
+        pass
+
+
+@given(st.uuids(), st.sampled_from(["r", "w", "rw", "wr"]))
+def test_canonical_form_round_trips(node, perm):
+    scope = parse_scope(f"node:{node}:{perm}")
+    assert parse_scope(str(scope)) == scope
+    assert str(scope) == f"node:{node}:{'r' if 'r' in perm else ''}{'w' if 'w' in perm else ''}"

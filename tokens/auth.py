@@ -1,0 +1,57 @@
+"""The one way in: every credential a request presents (REST Bearer, WebDAV basic auth, console password)
+becomes a :class:`Principal` here, or nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.contrib.auth import authenticate as authenticate_password
+from django.http import HttpRequest
+
+from tokens.format import looks_like_token
+from tokens.models import PersonalAccessToken
+
+if TYPE_CHECKING:
+    from people.models import User
+
+REST = "REST"
+WEBDAV = "WebDAV"
+CONSOLE = "console"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who a request acts for, and through which token (None: the user's own password or session)."""
+
+    user: User
+    token: PersonalAccessToken | None = None
+
+
+def authenticate(
+    secret: str,
+    *,
+    protocol: str,
+    login: str | None = None,
+    ip: str | None = None,
+    allow_password: bool = False,
+    request: HttpRequest | None = None,
+) -> Principal | None:
+    """Turn a presented secret into a principal.
+
+    A string that starts like a token is only ever checked as a token (never as a password). With ``login``
+    (basic auth), a token must belong to that login. Passwords are tried only where ``allow_password`` says
+    the protocol takes them (WebDAV, the console).
+    """
+    if looks_like_token(secret):
+        token = PersonalAccessToken.objects.authenticate(secret, ip=ip, protocol=protocol)
+        if token is None:
+            return None
+        if login is not None and token.owner.login.casefold() != login.casefold():
+            return None
+        return Principal(user=token.owner, token=token)
+    if allow_password and login:
+        user = authenticate_password(request, username=login, password=secret)
+        if user is not None and user.is_active:
+            return Principal(user=user)
+    return None

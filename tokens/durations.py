@@ -1,0 +1,58 @@
+"""The one parser for durations: ``<number><unit>`` with units s, m, h, d, w, and compounds like ``1d12h``.
+
+A bare number means seconds only where the caller allows it (``-a`` in ``user_token``, as in Cells).
+``format_duration`` writes the canonical compound form, which ``parse_duration`` reads back to the same value.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+UNITS: dict[str, int] = {"w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1}
+# Ten years: far beyond any sensible token, far below datetime's overflow.
+LONGEST = timedelta(days=3653)
+
+_PART = re.compile(r"(\d{1,12})([wdhms])")
+_WHOLE = re.compile(r"(?:\d{1,12}[wdhms])+")
+
+
+class DurationError(ValueError):
+    """A duration that is empty, zero, negative, too long or not in the grammar."""
+
+
+def parse_duration(text: str, *, bare_seconds: bool = False) -> timedelta:
+    value = text.strip()
+    if bare_seconds and value.isascii() and value.isdigit():
+        value += "s"
+    if value.startswith("-"):
+        raise DurationError(f"invalid duration {text!r}: it must be positive")
+    if value.isascii() and value.isdigit():
+        raise DurationError(f"invalid duration {text!r}: add a unit (s, m, h, d or w), e.g. {value}d")
+    if not value.isascii() or _WHOLE.fullmatch(value) is None:
+        raise DurationError(f"invalid duration {text!r}: use a number and a unit (s, m, h, d, w), e.g. 20d or 1d12h")
+    seconds = 0
+    units_seen: set[str] = set()
+    for number, unit in _PART.findall(value):
+        if unit in units_seen:
+            raise DurationError(f"invalid duration {text!r}: unit {unit!r} given twice")
+        units_seen.add(unit)
+        seconds += int(number) * UNITS[unit]
+    if seconds <= 0:
+        raise DurationError(f"invalid duration {text!r}: it must be longer than zero")
+    if seconds > LONGEST.total_seconds():
+        raise DurationError(f"invalid duration {text!r}: longer than {format_duration(LONGEST)}")
+    return timedelta(seconds=seconds)
+
+
+def format_duration(value: timedelta) -> str:
+    """``timedelta(days=1, hours=12)`` → ``"1d12h"``; whole seconds only."""
+    seconds = int(value.total_seconds())
+    if seconds <= 0:
+        return "0s"
+    parts = []
+    for unit, size in UNITS.items():
+        count, seconds = divmod(seconds, size)
+        if count:
+            parts.append(f"{count}{unit}")
+    return "".join(parts)

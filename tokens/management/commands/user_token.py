@@ -1,0 +1,179 @@
+"""``manage.py user_token``: Cells' ``cells admin user token`` for this instance (SPEC §5)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any, NoReturn
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
+from django.utils.timesince import timeuntil
+
+from files.models import Node
+from people.models import User
+from tokens.durations import DurationError, format_duration, parse_duration
+from tokens.models import PersonalAccessToken, TokenError
+from tokens.scopes import ScopeError, parse_scopes
+
+DESCRIPTION = """\
+Create a Personal Access Token for a user.
+
+A Personal Access Token is used in place of the Bearer token on any REST call
+(Authorization: Bearer <token>), or as the password, together with the user's
+login, on basic-auth APIs such as WebDAV (/dav/).
+
+Expiration: -e/--expire gives a Hard Limit (the token dies DURATION after its
+creation); -a/--auto gives Auto Refresh (the token dies after DURATION without
+use, each use pushes its end forward); both together give an Auto Refresh token
+that dies at the latest after the -e DURATION.
+
+DURATION is a number and a unit (s, m, h, d, w), or a compound such as 1d12h.
+For -a a bare number means seconds.
+
+Scopes narrow a token to files or folders the user can already reach:
+  node:<NODE_UUID>:r    read (stat, list, download)
+  node:<NODE_UUID>:w    write (create, overwrite, rename, move, delete inside)
+  node:<NODE_UUID>:rw   both
+Repeat -s or separate scopes with commas; several scopes grant their union.
+Without a scope the token has the user's full access.
+"""
+
+EPILOG = """\
+examples:
+  manage.py user_token -u alice -e 20d
+  manage.py user_token -u alice -a 3600 -q
+  manage.py user_token -u alice -a 1h -e 30d -s node:5c3e…:rw -l "backup script"
+"""
+
+
+class _OneLineParser(CommandParser):
+    """Usage errors on one stderr line, like every other error of this command."""
+
+    def error(self, message: str) -> NoReturn:
+        if self.called_from_command_line:
+            self.exit(2, f"user_token: error: {message} (see --help)\n")
+        raise CommandError(f"Error: {message}")
+
+
+class Command(BaseCommand):
+    help = DESCRIPTION
+
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
+        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
+        kwargs.setdefault("epilog", EPILOG)
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        # BaseCommand builds its CommandParser itself; only the error method differs.
+        parser.__class__ = _OneLineParser
+        return parser
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("-u", "--user", required=True, metavar="LOGIN", help="login of the token's owner")
+        parser.add_argument("-e", "--expire", metavar="DURATION", help="Hard Limit: expire DURATION after creation")
+        parser.add_argument("-a", "--auto", metavar="DURATION", help="Auto Refresh: expire after DURATION unused")
+        parser.add_argument(
+            "-s", "--scope", action="append", default=[], metavar="SCOPE", help="node:<NODE_UUID>:r|w|rw (repeatable)"
+        )
+        parser.add_argument("-l", "--label", help="a label to recognise the token by (default: says command line)")
+        output = parser.add_mutually_exclusive_group()
+        output.add_argument("-q", "--quiet", action="store_true", help="print only the token")
+        output.add_argument("--json", action="store_true", help="print the token and its details as JSON")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            self._handle(**options)
+        except (DurationError, ScopeError, TokenError) as error:
+            self._fail(str(error))
+
+    def _fail(self, message: str) -> NoReturn:
+        # One line on stderr and a non-zero exit, without Django's "CommandError:" traceback framing.
+        sys.stderr.write(f"user_token: error: {message}\n")
+        sys.stderr.flush()
+        raise SystemExit(1)
+
+    def _handle(self, *, user: str, expire: str | None, auto: str | None, scope: list[str], **options: Any) -> None:
+        if expire is None and auto is None:
+            self._fail("give -e DURATION (Hard Limit), -a DURATION (Auto Refresh), or both")
+        owner = User.objects.filter(login__iexact=user.strip()).first()
+        if owner is None:
+            self._fail(f"no user with login {user!r}")
+        if not owner.is_active:
+            self._fail(f"user {owner.login!r} is inactive")
+        expires_in = parse_duration(expire) if expire is not None else None
+        refresh_window = parse_duration(auto, bare_seconds=True) if auto is not None else None
+        scopes = parse_scopes(scope)
+        label = options.get("label")
+        if label is None:
+            label = f"Command line token {timezone.now():%Y-%m-%d %H:%M}"
+        token, raw = PersonalAccessToken.objects.issue(
+            owner=owner,
+            label=label,
+            expires_in=expires_in,
+            refresh_window=refresh_window,
+            scopes=scopes,
+            created_via=PersonalAccessToken.VIA_COMMAND_LINE,
+        )
+        if options["quiet"]:
+            self.stdout.write(raw)
+        elif options["json"]:
+            self.stdout.write(json.dumps({"token": raw, **describe(token)}, indent=2))
+        else:
+            self.stdout.write(human_description(token, raw))
+
+
+def _scope_paths(token: PersonalAccessToken) -> list[str]:
+    scopes = token.parsed_scopes
+    nodes = Node.objects.select_related("workspace").in_bulk([scope.node for scope in scopes])
+    return [
+        f"{scope} ({nodes[scope.node].public_path})" if scope.node in nodes else f"{scope} (deleted)"
+        for scope in scopes
+    ]
+
+
+def describe(token: PersonalAccessToken) -> dict[str, Any]:
+    window = token.refresh_window
+    return {
+        "uuid": str(token.uuid),
+        "id": token.lookup_id,
+        "owner": token.owner.login,
+        "label": token.label,
+        "expiration_model": token.get_expiration_model_display(),
+        "expires_at": token.expires_at.isoformat(),
+        "refresh_window": format_duration(window) if window is not None else None,
+        "refresh_window_seconds": int(window.total_seconds()) if window is not None else None,
+        "absolute_end": token.absolute_end.isoformat() if token.absolute_end else None,
+        "scopes": list(token.scopes),
+        "created_at": token.created_at.isoformat(),
+    }
+
+
+def human_description(token: PersonalAccessToken, raw: str) -> str:
+    base = settings.PUBLIC_URL.rstrip("/")
+    owner = token.owner
+    model = token.get_expiration_model_display()
+    if token.refresh_window is not None:
+        model += f" (refreshed on use, window {format_duration(token.refresh_window)})"
+    expires = f"{token.expires_at:%Y-%m-%d %H:%M:%S %Z} (in {timeuntil(token.expires_at)})"
+    if token.absolute_end is not None:
+        expires += f", at the latest {token.absolute_end:%Y-%m-%d %H:%M:%S %Z}"
+    scopes = _scope_paths(token) or ["none: the user's full access"]
+    lines = [
+        raw,
+        "",
+        f"Personal Access Token for {owner.login}" + (f" ({owner.display_name})" if owner.display_name else ""),
+        f"  Label:    {token.label}",
+        f"  Model:    {model}",
+        f"  Expires:  {expires}",
+        f"  Scopes:   {scopes[0]}",
+        *[f"            {line}" for line in scopes[1:]],
+        "",
+        "This is the only time the token is shown: store it now.",
+        "",
+        "Use it in place of the Bearer token on any REST call:",
+        f'  curl -H "Authorization: Bearer {raw}" {base}/api/v1/me',
+        f"or as the password, with the login {owner.login!r}, on basic-auth APIs such as WebDAV:",
+        f"  {base}/dav/",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,215 @@
+"""Personal Access Tokens: the model, and the manager that issues and authenticates them (SPEC §4)."""
+
+from __future__ import annotations
+
+import hmac
+import uuid
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Greatest
+from django.utils import timezone
+
+from tokens import format as token_format
+from tokens.durations import parse_duration
+from tokens.scopes import Scope, parse_scope
+
+if TYPE_CHECKING:
+    from people.models import User
+
+#: Last-used details are written at most this often per token.
+LAST_USED_SLACK = timedelta(minutes=1)
+#: Hard Limit tokens this close to their end are "Expiring soon".
+EXPIRING_SOON = timedelta(days=7)
+
+
+class TokenError(ValueError):
+    """A token that cannot be issued as asked; the message is meant for the person asking."""
+
+
+def max_lifetime() -> timedelta:
+    return parse_duration(settings.TOKEN_MAX_LIFETIME)
+
+
+def refresh_slack(window: timedelta) -> timedelta:
+    """How far the stored expiry may lag behind ``now + window`` before a use writes it forward."""
+    return min(LAST_USED_SLACK, window / 10)
+
+
+class PersonalAccessTokenManager(models.Manager["PersonalAccessToken"]):
+    def issue(
+        self,
+        *,
+        owner: User,
+        label: str,
+        expires_in: timedelta | None = None,
+        refresh_window: timedelta | None = None,
+        scopes: list[Scope] | None = None,
+        created_by: User | None = None,
+        created_via: str = "",
+    ) -> tuple[PersonalAccessToken, str]:
+        """Create a token and return it with its plain text, which exists nowhere else afterwards.
+
+        ``expires_in`` alone: Hard Limit. ``refresh_window``: Auto Refresh, capped at ``expires_in`` when both
+        are given. Scopes must name nodes the owner can reach with at least the asked permission.
+        """
+        from tokens.validation import validate_scopes
+
+        label = label.strip()
+        if not label:
+            raise TokenError("A token needs a label.")
+        if len(label) > 200:
+            raise TokenError("A label must be at most 200 characters long.")
+        if not owner.is_active:
+            raise TokenError(f"User {owner.login!r} is inactive.")
+        if expires_in is None and refresh_window is None:
+            raise TokenError("A token needs a duration (Hard Limit) or a refresh window (Auto Refresh).")
+        longest = max_lifetime()
+        for given in (expires_in, refresh_window):
+            if given is not None and given <= timedelta(0):
+                raise TokenError("A duration must be longer than zero.")
+            if given is not None and given > longest:
+                raise TokenError(f"A token may live at most {settings.TOKEN_MAX_LIFETIME} on this instance.")
+        scopes = validate_scopes(owner, scopes or [])
+
+        now = timezone.now()
+        raw, parts = token_format.generate()
+        version, hexdigest = token_format.digest(parts)  # type: ignore[misc]
+        absolute_end = None
+        if refresh_window is not None:
+            model = PersonalAccessToken.AUTO_REFRESH
+            absolute_end = now + expires_in if expires_in is not None else None
+            expires_at = now + refresh_window
+            if absolute_end is not None:
+                expires_at = min(expires_at, absolute_end)
+        else:
+            assert expires_in is not None
+            model = PersonalAccessToken.HARD_LIMIT
+            expires_at = now + expires_in
+        token = self.create(
+            owner=owner,
+            label=label,
+            lookup_id=parts.lookup_id,
+            digest=hexdigest,
+            pepper_version=version,
+            expiration_model=model,
+            expires_at=expires_at,
+            refresh_window=refresh_window,
+            absolute_end=absolute_end,
+            scopes=[str(scope) for scope in scopes],
+            created_at=now,
+            created_by=created_by,
+            created_via=created_via,
+        )
+        return token, raw
+
+    def authenticate(self, raw: str, *, ip: str | None = None, protocol: str = "") -> PersonalAccessToken | None:
+        """The live token that ``raw`` is, or None. Costs no query for a malformed string, one for a valid
+        token, plus one throttled UPDATE (expiry, last use, re-hash) at most about once a minute."""
+        parts = token_format.parse(raw)
+        if parts is None:
+            return None
+        token = self.select_related("owner").filter(lookup_id=parts.lookup_id).first()
+        if token is None:
+            return None
+        stored = token_format.digest(parts, token.pepper_version)
+        if stored is None or not hmac.compare_digest(stored[1], token.digest):
+            return None
+        now = timezone.now()
+        if not token.owner.is_active or token.expires_at <= now:
+            return None
+        token._record_use(parts, now=now, ip=ip, protocol=protocol)
+        return token
+
+
+class PersonalAccessToken(models.Model):
+    HARD_LIMIT = "hard"
+    AUTO_REFRESH = "auto"
+    MODELS: ClassVar[list[tuple[str, str]]] = [(HARD_LIMIT, "Hard Limit"), (AUTO_REFRESH, "Auto Refresh")]
+
+    VIA_CONSOLE = "console"
+    VIA_COMMAND_LINE = "cli"
+    VIA: ClassVar[list[tuple[str, str]]] = [(VIA_CONSOLE, "console"), (VIA_COMMAND_LINE, "command line")]
+
+    uuid = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tokens")
+    label = models.CharField(max_length=200)
+    #: Public part of the token string; finds the row.
+    lookup_id = models.CharField(max_length=token_format.LOOKUP_LENGTH, unique=True)
+    #: HMAC-SHA256 of the token under the pepper ``pepper_version``; the secret itself is never stored.
+    digest = models.CharField(max_length=64)
+    pepper_version = models.PositiveIntegerField()
+    expiration_model = models.CharField(max_length=4, choices=MODELS)
+    expires_at = models.DateTimeField(db_index=True)
+    refresh_window = models.DurationField(null=True, blank=True)
+    absolute_end = models.DateTimeField(null=True, blank=True)
+    #: Canonical scope strings (``node:<uuid>:rw``); empty means the owner's full reach.
+    scopes = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_via = models.CharField(max_length=8, choices=VIA, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    last_used_ip = models.GenericIPAddressField(null=True, blank=True)
+    last_used_protocol = models.CharField(max_length=16, blank=True)
+
+    objects: ClassVar[PersonalAccessTokenManager] = PersonalAccessTokenManager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "personal access token"
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.lookup_id})"
+
+    @property
+    def is_auto_refresh(self) -> bool:
+        return self.expiration_model == self.AUTO_REFRESH
+
+    @property
+    def parsed_scopes(self) -> list[Scope]:
+        return [parse_scope(text) for text in self.scopes]
+
+    def is_expired(self, now: datetime | None = None) -> bool:
+        return self.expires_at <= (now or timezone.now())
+
+    @property
+    def status(self) -> str:
+        """Active, Expiring soon (hard end within 7 days, or the last tenth of an idle refresh window), Expired."""
+        now = timezone.now()
+        if self.is_expired(now):
+            return "Expired"
+        hard_end = self.absolute_end if self.is_auto_refresh else self.expires_at
+        if hard_end is not None and hard_end - now <= EXPIRING_SOON:
+            return "Expiring soon"
+        if self.refresh_window is not None and self.expires_at - now <= self.refresh_window / 10:
+            return "Expiring soon"
+        return "Active"
+
+    def _record_use(self, parts: token_format.ParsedToken, *, now: datetime, ip: str | None, protocol: str) -> None:
+        """Slide an Auto Refresh expiry, note the last use and re-hash under the newest pepper — in one
+        UPDATE, and only when something has drifted by more than its slack (SPEC §4)."""
+        updates: dict[str, Any] = {}
+        if self.pepper_version != token_format.current_pepper_version():
+            version, hexdigest = token_format.digest(parts)  # type: ignore[misc]
+            updates.update(pepper_version=version, digest=hexdigest)
+        if self.is_auto_refresh and self.refresh_window is not None:
+            target = now + self.refresh_window
+            if self.absolute_end is not None:
+                target = min(target, self.absolute_end)
+            if target - self.expires_at > refresh_slack(self.refresh_window):
+                # Greatest: concurrent uses never move the expiry backwards.
+                updates["expires_at"] = Greatest(
+                    models.F("expires_at"), models.Value(target, output_field=models.DateTimeField())
+                )
+                self.expires_at = target
+        if updates or self.last_used_at is None or now - self.last_used_at > LAST_USED_SLACK:
+            updates.update(last_used_at=now, last_used_ip=ip, last_used_protocol=protocol)
+            self.last_used_at, self.last_used_ip, self.last_used_protocol = now, ip, protocol
+        if updates:
+            type(self).objects.filter(pk=self.pk).update(**updates)
+            if "digest" in updates:
+                self.pepper_version, self.digest = updates["pepper_version"], updates["digest"]
