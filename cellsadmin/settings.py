@@ -48,6 +48,12 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[:
 TOKEN_PEPPERS = env.list("TOKEN_PEPPERS", default=[]) or ["1:" + _generated_secret("token_pepper")]
 # Longest life a token may be given, by either expiration model.
 TOKEN_MAX_LIFETIME = env.str("TOKEN_MAX_LIFETIME", default="365d")
+# Duration the console's create dialog offers first.
+TOKEN_DEFAULT_DURATION = env.str("TOKEN_DEFAULT_DURATION", default="30d")
+# Live (unexpired) tokens one user may hold; 0 for no limit.
+TOKEN_MAX_PER_USER = env.int("TOKEN_MAX_PER_USER", default=50)
+# Whether a WebDAV client may still sign in with the user's password instead of a token.
+WEBDAV_ALLOW_PASSWORD = env.bool("WEBDAV_ALLOW_PASSWORD", default=True)
 
 INSTALLED_APPS = [
     "django.contrib.auth",

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.contrib.auth import authenticate as authenticate_password
 from django.http import HttpRequest
 
@@ -35,21 +36,24 @@ def authenticate(
     login: str | None = None,
     ip: str | None = None,
     allow_password: bool = False,
+    user_agent: str = "",
     request: HttpRequest | None = None,
 ) -> Principal | None:
     """Turn a presented secret into a principal.
 
     A string that starts like a token is only ever checked as a token (never as a password). With ``login``
     (basic auth), a token must belong to that login. Passwords are tried only where ``allow_password`` says
-    the protocol takes them (WebDAV, the console).
+    the protocol takes them (the console; WebDAV unless the instance policy ``WEBDAV_ALLOW_PASSWORD`` is off).
     """
     if looks_like_token(secret):
-        token = PersonalAccessToken.objects.authenticate(secret, ip=ip, protocol=protocol)
+        token = PersonalAccessToken.objects.authenticate(secret, ip=ip, protocol=protocol, user_agent=user_agent)
         if token is None:
             return None
         if login is not None and token.owner.login.casefold() != login.casefold():
             return None
         return Principal(user=token.owner, token=token)
+    if protocol == WEBDAV and not settings.WEBDAV_ALLOW_PASSWORD:
+        allow_password = False
     if allow_password and login:
         user = authenticate_password(request, username=login, password=secret)
         if user is not None and user.is_active:

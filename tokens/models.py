@@ -13,6 +13,7 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from tokens import format as token_format
+from tokens.audit import AuditEvent
 from tokens.durations import parse_duration
 from tokens.scopes import Scope, parse_scope
 
@@ -23,10 +24,21 @@ if TYPE_CHECKING:
 LAST_USED_SLACK = timedelta(minutes=1)
 #: Hard Limit tokens this close to their end are "Expiring soon".
 EXPIRING_SOON = timedelta(days=7)
+#: A token unused this long is "Idle".
+IDLE_AFTER = timedelta(days=30)
+#: How many distinct (IP, protocol, user agent) combinations a token remembers.
+RECENT_USES = 20
 
 
 class TokenError(ValueError):
-    """A token that cannot be issued as asked; the message is meant for the person asking."""
+    """A token that cannot be issued as asked; the message is meant for the person asking.
+
+    ``policy`` marks refusals by the instance policy (lifetime, tokens per user), which the audit trail keeps.
+    """
+
+    def __init__(self, message: str, *, policy: bool = False) -> None:
+        super().__init__(message)
+        self.policy = policy
 
 
 def max_lifetime() -> timedelta:
@@ -36,6 +48,22 @@ def max_lifetime() -> timedelta:
 def refresh_slack(window: timedelta) -> timedelta:
     """How far the stored expiry may lag behind ``now + window`` before a use writes it forward."""
     return min(LAST_USED_SLACK, window / 10)
+
+
+def _note_use(
+    uses: list[dict[str, Any]], *, at: datetime, ip: str | None, protocol: str, agent: str
+) -> list[dict[str, Any]]:
+    """``uses`` with this way of use moved to the front (first seen kept), at most RECENT_USES long."""
+    when = at.isoformat()
+    first_seen = when
+    rest = []
+    for use in uses:
+        if (use.get("ip"), use.get("protocol"), use.get("agent")) == (ip, protocol, agent):
+            first_seen = use.get("first_seen", when)
+        else:
+            rest.append(use)
+    entry = {"ip": ip, "protocol": protocol, "agent": agent, "first_seen": first_seen, "last_seen": when}
+    return [entry, *rest][:RECENT_USES]
 
 
 class PersonalAccessTokenManager(models.Manager["PersonalAccessToken"]):
@@ -49,11 +77,13 @@ class PersonalAccessTokenManager(models.Manager["PersonalAccessToken"]):
         scopes: list[Scope] | None = None,
         created_by: User | None = None,
         created_via: str = "",
+        ignore_limit: bool = False,
     ) -> tuple[PersonalAccessToken, str]:
         """Create a token and return it with its plain text, which exists nowhere else afterwards.
 
         ``expires_in`` alone: Hard Limit. ``refresh_window``: Auto Refresh, capped at ``expires_in`` when both
         are given. Scopes must name nodes the owner can reach with at least the asked permission.
+        ``ignore_limit`` skips the tokens-per-user limit (a rotation replaces a token, it adds none).
         """
         from tokens.validation import validate_scopes
 
@@ -71,7 +101,15 @@ class PersonalAccessTokenManager(models.Manager["PersonalAccessToken"]):
             if given is not None and given <= timedelta(0):
                 raise TokenError("A duration must be longer than zero.")
             if given is not None and given > longest:
-                raise TokenError(f"A token may live at most {settings.TOKEN_MAX_LIFETIME} on this instance.")
+                raise TokenError(
+                    f"A token may live at most {settings.TOKEN_MAX_LIFETIME} on this instance.", policy=True
+                )
+        limit = settings.TOKEN_MAX_PER_USER
+        if limit and not ignore_limit and self.filter(owner=owner, expires_at__gt=timezone.now()).count() >= limit:
+            raise TokenError(
+                f"{owner.login} already has {limit} live tokens, the most this instance allows. Delete one first.",
+                policy=True,
+            )
         scopes = validate_scopes(owner, scopes or [])
 
         now = timezone.now()
@@ -80,10 +118,9 @@ class PersonalAccessTokenManager(models.Manager["PersonalAccessToken"]):
         absolute_end = None
         if refresh_window is not None:
             model = PersonalAccessToken.AUTO_REFRESH
-            absolute_end = now + expires_in if expires_in is not None else None
-            expires_at = now + refresh_window
-            if absolute_end is not None:
-                expires_at = min(expires_at, absolute_end)
+            # The instance's maximum lifetime caps a sliding expiry too.
+            absolute_end = now + min(expires_in or longest, longest)
+            expires_at = min(now + refresh_window, absolute_end)
         else:
             assert expires_in is not None
             model = PersonalAccessToken.HARD_LIMIT
@@ -105,22 +142,31 @@ class PersonalAccessTokenManager(models.Manager["PersonalAccessToken"]):
         )
         return token, raw
 
-    def authenticate(self, raw: str, *, ip: str | None = None, protocol: str = "") -> PersonalAccessToken | None:
+    def authenticate(
+        self, raw: str, *, ip: str | None = None, protocol: str = "", user_agent: str = ""
+    ) -> PersonalAccessToken | None:
         """The live token that ``raw`` is, or None. Costs no query for a malformed string, one for a valid
-        token, plus one throttled UPDATE (expiry, last use, re-hash) at most about once a minute."""
+        token, plus one throttled write (expiry, last use, re-hash) at most about once a minute.
+
+        A well-formed string that is refused is counted in the audit trail under its public id."""
         parts = token_format.parse(raw)
         if parts is None:
             return None
         token = self.select_related("owner").filter(lookup_id=parts.lookup_id).first()
-        if token is None:
-            return None
-        stored = token_format.digest(parts, token.pepper_version)
-        if stored is None or not hmac.compare_digest(stored[1], token.digest):
-            return None
+        stored = token_format.digest(parts, token.pepper_version) if token is not None else None
+        refusal = ""
         now = timezone.now()
-        if not token.owner.is_active or token.expires_at <= now:
+        if token is None or stored is None or not hmac.compare_digest(stored[1], token.digest):
+            refusal, token = "unknown token or wrong secret", None
+        elif not token.owner.is_active:
+            refusal = "owner inactive"
+        elif token.expires_at <= now:
+            refusal = "expired"
+        if refusal:
+            AuditEvent.record_refusal(token_id=parts.lookup_id, token=token, ip=ip, protocol=protocol, reason=refusal)
             return None
-        token._record_use(parts, now=now, ip=ip, protocol=protocol)
+        assert token is not None
+        token._record_use(parts, now=now, ip=ip, protocol=protocol, user_agent=user_agent)
         return token
 
 
@@ -155,6 +201,12 @@ class PersonalAccessToken(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True)
     last_used_ip = models.GenericIPAddressField(null=True, blank=True)
     last_used_protocol = models.CharField(max_length=16, blank=True)
+    last_used_agent = models.CharField(max_length=255, blank=True)
+    #: The latest distinct ways of use: [{ip, protocol, agent, first_seen, last_seen}], newest first. Kept
+    #: on the row so that the throttled last-use write stays one UPDATE.
+    recent_uses = models.JSONField(default=list, blank=True)
+    #: Expiry reminders already sent, as days before the end (e.g. [7, 1]).
+    reminders_sent = models.JSONField(default=list, blank=True)
 
     objects: ClassVar[PersonalAccessTokenManager] = PersonalAccessTokenManager()
 
@@ -182,14 +234,35 @@ class PersonalAccessToken(models.Model):
         now = timezone.now()
         if self.is_expired(now):
             return "Expired"
-        hard_end = self.absolute_end if self.is_auto_refresh else self.expires_at
+        hard_end = self.hard_end
         if hard_end is not None and hard_end - now <= EXPIRING_SOON:
             return "Expiring soon"
         if self.refresh_window is not None and self.expires_at - now <= self.refresh_window / 10:
             return "Expiring soon"
         return "Active"
 
-    def _record_use(self, parts: token_format.ParsedToken, *, now: datetime, ip: str | None, protocol: str) -> None:
+    @property
+    def usage(self) -> str:
+        """ "Never used", "Idle" (unused for 30 days) or "" for a token in use."""
+        if self.last_used_at is None:
+            return "Never used"
+        if timezone.now() - self.last_used_at >= IDLE_AFTER:
+            return "Idle"
+        return ""
+
+    @property
+    def hard_end(self) -> datetime | None:
+        """The end no use can push back: a Hard Limit's expiry, an Auto Refresh token's absolute end."""
+        return self.absolute_end if self.is_auto_refresh else self.expires_at
+
+    @property
+    def issued_by_admin(self) -> bool:
+        """Created by someone other than its owner (an administrator)."""
+        return self.created_by_id is not None and self.created_by_id != self.owner_id
+
+    def _record_use(
+        self, parts: token_format.ParsedToken, *, now: datetime, ip: str | None, protocol: str, user_agent: str
+    ) -> None:
         """Slide an Auto Refresh expiry, note the last use and re-hash under the newest pepper — in one
         UPDATE, and only when something has drifted by more than its slack (SPEC §4)."""
         updates: dict[str, Any] = {}
@@ -207,9 +280,21 @@ class PersonalAccessToken(models.Model):
                 )
                 self.expires_at = target
         if updates or self.last_used_at is None or now - self.last_used_at > LAST_USED_SLACK:
-            updates.update(last_used_at=now, last_used_ip=ip, last_used_protocol=protocol)
+            agent = user_agent[:255]
             self.last_used_at, self.last_used_ip, self.last_used_protocol = now, ip, protocol
+            self.last_used_agent = agent
+            self.recent_uses = _note_use(self.recent_uses, at=now, ip=ip, protocol=protocol, agent=agent)
+            updates.update(
+                last_used_at=now,
+                last_used_ip=ip,
+                last_used_protocol=protocol,
+                last_used_agent=agent,
+                recent_uses=self.recent_uses,
+            )
         if updates:
             type(self).objects.filter(pk=self.pk).update(**updates)
             if "digest" in updates:
                 self.pepper_version, self.digest = updates["pepper_version"], updates["digest"]
+
+
+__all__ = ["AuditEvent", "PersonalAccessToken", "PersonalAccessTokenManager", "TokenError"]

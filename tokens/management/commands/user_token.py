@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
-from typing import Any, NoReturn
+from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandParser
 from django.utils import timezone
 from django.utils.timesince import timeuntil
 
 from files.models import Node
 from people.models import User
-from tokens.durations import DurationError, format_duration, parse_duration
-from tokens.models import PersonalAccessToken, TokenError
-from tokens.scopes import ScopeError, parse_scopes
+from tokens.durations import format_duration, parse_duration
+from tokens.management.base import TokenCommand, describe
+from tokens.models import PersonalAccessToken
+from tokens.scopes import parse_scopes
+from tokens.services import token_create
 
 DESCRIPTION = """\
 Create a Personal Access Token for a user.
@@ -49,25 +49,9 @@ examples:
 """
 
 
-class _OneLineParser(CommandParser):
-    """Usage errors on one stderr line, like every other error of this command."""
-
-    def error(self, message: str) -> NoReturn:
-        if self.called_from_command_line:
-            self.exit(2, f"user_token: error: {message} (see --help)\n")
-        raise CommandError(f"Error: {message}")
-
-
-class Command(BaseCommand):
+class Command(TokenCommand):
     help = DESCRIPTION
-
-    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
-        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
-        kwargs.setdefault("epilog", EPILOG)
-        parser = super().create_parser(prog_name, subcommand, **kwargs)
-        # BaseCommand builds its CommandParser itself; only the error method differs.
-        parser.__class__ = _OneLineParser
-        return parser
+    epilog = EPILOG
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("-u", "--user", required=True, metavar="LOGIN", help="login of the token's owner")
@@ -81,39 +65,27 @@ class Command(BaseCommand):
         output.add_argument("-q", "--quiet", action="store_true", help="print only the token")
         output.add_argument("--json", action="store_true", help="print the token and its details as JSON")
 
-    def handle(self, *args: Any, **options: Any) -> None:
-        try:
-            self._handle(**options)
-        except (DurationError, ScopeError, TokenError) as error:
-            self._fail(str(error))
-
-    def _fail(self, message: str) -> NoReturn:
-        # One line on stderr and a non-zero exit, without Django's "CommandError:" traceback framing.
-        sys.stderr.write(f"user_token: error: {message}\n")
-        sys.stderr.flush()
-        raise SystemExit(1)
-
-    def _handle(self, *, user: str, expire: str | None, auto: str | None, scope: list[str], **options: Any) -> None:
+    def handle(self, *, user: str, expire: str | None, auto: str | None, scope: list[str], **options: Any) -> None:
         if expire is None and auto is None:
-            self._fail("give -e DURATION (Hard Limit), -a DURATION (Auto Refresh), or both")
+            self.fail("give -e DURATION (Hard Limit), -a DURATION (Auto Refresh), or both")
         owner = User.objects.filter(login__iexact=user.strip()).first()
         if owner is None:
-            self._fail(f"no user with login {user!r}")
+            self.fail(f"no user with login {user!r}")
         if not owner.is_active:
-            self._fail(f"user {owner.login!r} is inactive")
+            self.fail(f"user {owner.login!r} is inactive")
         expires_in = parse_duration(expire) if expire is not None else None
         refresh_window = parse_duration(auto, bare_seconds=True) if auto is not None else None
         scopes = parse_scopes(scope)
         label = options.get("label")
         if label is None:
             label = f"Command line token {timezone.now():%Y-%m-%d %H:%M}"
-        token, raw = PersonalAccessToken.objects.issue(
+        token, raw = token_create(
             owner=owner,
             label=label,
             expires_in=expires_in,
             refresh_window=refresh_window,
             scopes=scopes,
-            created_via=PersonalAccessToken.VIA_COMMAND_LINE,
+            via=PersonalAccessToken.VIA_COMMAND_LINE,
         )
         if options["quiet"]:
             self.stdout.write(raw)
@@ -130,23 +102,6 @@ def _scope_paths(token: PersonalAccessToken) -> list[str]:
         f"{scope} ({nodes[scope.node].public_path})" if scope.node in nodes else f"{scope} (deleted)"
         for scope in scopes
     ]
-
-
-def describe(token: PersonalAccessToken) -> dict[str, Any]:
-    window = token.refresh_window
-    return {
-        "uuid": str(token.uuid),
-        "id": token.lookup_id,
-        "owner": token.owner.login,
-        "label": token.label,
-        "expiration_model": token.get_expiration_model_display(),
-        "expires_at": token.expires_at.isoformat(),
-        "refresh_window": format_duration(window) if window is not None else None,
-        "refresh_window_seconds": int(window.total_seconds()) if window is not None else None,
-        "absolute_end": token.absolute_end.isoformat() if token.absolute_end else None,
-        "scopes": list(token.scopes),
-        "created_at": token.created_at.isoformat(),
-    }
 
 
 def human_description(token: PersonalAccessToken, raw: str) -> str:

@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from tests.commands import run_command
+from tokens.audit import AuditEvent
+from tokens.models import PersonalAccessToken
+from tokens.services import token_create
+
+check = PersonalAccessToken.objects.authenticate
+
+
+@pytest.fixture
+def tokens(demo):
+    made = {}
+    for owner, label, days in [(demo.alice, "alice-1", 30), (demo.alice, "alice-2", 3), (demo.bob, "bob-1", 30)]:
+        made[label] = token_create(owner=owner, label=label, expires_in=timedelta(days=days), via="console")
+    return made
+
+
+def one_line_error(capsys, code):
+    captured = capsys.readouterr()
+    assert code != 0
+    assert len(captured.err.strip().splitlines()) == 1
+    return captured.err
+
+
+def test_list_json_by_user_and_status(tokens, capsys):
+    assert run_command("token_list", "--json") == 0
+    assert len(json.loads(capsys.readouterr().out)) == 3
+    assert run_command("token_list", "-u", "alice", "--status", "expiring", "--json") == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [row["label"] for row in rows] == ["alice-2"]
+    assert all("token" not in row for row in rows)
+
+
+def test_list_table_never_shows_secrets(tokens, capsys):
+    assert run_command("token_list") == 0
+    out = capsys.readouterr().out
+    assert "alice-1" in out and "Never used" in out
+    assert not any(raw in out for _token, raw in tokens.values())
+
+
+def test_delete_dry_run_changes_nothing(tokens, capsys):
+    assert run_command("token_delete", "-u", "alice", "--dry-run") == 0
+    assert "2 token(s) would be deleted" in capsys.readouterr().out
+    assert PersonalAccessToken.objects.count() == 3
+    assert not AuditEvent.objects.filter(event="deleted").exists()
+
+
+def test_delete_by_id_and_the_token_is_refused(tokens, capsys):
+    token, raw = tokens["bob-1"]
+    assert run_command("token_delete", token.lookup_id, "--reason", "leaked") == 0
+    assert check(raw) is None
+    assert AuditEvent.objects.get(event="deleted").reason == "leaked"
+    assert PersonalAccessToken.objects.count() == 2
+
+
+def test_delete_by_last_use(tokens, capsys):
+    check(tokens["alice-1"][1])
+    with time_machine.travel(timezone.now() + timedelta(days=2)):
+        check(tokens["bob-1"][1])
+        assert run_command("token_delete", "--last-used-before", "1d") == 0
+    assert set(PersonalAccessToken.objects.values_list("label", flat=True)) == {"bob-1"}
+
+
+def test_delete_needs_a_selector(tokens, capsys):
+    assert "name token ids" in one_line_error(capsys, run_command("token_delete"))
+    assert "no token" in one_line_error(capsys, run_command("token_delete", "nosuchid"))
+    assert "invalid time" in one_line_error(capsys, run_command("token_delete", "--last-used-before", "soon"))
+    assert PersonalAccessToken.objects.count() == 3
+
+
+def test_rotate_prints_a_new_working_token(tokens, capsys):
+    token, raw = tokens["alice-1"]
+    assert run_command("token_rotate", str(token.uuid), "-q") == 0
+    new_raw = capsys.readouterr().out.strip()
+    assert check(raw) is None
+    assert check(new_raw).label == "alice-1"
+    assert "no token" in one_line_error(capsys, run_command("token_rotate", "nosuchid"))
+
+
+def test_prune_and_reminders(tokens, capsys):
+    with time_machine.travel(timezone.now() + timedelta(days=3, hours=1)):
+        assert run_command("token_reminders") == 0
+        assert "0 reminder(s)" in capsys.readouterr().out
+    with time_machine.travel(timezone.now() + timedelta(days=40)):
+        assert run_command("token_prune", "--older-than", "30d", "--dry-run") == 0
+        assert "1 expired token(s) would be pruned" in capsys.readouterr().out
+        assert run_command("token_prune", "--older-than", "30d") == 0
+    assert PersonalAccessToken.objects.count() == 2
+
+
+def test_reminders_command_sends(tokens, capsys, mailoutbox):
+    assert run_command("token_reminders") == 0
+    assert "1 reminder(s) sent" in capsys.readouterr().out
+    assert len(mailoutbox) == 1
+
+
+def test_audit_json_with_filters(tokens, capsys):
+    token, _raw = tokens["bob-1"]
+    run_command("token_delete", token.lookup_id)
+    capsys.readouterr()
+    assert run_command("token_audit", "--owner", "bob", "--json") == 0
+    events = json.loads(capsys.readouterr().out)
+    assert [event["event"] for event in events] == ["deleted", "created"]
+    assert events[0]["actor"] == "command line"
+    assert run_command("token_audit", "--event", "created", "--since", "1h") == 0
+    assert capsys.readouterr().out.count("token created") == 3
+    assert "invalid choice" in one_line_error(capsys, run_command("token_audit", "--event", "bogus"))

@@ -1,0 +1,129 @@
+"""The audit trail of tokens.
+
+An audit record names a token by its uuid, public lookup id and label — never by its secret. Refused uses are
+aggregated: one record per (token id, client IP, minute) with a count, so a flood of bad attempts stays small.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F
+from django.utils import timezone
+
+if TYPE_CHECKING:
+    from people.models import User
+    from tokens.models import PersonalAccessToken
+
+
+class AuditEvent(models.Model):
+    CREATED = "created"
+    DELETED = "deleted"
+    ROTATED = "rotated"
+    REFUSED = "refused"
+    POLICY_REFUSED = "policy_refused"
+    EVENTS: ClassVar[list[tuple[str, str]]] = [
+        (CREATED, "token created"),
+        (DELETED, "token deleted"),
+        (ROTATED, "token rotated"),
+        (REFUSED, "use refused"),
+        (POLICY_REFUSED, "refused by policy"),
+    ]
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    event = models.CharField(max_length=16, choices=EVENTS, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    #: Who acted, as shown: a login, "command line" or "system"; kept when the user is deleted.
+    actor_label = models.CharField(max_length=150, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    owner_login = models.CharField(max_length=150, blank=True)
+    token_uuid = models.UUIDField(null=True, blank=True)
+    #: The token's public lookup id (never its secret).
+    token_id = models.CharField(max_length=16, blank=True, db_index=True)
+    token_label = models.CharField(max_length=200, blank=True)
+    via = models.CharField(max_length=16, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    reason = models.TextField(blank=True)
+    #: Refused uses within the same minute from the same IP are counted on one record.
+    count = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["owner_login", "at"]), models.Index(fields=["actor_label", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.get_event_display()} {self.token_id}"
+
+    @classmethod
+    def record(
+        cls,
+        event: str,
+        *,
+        token: PersonalAccessToken | None = None,
+        owner: User | None = None,
+        actor: User | None = None,
+        via: str = "",
+        ip: str | None = None,
+        reason: str = "",
+    ) -> AuditEvent:
+        if token is not None:
+            owner = token.owner
+        actor_label = actor.login if actor is not None else ("command line" if via == "cli" else "system")
+        return cls.objects.create(
+            event=event,
+            actor=actor,
+            actor_label=actor_label,
+            owner=owner,
+            owner_login=owner.login if owner is not None else "",
+            token_uuid=token.uuid if token is not None else None,
+            token_id=token.lookup_id if token is not None else "",
+            token_label=token.label if token is not None else "",
+            via=via,
+            ip=ip,
+            reason=reason,
+        )
+
+    @classmethod
+    def record_refusal(
+        cls, *, token_id: str, token: PersonalAccessToken | None, ip: str | None, protocol: str, reason: str
+    ) -> None:
+        """Count a refused use on this minute's record for (token id, IP), creating it if needed."""
+        minute = timezone.now().replace(second=0, microsecond=0)
+        same = cls.objects.filter(event=cls.REFUSED, token_id=token_id, ip=ip, at=minute, reason=reason)
+        if same.update(count=F("count") + 1):
+            return
+        owner = token.owner if token is not None else None
+        cls.objects.create(
+            event=cls.REFUSED,
+            at=minute,
+            actor_label="",
+            owner=owner,
+            owner_login=owner.login if owner is not None else "",
+            token_uuid=token.uuid if token is not None else None,
+            token_id=token_id,
+            token_label=token.label if token is not None else "",
+            via=protocol,
+            ip=ip,
+            reason=reason,
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "at": self.at.isoformat(),
+            "event": self.event,
+            "actor": self.actor_label,
+            "owner": self.owner_login,
+            "token_uuid": str(self.token_uuid) if self.token_uuid else None,
+            "token_id": self.token_id,
+            "token_label": self.token_label,
+            "via": self.via,
+            "ip": self.ip,
+            "reason": self.reason,
+            "count": self.count,
+        }

@@ -1,0 +1,116 @@
+"""What the token commands share: errors on one stderr line, argument parsing of ids and dates."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import uuid
+from datetime import datetime
+from typing import Any, NoReturn
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+
+from tokens.durations import DurationError, format_duration, parse_duration
+from tokens.models import PersonalAccessToken, TokenError
+from tokens.scopes import ScopeError
+
+STATUSES = {
+    "active": "Active",
+    "expiring": "Expiring soon",
+    "expired": "Expired",
+    "never-used": "Never used",
+    "idle": "Idle",
+}
+
+
+class _OneLineParser(CommandParser):
+    """Usage errors on one stderr line, like every other error of these commands."""
+
+    def error(self, message: str) -> NoReturn:
+        if self.called_from_command_line:
+            self.exit(2, f"{self.prog.split()[-1]}: error: {message} (see --help)\n")
+        raise CommandError(f"Error: {message}")
+
+
+class TokenCommand(BaseCommand):
+    """A command whose bad input ends in one line on stderr and a non-zero exit, with nothing changed."""
+
+    epilog: str | None = None
+
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
+        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
+        kwargs.setdefault("epilog", self.epilog)
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        # BaseCommand builds its CommandParser itself; only the error method differs.
+        parser.__class__ = _OneLineParser
+        return parser
+
+    def execute(self, *args: Any, **options: Any) -> str | None:
+        try:
+            return super().execute(*args, **options)
+        except (DurationError, ScopeError, TokenError, ValueError) as error:
+            self.fail(str(error))
+
+    def fail(self, message: str) -> NoReturn:
+        name = type(self).__module__.rsplit(".", 1)[-1]
+        sys.stderr.write(f"{name}: error: {message}\n")
+        sys.stderr.flush()
+        raise SystemExit(1)
+
+
+def select_tokens(ids: list[str]) -> QuerySet[PersonalAccessToken]:
+    """Tokens named by public id (``Ffsw1lD7ztTO``) or uuid."""
+    condition = Q(pk__in=[])
+    for value in ids:
+        try:
+            condition |= Q(pk=uuid.UUID(value))
+        except ValueError:
+            condition |= Q(lookup_id=value)
+    return PersonalAccessToken.objects.select_related("owner").filter(condition)
+
+
+def parse_moment(text: str) -> datetime:
+    """A point in time: an ISO date or date-time, or a duration meaning that long ago (``90d``)."""
+    moment = parse_datetime(text)
+    if moment is None and (day := parse_date(text)) is not None:
+        moment = datetime(day.year, day.month, day.day)
+    if moment is not None:
+        return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
+    try:
+        return timezone.now() - parse_duration(text)
+    except DurationError:
+        raise ValueError(
+            f"invalid time {text!r}: give a date (2026-01-31), a date-time, or a duration ago (90d)"
+        ) from None
+
+
+def has_status(token: PersonalAccessToken, status: str) -> bool:
+    wanted = STATUSES[status]
+    return wanted in (token.status, token.usage)
+
+
+def describe(token: PersonalAccessToken) -> dict[str, Any]:
+    window = token.refresh_window
+    return {
+        "uuid": str(token.uuid),
+        "id": token.lookup_id,
+        "owner": token.owner.login,
+        "label": token.label,
+        "expiration_model": token.get_expiration_model_display(),
+        "expires_at": token.expires_at.isoformat(),
+        "refresh_window": format_duration(window) if window is not None else None,
+        "refresh_window_seconds": int(window.total_seconds()) if window is not None else None,
+        "absolute_end": token.absolute_end.isoformat() if token.absolute_end else None,
+        "scopes": list(token.scopes),
+        "created_at": token.created_at.isoformat(),
+        "created_by": token.created_by.login if token.created_by else None,
+        "created_via": token.created_via,
+        "status": token.status,
+        "usage": token.usage or None,
+        "last_used_at": token.last_used_at.isoformat() if token.last_used_at else None,
+        "last_used_ip": token.last_used_ip,
+        "last_used_protocol": token.last_used_protocol or None,
+    }

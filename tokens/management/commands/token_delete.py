@@ -1,0 +1,62 @@
+"""``manage.py token_delete``: delete (revoke) tokens by id, by user, or by last use; ``--dry-run`` first."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.core.management.base import CommandParser
+from django.db.models import Q
+from django.db.models.functions import Coalesce
+
+from tokens.management.base import STATUSES, TokenCommand, describe, has_status, parse_moment, select_tokens
+from tokens.models import PersonalAccessToken
+from tokens.services import tokens_delete
+
+
+class Command(TokenCommand):
+    help = (
+        "Delete Personal Access Tokens: they are refused from the next request on. Select by id (public id or "
+        "uuid), by user, by last use (never-used tokens count from their creation) and/or by status; every "
+        "selector narrows the set. --dry-run lists what would be deleted."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("ids", nargs="*", metavar="ID", help="public id or uuid of a token")
+        parser.add_argument("-u", "--user", metavar="LOGIN", help="tokens of this user")
+        parser.add_argument(
+            "--last-used-before", metavar="WHEN", help="not used since WHEN: a date, date-time or duration ago (90d)"
+        )
+        parser.add_argument("--status", choices=sorted(STATUSES), help="only tokens with this status")
+        parser.add_argument("--reason", default="", help="recorded in the audit trail")
+        parser.add_argument("--dry-run", action="store_true", help="list what would be deleted, delete nothing")
+        parser.add_argument("--json", action="store_true", help="print the affected tokens as JSON")
+
+    def handle(self, *args: Any, ids: list[str], user: str | None, **options: Any) -> None:
+        before, status = options["last_used_before"], options["status"]
+        if not ids and user is None and before is None and status is None:
+            self.fail("name token ids, or select with --user, --last-used-before or --status")
+        tokens = select_tokens(ids) if ids else PersonalAccessToken.objects.select_related("owner")
+        if ids and not tokens.exists():
+            self.fail(f"no token with id {', '.join(ids)}")
+        if user is not None:
+            tokens = tokens.filter(owner__login__iexact=user)
+        if before is not None:
+            cutoff = parse_moment(before)
+            tokens = tokens.alias(used=Coalesce("last_used_at", "created_at")).filter(Q(used__lt=cutoff))
+        selected = [token for token in tokens if status is None or has_status(token, status)]
+        if options["json"]:
+            self.stdout.write(json.dumps([describe(token) for token in selected], indent=2))
+        else:
+            verb = "Would delete" if options["dry_run"] else "Deleting"
+            for token in selected:
+                self.stdout.write(f"{verb} {token.lookup_id}  {token.owner.login}  {token.label}")
+        if options["dry_run"]:
+            if not options["json"]:
+                self.stdout.write(f"{len(selected)} token(s) would be deleted (dry run: nothing changed).")
+            return
+        count = tokens_delete(
+            tokens=selected, actor=None, via=PersonalAccessToken.VIA_COMMAND_LINE, reason=options["reason"]
+        )
+        if not options["json"]:
+            self.stdout.write(f"{count} token(s) deleted.")

@@ -1,0 +1,177 @@
+"""Token workflows that span the token, the audit trail and e-mail. The console and the commands call these.
+
+Every function takes keyword-only arguments: ``actor`` is the person acting (None from the command line),
+``via`` is how (``console`` or ``cli``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+
+from tokens.audit import AuditEvent
+from tokens.models import PersonalAccessToken, TokenError
+from tokens.scopes import Scope
+
+if TYPE_CHECKING:
+    from people.models import User
+
+#: Days before a token's hard end at which its owner is reminded.
+REMINDER_DAYS = (7, 1)
+
+
+def token_create(
+    *,
+    owner: User,
+    label: str,
+    expires_in: timedelta | None = None,
+    refresh_window: timedelta | None = None,
+    scopes: list[Scope] | None = None,
+    actor: User | None = None,
+    via: str,
+    ip: str | None = None,
+) -> tuple[PersonalAccessToken, str]:
+    """Issue a token, record it, and tell the owner when someone else issued it: (token, plain text)."""
+    try:
+        with transaction.atomic():
+            token, raw = PersonalAccessToken.objects.issue(
+                owner=owner,
+                label=label,
+                expires_in=expires_in,
+                refresh_window=refresh_window,
+                scopes=scopes,
+                created_by=actor,
+                created_via=via,
+            )
+            AuditEvent.record(AuditEvent.CREATED, token=token, actor=actor, via=via, ip=ip)
+    except TokenError as error:
+        if error.policy:
+            AuditEvent.record(AuditEvent.POLICY_REFUSED, owner=owner, actor=actor, via=via, ip=ip, reason=str(error))
+        raise
+    if token.issued_by_admin:
+        _notify_owner_of_issue(token)
+    return token, raw
+
+
+@transaction.atomic
+def token_delete(
+    *, token: PersonalAccessToken, actor: User | None, via: str, reason: str = "", ip: str | None = None
+) -> None:
+    """Delete a token; it is refused from the very next request on."""
+    AuditEvent.record(AuditEvent.DELETED, token=token, actor=actor, via=via, ip=ip, reason=reason)
+    token.delete()
+
+
+def tokens_delete(
+    *, tokens: Iterable[PersonalAccessToken], actor: User | None, via: str, reason: str = "", ip: str | None = None
+) -> int:
+    """Delete several tokens, each recorded; how many."""
+    count = 0
+    with transaction.atomic():
+        for token in tokens:
+            token_delete(token=token, actor=actor, via=via, reason=reason, ip=ip)
+            count += 1
+    return count
+
+
+def _remaining(end: datetime | None, now: datetime) -> timedelta | None:
+    return end - now if end is not None and end > now else None
+
+
+@transaction.atomic
+def token_rotate(
+    *, token: PersonalAccessToken, actor: User | None, via: str, ip: str | None = None
+) -> tuple[PersonalAccessToken, str]:
+    """Replace ``token`` by a new secret with the same label, model, window and scopes; the old one stops at once.
+
+    The new token gets the lifetime the old one was created with (a Hard Limit's duration, an Auto Refresh
+    token's absolute end), counted from now, within the instance's maximum.
+    """
+    if token.is_expired():
+        raise TokenError("An expired token cannot be rotated; create a new one.")
+    lifetime = (token.hard_end or token.expires_at) - token.created_at
+    new, raw = PersonalAccessToken.objects.issue(
+        owner=token.owner,
+        label=token.label,
+        expires_in=lifetime if not token.is_auto_refresh or token.absolute_end is not None else None,
+        refresh_window=token.refresh_window,
+        scopes=token.parsed_scopes,
+        created_by=actor,
+        created_via=via,
+        ignore_limit=True,
+    )
+    AuditEvent.record(
+        AuditEvent.ROTATED, token=new, actor=actor, via=via, ip=ip, reason=f"replaces {token.lookup_id} ({token.uuid})"
+    )
+    token.delete()
+    return new, raw
+
+
+def _send(owner: User, subject: str, body: str) -> bool:
+    if not owner.email:
+        return False
+    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [owner.email])
+    return True
+
+
+def _notify_owner_of_issue(token: PersonalAccessToken) -> None:
+    creator = token.created_by.login if token.created_by else "an administrator"
+    _send(
+        token.owner,
+        "A personal access token was created for you",
+        f"Hello {token.owner.get_full_name()},\n\n"
+        f'{creator} created the personal access token "{token.label}" (id {token.lookup_id}) for your account.\n'
+        f"It expires {token.expires_at:%Y-%m-%d %H:%M %Z}.\n\n"
+        f"You can see and delete your tokens at {settings.PUBLIC_URL.rstrip('/')}/me/tokens/.\n",
+    )
+
+
+def send_expiry_reminders(*, now: datetime | None = None) -> list[tuple[PersonalAccessToken, int]]:
+    """E-mail owners 7 days and 1 day before a token's hard end, once per threshold: [(token, days)].
+
+    Auto Refresh tokens without an absolute end never get one: while they are in use they do not expire.
+    """
+    now = now or timezone.now()
+    horizon = now + timedelta(days=max(REMINDER_DAYS))
+    candidates = (
+        PersonalAccessToken.objects.select_related("owner")
+        .filter(owner__is_active=True, expires_at__gt=now)
+        .exclude(expiration_model=PersonalAccessToken.AUTO_REFRESH, absolute_end__isnull=True)
+    )
+    sent = []
+    for token in candidates:
+        end = token.hard_end
+        if end is None or end > horizon or end <= now:
+            continue
+        due = [days for days in REMINDER_DAYS if end - now <= timedelta(days=days) and days not in token.reminders_sent]
+        if not due:
+            continue
+        days = min(due)
+        _send(
+            token.owner,
+            f'Your personal access token "{token.label}" expires in {"1 day" if days == 1 else f"{days} days"}',
+            f"Hello {token.owner.get_full_name()},\n\n"
+            f'your personal access token "{token.label}" (id {token.lookup_id}) stops working on '
+            f"{end:%Y-%m-%d %H:%M %Z}.\nCreate or rotate a token before then at "
+            f"{settings.PUBLIC_URL.rstrip('/')}/me/tokens/.\n",
+        )
+        # Thresholds already passed count as sent too: a token first seen 1 day out gets one e-mail, not two.
+        token.reminders_sent = sorted({*token.reminders_sent, *due}, reverse=True)
+        PersonalAccessToken.objects.filter(pk=token.pk).update(reminders_sent=token.reminders_sent)
+        sent.append((token, days))
+    return sent
+
+
+def tokens_prune(*, older_than: timedelta, dry_run: bool = False, now: datetime | None = None) -> int:
+    """Delete records of tokens expired for longer than ``older_than``; how many (would be) deleted."""
+    cutoff = (now or timezone.now()) - older_than
+    stale = PersonalAccessToken.objects.select_related("owner").filter(expires_at__lt=cutoff)
+    if dry_run:
+        return stale.count()
+    return tokens_delete(tokens=list(stale), actor=None, via="cli", reason="pruned: expired")
