@@ -28,6 +28,12 @@ run: $(STAMP)
 	@echo
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
+# Production-style serving: gunicorn (gunicorn.conf.py) on the same WSGI application, static files by whitenoise.
+serve: $(STAMP)
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py collectstatic --noinput -v0
+	BIND=$(HOST):$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py cellsadmin.wsgi:application
+
 # System tools the tests drive (Debian packages); installed with apt when missing and running as root.
 system-tools:
 	@bash scripts/system-tools.sh

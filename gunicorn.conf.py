@@ -1,0 +1,20 @@
+"""gunicorn settings for `make serve`: console, REST API and WebDAV in one WSGI application.
+
+Threads keep slow WebDAV uploads and downloads from holding a whole process; several processes use both cores.
+Override with GUNICORN_WORKERS / GUNICORN_THREADS / BIND, or gunicorn's own GUNICORN_CMD_ARGS.
+"""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count()))
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+worker_class = "gthread"
+# Large WebDAV transfers stream; a slow client must not be killed mid-upload.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "300"))
+keepalive = 5
+accesslog = "-"
+# The access log shows method, path, status and size: never headers, so never a token.
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(L)ss'
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
