@@ -52,6 +52,9 @@ TOKEN_MAX_LIFETIME = env.str("TOKEN_MAX_LIFETIME", default="365d")
 TOKEN_DEFAULT_DURATION = env.str("TOKEN_DEFAULT_DURATION", default="30d")
 # Live (unexpired) tokens one user may hold; 0 for no limit.
 TOKEN_MAX_PER_USER = env.int("TOKEN_MAX_PER_USER", default=50)
+# Failed authentications allowed per client IP (and per token id) within a window of so many seconds.
+AUTH_FAILURE_LIMIT = env.int("AUTH_FAILURE_LIMIT", default=30)
+AUTH_FAILURE_WINDOW = env.int("AUTH_FAILURE_WINDOW", default=60)
 # Whether a WebDAV client may still sign in with the user's password instead of a token.
 WEBDAV_ALLOW_PASSWORD = env.bool("WEBDAV_ALLOW_PASSWORD", default=True)
 

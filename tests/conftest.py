@@ -27,6 +27,14 @@ def require_tool(command: str, package: str | None = None) -> str:
     return path
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """Throttle counters and cached values never leak from one test into the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @dataclass
 class Demo:
     admin: User

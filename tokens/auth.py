@@ -10,7 +10,8 @@ from django.conf import settings
 from django.contrib.auth import authenticate as authenticate_password
 from django.http import HttpRequest
 
-from tokens.format import looks_like_token
+from tokens import throttle
+from tokens.format import looks_like_token, parse
 from tokens.models import PersonalAccessToken
 
 if TYPE_CHECKING:
@@ -44,7 +45,36 @@ def authenticate(
     A string that starts like a token is only ever checked as a token (never as a password). With ``login``
     (basic auth), a token must belong to that login. Passwords are tried only where ``allow_password`` says
     the protocol takes them (the console; WebDAV unless the instance policy ``WEBDAV_ALLOW_PASSWORD`` is off).
+
+    Raises :class:`tokens.throttle.Throttled` when the client IP has failed too often (checked first, at no
+    database cost), or when this failure crosses a limit.
     """
+    throttle.check_client(ip)
+    principal = _principal(
+        secret,
+        protocol=protocol,
+        login=login,
+        ip=ip,
+        allow_password=allow_password,
+        user_agent=user_agent,
+        request=request,
+    )
+    if principal is None:
+        parsed = parse(secret)
+        throttle.record_failure(ip=ip, token_id=parsed.lookup_id if parsed is not None else None)
+    return principal
+
+
+def _principal(
+    secret: str,
+    *,
+    protocol: str,
+    login: str | None,
+    ip: str | None,
+    allow_password: bool,
+    user_agent: str,
+    request: HttpRequest | None,
+) -> Principal | None:
     if looks_like_token(secret):
         token = PersonalAccessToken.objects.authenticate(secret, ip=ip, protocol=protocol, user_agent=user_agent)
         if token is None:
