@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth import authenticate as authenticate_password
+from django.contrib.auth.backends import ModelBackend
 from django.http import HttpRequest
 
 from tokens import throttle
@@ -85,7 +86,11 @@ def _principal(
     if protocol == WEBDAV and not settings.WEBDAV_ALLOW_PASSWORD:
         allow_password = False
     if allow_password and login:
-        user = authenticate_password(request, username=login, password=secret)
+        if request is not None:
+            user = authenticate_password(request, username=login, password=secret)
+        else:
+            # No HttpRequest (WebDAV): django-axes needs one; tokens.throttle guards this path instead.
+            user = ModelBackend().authenticate(None, username=login, password=secret)
         if user is not None and user.is_active:
             return Principal(user=user)
     return None
