@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import connection, connections
+from django.utils import timezone
+
+from tokens.models import PersonalAccessToken
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="runs against PostgreSQL (DATABASE_URL=postgres://…)")
+def test_twenty_concurrent_uses_of_one_auto_refresh_token(demo):
+    window = timedelta(hours=1)
+    token, raw = demo.token(demo.alice, expires_in=None, refresh_window=window)
+    # Let the stored expiry lag far behind, so that every one of the concurrent uses wants to write it.
+    lagging = timezone.now() + timedelta(minutes=5)
+    PersonalAccessToken.objects.filter(pk=token.pk).update(expires_at=lagging, last_used_at=None)
+    barrier = threading.Barrier(20)
+    results: list[object] = []
+    errors: list[BaseException] = []
+
+    def use() -> None:
+        try:
+            barrier.wait(timeout=30)
+            results.append(PersonalAccessToken.objects.authenticate(raw, ip="192.0.2.1", protocol="REST"))
+        except BaseException as error:  # collected and asserted below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    started = timezone.now()
+    threads = [threading.Thread(target=use) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    finished = timezone.now()
+    assert errors == []
+    assert len(results) == 20
+    assert all(result is not None for result in results)
+    token.refresh_from_db()
+    assert started + window <= token.expires_at <= finished + window
+    assert token.last_used_at is not None
