@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run serve test lint format system-tools clean
+.PHONY: install run serve bench test lint format system-tools clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,12 @@ serve: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput -v0
 	BIND=$(HOST):$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py cellsadmin.wsgi:application
+
+# Benchmarks (bench/run.py): results in bench/results/latest.json and latest.md.
+bench: $(STAMP)
+	@bash scripts/system-tools.sh wrk:wrk apache2:apache2 htpasswd:apache2-utils
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python bench/run.py
 
 # System tools the tests drive (Debian packages); installed with apt when missing and running as root.
 system-tools:

