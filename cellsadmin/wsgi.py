@@ -8,9 +8,9 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cellsadmin.settings")
 
-application = get_wsgi_application()
+django_application = get_wsgi_application()
 
 # WebDAV beside Django; imported once Django is set up, since the provider uses the models.
 from files.dav.app import DavDispatcher, make_dav_app  # noqa: E402
 
-application = DavDispatcher(application, make_dav_app())
+application = DavDispatcher(django_application, make_dav_app())

@@ -170,7 +170,9 @@ class DatabaseLockStorage:
             if include_children:
                 query |= Q(root__startswith=path.rstrip("/") + "/")
             locks = [_as_dict(row) for row in DavLock.objects.filter(query, expire__gte=time.time())]
-        found = [lock for lock in locks if _matches(lock, path, include_root=include_root, include_children=include_children)]
+        found = [
+            lock for lock in locks if _matches(lock, path, include_root=include_root, include_children=include_children)
+        ]
         if token_only:
             return [lock["token"] for lock in found]
         return found

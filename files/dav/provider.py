@@ -15,8 +15,8 @@ from wsgidav.dav_error import (
     HTTP_FORBIDDEN,
     HTTP_NOT_FOUND,
     HTTP_REQUEST_ENTITY_TOO_LARGE,
-    PRECONDITION_CODE_PropfindFiniteDepth,
     DAVError,
+    PRECONDITION_CODE_PropfindFiniteDepth,
 )
 from wsgidav.dav_provider import DAVProvider
 
@@ -25,7 +25,7 @@ from files.dav import locks
 from files.dav.auth import lock_principal, principal_of
 from files.dav.resources import FileResource, FolderResource, NodeResourceMixin, WorkspaceList
 from files.models import Node
-from files.rights import Rights, rights_for
+from files.rights import Access, Rights, rights_for
 
 Environ = dict[str, Any]
 StartResponse = Callable[..., Any]
@@ -108,6 +108,11 @@ class Provider(DAVProvider):  # type: ignore[misc]
                 length = 0
             if length > settings.MAX_UPLOAD_SIZE:
                 raise DAVError(HTTP_REQUEST_ENTITY_TOO_LARGE)
+        if method == "PROPPATCH":
+            # One refusal for the whole request, rather than a 207 with a 403 per property.
+            resource = self.get_resource_inst(environ["PATH_INFO"], environ)
+            if isinstance(resource, WorkspaceList) or (resource is not None and Access.WRITE not in resource.access):
+                raise DAVError(HTTP_FORBIDDEN)
         if method == "LOCK":
             return self._lock(environ, start_response, default_handler)
         return default_handler(environ, start_response)

@@ -18,8 +18,11 @@ from wsgidav.dav_error import (
     HTTP_BAD_REQUEST,
     HTTP_CONFLICT,
     HTTP_FORBIDDEN,
+    HTTP_LOCKED,
     HTTP_REQUEST_ENTITY_TOO_LARGE,
     DAVError,
+    DAVErrorCondition,
+    PRECONDITION_CODE_LockConflict,
 )
 from wsgidav.dav_provider import DAVCollection, DAVNonCollection
 
@@ -130,16 +133,26 @@ class NodeResourceMixin(DeadPropertiesMixin):
 
     def handle_delete(self) -> bool:
         self._require_removable()
-        lock_manager = self.provider.lock_manager
-        # WsgiDAV checks locks on descendants only when it deletes child by child; we delete in one go.
-        lock_manager.check_write_permission(
-            url=self.get_ref_url(),  # type: ignore[attr-defined]
-            depth="infinity",
-            token_list=self.environ["wsgidav.ifLockTokenList"],
-            principal=self.environ["wsgidav.user_name"],
-        )
+        self._check_locks_in_subtree()
         self.delete()
         return True
+
+    def _check_locks_in_subtree(self) -> None:
+        """423 unless every lock on this resource, its ancestors and its descendants is the requester's and was
+        submitted. WsgiDAV checks descendants only when it deletes child by child; we delete in one go."""
+        lock_manager = self.provider.lock_manager
+        url = self.get_ref_url()  # type: ignore[attr-defined]
+        tokens = self.environ["wsgidav.ifLockTokenList"]
+        principal = self.environ["wsgidav.user_name"]
+        lock_manager.check_write_permission(url=url, depth="0", token_list=tokens, principal=principal)
+        conflicts = DAVErrorCondition(PRECONDITION_CODE_LockConflict)
+        for lock in lock_manager.storage.get_lock_list(
+            url, include_root=False, include_children=True, token_only=False
+        ):
+            if lock["principal"] != principal or lock["token"] not in tokens:
+                conflicts.add_href(lock["root"])
+        if conflicts.hrefs:
+            raise DAVError(HTTP_LOCKED, err_condition=conflicts)
 
     def delete(self) -> list[Any]:
         self._require_removable()
