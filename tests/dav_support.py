@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from xml.etree import ElementTree
 
 from django.core.signals import request_finished, request_started
-from django.db import close_old_connections, connection
+from django.db import close_old_connections, connection, connections
 
 
 def basic(login: str, secret: str) -> str:
@@ -29,8 +29,8 @@ class Response:
 
     def hrefs(self) -> list[str]:
         """The hrefs of a multistatus body, in order."""
-        tree = ElementTree.fromstring(self.body)
-        return [element.text or "" for element in tree.iter("{DAV:}href")]
+        tree = ElementTree.fromstring(self.body)  # noqa: S314 (our own server's response, in a test)
+        return [element.text or "" for element in tree.findall("{DAV:}response/{DAV:}href")]
 
     def names(self) -> list[str]:
         """The member names of a Depth 1 PROPFIND (the first href is the collection itself)."""
@@ -50,7 +50,14 @@ class DavClient:
         self.authorization = basic(login, secret) if login else ""
 
     def request(
-        self, method: str, path: str, body: bytes = b"", *, authorization: str | None = None, **headers: str
+        self,
+        method: str,
+        path: str,
+        body: bytes = b"",
+        *,
+        authorization: str | None = None,
+        wsgi_input: io.BytesIO | None = None,
+        **headers: str,
     ) -> Response:
         environ = {
             "REQUEST_METHOD": method,
@@ -65,7 +72,7 @@ class DavClient:
             "HTTP_HOST": "testserver",
             "wsgi.version": (1, 0),
             "wsgi.url_scheme": "http",
-            "wsgi.input": io.BytesIO(body),
+            "wsgi.input": wsgi_input if wsgi_input is not None else io.BytesIO(body),
             "wsgi.errors": sys.stderr,
             "wsgi.multithread": False,
             "wsgi.multiprocess": False,
@@ -77,8 +84,11 @@ class DavClient:
             environ["HTTP_AUTHORIZATION"] = auth
         for name, value in headers.items():
             key = name.upper().replace("-", "_")
-            if key == "CONTENT_TYPE":
-                environ[key] = value
+            if key in {"CONTENT_TYPE", "CONTENT_LENGTH"}:
+                if value:
+                    environ[key] = value
+                else:
+                    environ.pop(key, None)
             else:
                 environ["HTTP_" + key] = value
         captured: dict[str, object] = {}
@@ -116,6 +126,21 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _closing_connections(application):
+    """Close each server thread's connections after every request, so none outlives the test database."""
+
+    def app(environ, start_response):
+        result = application(environ, start_response)
+        try:
+            yield from result
+        finally:
+            if hasattr(result, "close"):
+                result.close()
+            connections.close_all()
+
+    return app
+
+
 @contextmanager
 def live_server() -> Iterator[str]:
     """Serve the project's WSGI application (console, API and /dav) on 127.0.0.1 from a thread; yields the
@@ -127,7 +152,7 @@ def live_server() -> Iterator[str]:
     # SQLite's shared in-memory test database does not take concurrent writers: one request at a time.
     threads = 1 if connection.vendor == "sqlite" else 4
     port = free_port()
-    server = wsgi.Server(("127.0.0.1", port), application, numthreads=threads)
+    server = wsgi.Server(("127.0.0.1", port), _closing_connections(application), numthreads=threads)
     server.prepare()
     thread = threading.Thread(target=server.serve, daemon=True)
     thread.start()
