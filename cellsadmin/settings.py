@@ -244,5 +244,7 @@ LOGGING = {
     "loggers": {
         # The request logger repeats full URLs and is silenced below WARNING; tokens never go in URLs.
         "django.request": {"level": "ERROR"},
+        # WsgiDAV silences its logger (NullHandler, no propagation) unless it is configured here.
+        "wsgidav": {"handlers": ["console"], "level": "ERROR", "propagate": False},
     },
 }

@@ -1,4 +1,4 @@
-"""WSGI entry point: console, REST API and (later) WebDAV in one application."""
+"""WSGI entry point: console, REST API and WebDAV (``/dav/``) in one application."""
 
 from __future__ import annotations
 
@@ -8,4 +8,9 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cellsadmin.settings")
 
-application = get_wsgi_application()
+django_application = get_wsgi_application()
+
+# WebDAV beside Django; imported once Django is set up, since the provider uses the models.
+from files.dav.app import DavDispatcher, make_dav_app  # noqa: E402
+
+application = DavDispatcher(django_application, make_dav_app())

@@ -113,3 +113,41 @@ class Node(models.Model):
         return other.workspace_id == self.workspace_id and (
             other.path == self.path or other.path.startswith(self.path + "/")
         )
+
+
+class DeadProperty(models.Model):
+    """A WebDAV dead property (set by PROPPATCH) of a node. Kept on the node, so it follows renames and moves
+    and goes away with the node, in every worker process."""
+
+    node = models.ForeignKey(Node, on_delete=models.CASCADE, related_name="dead_properties")
+    #: Clark notation: ``{namespace}local-name``.
+    name = models.CharField(max_length=1024)
+    #: The property element, serialised as XML.
+    value = models.TextField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["node", "name"], name="files_deadproperty_unique_name")]
+
+    def __str__(self) -> str:
+        return f"{self.node_id} {self.name}"
+
+
+class DavLock(models.Model):
+    """A WebDAV lock, in the shape WsgiDAV's lock manager expects (see ``files.dav.locks``). Keyed by the
+    resource's URL, as WsgiDAV's lock manager is; providers drop the locks of what they delete or move."""
+
+    token = models.CharField(max_length=100, primary_key=True)
+    root = models.TextField(db_index=True)
+    #: The user the lock belongs to (their uuid), never the name a client typed.
+    principal = models.CharField(max_length=64)
+    #: The client's ``<D:owner>`` element, as XML bytes; informational only.
+    owner = models.BinaryField(blank=True)
+    scope = models.CharField(max_length=9)
+    type = models.CharField(max_length=5, default="write")
+    depth = models.CharField(max_length=8)
+    timeout = models.FloatField()
+    #: Epoch seconds.
+    expire = models.FloatField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.root} ({self.scope}, depth {self.depth})"

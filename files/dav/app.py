@@ -1,0 +1,145 @@
+"""The WsgiDAV application serving ``/dav/``, and the dispatcher that puts it beside Django.
+
+WsgiDAV runs outside Django's request cycle, so the dispatcher sends Django's ``request_started`` and
+``request_finished`` signals around each DAV request, as Django's own handler does: stale database connections
+are recycled before the request and after the response has been sent (``close_old_connections``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from django.core import signals
+from wsgidav import util
+from wsgidav.dav_error import HTTP_NO_CONTENT, HTTP_NOT_MODIFIED, DAVError, get_http_status_string
+from wsgidav.mw.base_mw import BaseMiddleware
+from wsgidav.request_resolver import RequestResolver
+from wsgidav.wsgidav_app import WsgiDAVApp
+
+from files.dav.auth import BasicAuthenticator, DomainController
+from files.dav.locks import DatabaseLockStorage
+from files.dav.provider import Provider
+
+logger = logging.getLogger(__name__)
+
+MOUNT_PATH = "/dav"
+
+Environ = dict[str, Any]
+StartResponse = Callable[..., Any]
+WSGIApp = Callable[[Environ, StartResponse], Iterable[bytes]]
+
+
+class ErrorPages(BaseMiddleware):  # type: ignore[misc]
+    """WsgiDAV's ErrorPrinter, minus the exception text it puts in 500 pages: turns a DAVError into its
+    status, and anything else into a logged, bare 500."""
+
+    def __init__(self, wsgidav_app: Any, next_app: WSGIApp, config: dict[str, Any]) -> None:
+        super().__init__(wsgidav_app, next_app, config)
+
+    def is_disabled(self) -> bool:
+        return False
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterator[bytes]:
+        delayed = util.SubAppStartResponse()
+        started = False
+        try:
+            for chunk in self.next_app(environ, delayed):
+                if not started:
+                    start_response(delayed.status, delayed.response_headers, delayed.exc_info)
+                    started = True
+                yield chunk
+            if not started:
+                start_response(delayed.status, delayed.response_headers, delayed.exc_info)
+            return
+        except DAVError as error:
+            if started:
+                raise
+            yield from _error_page(error, start_response)
+        except Exception:
+            logger.exception("WebDAV %s failed", environ.get("REQUEST_METHOD"))
+            if started:
+                raise
+            yield from _error_page(DAVError(500), start_response)
+
+
+def _error_page(error: DAVError, start_response: StartResponse) -> Iterator[bytes]:
+    status = get_http_status_string(error)
+    if error.value in (HTTP_NOT_MODIFIED, HTTP_NO_CONTENT):
+        start_response(status, [("Content-Length", "0")])
+        yield b""
+        return
+    if error.err_condition:
+        content_type, body = "application/xml; charset=utf-8", error.err_condition.as_string().encode()
+    else:
+        content_type, body = "text/plain; charset=utf-8", (status + "\n").encode()
+    start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(body)))])
+    yield body
+
+
+def make_dav_app() -> WsgiDAVApp:
+    config = {
+        # Hrefs and Destination headers carry the mount path; the share must be "/" (a named share breaks
+        # COPY/MOVE in WsgiDAV 4.4, which resolves the Destination with the mount path still on it).
+        "mount_path": MOUNT_PATH,
+        "provider_mapping": {"/": Provider()},
+        "middleware_stack": [ErrorPages, BasicAuthenticator, RequestResolver],
+        "http_authenticator": {
+            "domain_controller": DomainController,
+            "accept_basic": True,
+            "accept_digest": False,
+            "default_to_digest": False,
+            "trusted_auth_header": None,
+        },
+        "lock_storage": DatabaseLockStorage(),
+        # Dead properties live on the nodes (files.dav.properties), not in a URL-keyed property manager.
+        "property_manager": None,
+        "dir_browser": {"enable": False},
+        "logging": {"enable": False},
+        "verbose": 1,
+        "suppress_version_info": True,
+        "add_header_MS_Author_Via": True,
+        "hotfixes": {"re_encode_path_info": True, "unquote_path_info": False},
+    }
+    return WsgiDAVApp(config)
+
+
+class _Closing:
+    """The response iterable, with the connection clean-up Django does when a response is closed."""
+
+    def __init__(self, iterable: Iterable[bytes]) -> None:
+        self._iterable = iterable
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self._iterable)
+
+    def close(self) -> None:
+        try:
+            close = getattr(self._iterable, "close", None)
+            if close is not None:
+                close()
+        finally:
+            signals.request_finished.send(sender=DavDispatcher)
+
+
+class DavDispatcher:
+    """``/dav`` and ``/dav/…`` go to WsgiDAV, everything else to Django."""
+
+    def __init__(self, django_app: WSGIApp, dav_app: WSGIApp, prefix: str = MOUNT_PATH) -> None:
+        self.django_app = django_app
+        self.dav_app = dav_app
+        self.prefix = prefix
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path != self.prefix and not path.startswith(self.prefix + "/"):
+            return self.django_app(environ, start_response)
+        environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + self.prefix
+        environ["PATH_INFO"] = path[len(self.prefix) :] or "/"
+        signals.request_started.send(sender=DavDispatcher, environ=environ)
+        try:
+            return _Closing(self.dav_app(environ, start_response))
+        except BaseException:
+            signals.request_finished.send(sender=DavDispatcher)
+            raise

@@ -1,0 +1,198 @@
+"""WebDAV locks in the database, so that every worker process sees the same locks (SPEC §7).
+
+:class:`DatabaseLockStorage` implements the storage interface that WsgiDAV's ``LockManager`` drives (the one
+``LockStorageDict`` and ``LockStorageRedis`` implement). The manager checks for conflicts and then creates a
+lock in two steps, guarded only by an in-process lock; :func:`serialized` makes the whole LOCK request one
+transaction that no other process can interleave with (SQLite: ``BEGIN IMMEDIATE`` takes the write lock;
+PostgreSQL: a transaction-scoped advisory lock).
+
+A PROPFIND asks for every member's ``lockdiscovery``: inside :func:`snapshot`, the locks of the requested
+URL's ancestors and subtree are read in one query and answered from memory.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Q
+from wsgidav import util
+from wsgidav.lock_man.lock_manager import generate_lock_token, normalize_lock_root, validate_lock
+
+from files.models import DavLock
+
+#: Any constant: the key of the PostgreSQL advisory lock that serialises LOCK requests.
+_ADVISORY_KEY = 0x43454C4C
+
+LockDict = dict[str, Any]
+
+
+@dataclass
+class _Snapshot:
+    root: str | None = None
+    locks: list[LockDict] | None = None
+
+
+_snapshot: contextvars.ContextVar[_Snapshot | None] = contextvars.ContextVar("dav_lock_snapshot", default=None)
+
+
+@contextmanager
+def snapshot() -> Iterator[None]:
+    """Serve lock reads from one query for the duration of a read-only request."""
+    token = _snapshot.set(_Snapshot())
+    try:
+        yield
+    finally:
+        _snapshot.reset(token)
+
+
+@contextmanager
+def serialized() -> Iterator[None]:
+    """One transaction that lock changes in other processes wait for."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_ADVISORY_KEY])
+        yield
+
+
+def _as_dict(row: DavLock) -> LockDict:
+    return {
+        "token": row.token,
+        "root": row.root,
+        "principal": row.principal,
+        "owner": bytes(row.owner),
+        "scope": row.scope,
+        "type": row.type,
+        "depth": row.depth,
+        "timeout": row.timeout,
+        "expire": row.expire,
+    }
+
+
+def _ancestors(path: str) -> list[str]:
+    """``/a/b/`` → ``["/a/b/", "/a/", "/"]`` in WsgiDAV's normalised lock-root spelling."""
+    paths = []
+    current = path
+    while current:
+        paths.append(normalize_lock_root(current))
+        current = util.get_uri_parent(current)
+    return paths
+
+
+def _matches(lock: LockDict, path: str, *, include_root: bool, include_children: bool) -> bool:
+    root = lock["root"]
+    return (include_root and root == path) or (include_children and root.startswith(path.rstrip("/") + "/"))
+
+
+class DatabaseLockStorage:
+    LOCK_TIME_OUT_DEFAULT = 604800  # 1 week
+    LOCK_TIME_OUT_MAX = 4 * 604800
+
+    def __repr__(self) -> str:
+        return "DatabaseLockStorage"
+
+    def open(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def cleanup(self) -> None:
+        DavLock.objects.filter(expire__lt=time.time()).delete()
+
+    def clear(self) -> None:
+        DavLock.objects.all().delete()
+
+    def _timeout(self, timeout: float | None) -> float:
+        if timeout is None:
+            return float(self.LOCK_TIME_OUT_DEFAULT)
+        if timeout < 0 or timeout > self.LOCK_TIME_OUT_MAX:
+            return float(self.LOCK_TIME_OUT_MAX)
+        return float(timeout)
+
+    def _forget_snapshot(self) -> None:
+        current = _snapshot.get()
+        if current is not None:
+            current.root, current.locks = None, None
+
+    def get(self, token: str) -> LockDict | None:
+        row = DavLock.objects.filter(token=token, expire__gte=time.time()).first()
+        return _as_dict(row) if row is not None else None
+
+    def create(self, path: str, lock: LockDict) -> LockDict:
+        # WsgiDAV's manager returns the dict it passed in, not ours: fill it in place.
+        lock["root"] = normalize_lock_root(path)
+        lock["timeout"] = self._timeout(lock.get("timeout"))
+        lock["expire"] = time.time() + lock["timeout"]
+        validate_lock(lock)
+        lock["token"] = generate_lock_token()
+        DavLock.objects.create(
+            token=lock["token"],
+            root=lock["root"],
+            principal=lock["principal"],
+            owner=lock["owner"],
+            scope=lock["scope"],
+            type=lock["type"],
+            depth=lock["depth"],
+            timeout=lock["timeout"],
+            expire=lock["expire"],
+        )
+        self._forget_snapshot()
+        return lock
+
+    def refresh(self, token: str, *, timeout: float | None) -> LockDict:
+        seconds = self._timeout(timeout)
+        DavLock.objects.filter(token=token).update(timeout=seconds, expire=time.time() + seconds)
+        self._forget_snapshot()
+        row = DavLock.objects.get(token=token)
+        return _as_dict(row)
+
+    def delete(self, token: str) -> bool:
+        deleted, _ = DavLock.objects.filter(token=token).delete()
+        self._forget_snapshot()
+        return deleted > 0
+
+    def get_lock_list(
+        self, path: str, *, include_root: bool, include_children: bool, token_only: bool
+    ) -> list[LockDict] | list[str]:
+        path = normalize_lock_root(path)
+        locks = self._from_snapshot(path, include_children=include_children)
+        if locks is None:
+            query = Q(pk__in=[])
+            if include_root:
+                query |= Q(root=path)
+            if include_children:
+                query |= Q(root__startswith=path.rstrip("/") + "/")
+            locks = [_as_dict(row) for row in DavLock.objects.filter(query, expire__gte=time.time())]
+        found = [
+            lock for lock in locks if _matches(lock, path, include_root=include_root, include_children=include_children)
+        ]
+        if token_only:
+            return [lock["token"] for lock in found]
+        return found
+
+    def _from_snapshot(self, path: str, *, include_children: bool) -> list[LockDict] | None:
+        """The locks that may concern ``path``, when the snapshot covers it (loading it on first use)."""
+        current = _snapshot.get()
+        if current is None:
+            return None
+        if current.locks is None:
+            current.root = path
+            below = path.rstrip("/") + "/"
+            rows = DavLock.objects.filter(
+                Q(root__in=_ancestors(path)) | Q(root__startswith=below), expire__gte=time.time()
+            )
+            current.locks = [_as_dict(row) for row in rows]
+        assert current.root is not None
+        covered = current.root.rstrip("/") + "/"
+        if path == current.root or path.startswith(covered):
+            return current.locks
+        if not include_children and path in _ancestors(current.root):
+            return current.locks
+        return None

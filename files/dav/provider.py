@@ -1,0 +1,135 @@
+"""The WsgiDAV provider over the ``files`` tree: path → resource, and the per-request policy.
+
+Per request: the principal's rights are loaded once, resources are cached by path (WsgiDAV asks for the same
+path several times) and forgotten after every write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from wsgidav.dav_error import (
+    HTTP_FORBIDDEN,
+    HTTP_NOT_FOUND,
+    HTTP_REQUEST_ENTITY_TOO_LARGE,
+    DAVError,
+    PRECONDITION_CODE_PropfindFiniteDepth,
+)
+from wsgidav.dav_provider import DAVProvider
+
+from files import services
+from files.dav import locks
+from files.dav.auth import lock_principal, principal_of
+from files.dav.resources import FileResource, FolderResource, NodeResourceMixin, WorkspaceList
+from files.models import Node
+from files.rights import Access, Rights, rights_for
+
+Environ = dict[str, Any]
+StartResponse = Callable[..., Any]
+
+_RIGHTS = "cellsadmin.rights"
+_RESOURCES = "cellsadmin.resources"
+
+
+def _key(path: str) -> str:
+    return path.rstrip("/") or "/"
+
+
+class Provider(DAVProvider):  # type: ignore[misc]
+    def __repr__(self) -> str:
+        return "cellsadmin files"
+
+    def is_readonly(self) -> bool:
+        return False
+
+    def rights(self, environ: Environ) -> Rights:
+        rights = environ.get(_RIGHTS)
+        if rights is None:
+            principal = principal_of(environ)
+            rights = environ[_RIGHTS] = rights_for(principal.user, principal.token)
+        assert isinstance(rights, Rights)
+        return rights
+
+    def forget(self, environ: Environ) -> None:
+        """Drop the cached resources: the tree has changed."""
+        environ.pop(_RESOURCES, None)
+
+    def _cache(self, environ: Environ) -> dict[str, Any]:
+        cache: dict[str, Any] = environ.setdefault(_RESOURCES, {})
+        return cache
+
+    def resource_for(self, path: str, environ: Environ, node: Node) -> NodeResourceMixin:
+        access = self.rights(environ).access(node)
+        resource: NodeResourceMixin
+        if node.is_folder:
+            resource = FolderResource(_key(path), environ, node, access)
+        else:
+            resource = FileResource(_key(path), environ, node, access)
+        self._cache(environ)[_key(path)] = resource
+        return resource
+
+    def get_resource_inst(self, path: str, environ: Environ) -> WorkspaceList | NodeResourceMixin | None:
+        key = _key(path)
+        cache = self._cache(environ)
+        if key in cache:
+            return cache[key]  # type: ignore[no-any-return]
+        resource: WorkspaceList | NodeResourceMixin | None = None
+        if key == "/":
+            resource = WorkspaceList(environ)
+        else:
+            node = services.resolve_path(key)
+            # Whatever the rights give no access to does not exist for this principal: 404, no hint.
+            if node is not None and self.rights(environ).access(node):
+                resource = self.resource_for(key, environ, node)
+        cache[key] = resource
+        return resource
+
+    def custom_request_handler(
+        self, environ: Environ, start_response: StartResponse, default_handler: Callable[..., Iterable[bytes]]
+    ) -> Iterable[bytes]:
+        environ["wsgidav.user_name"] = lock_principal(principal_of(environ))
+        method = environ["REQUEST_METHOD"]
+        if method == "PROPFIND":
+            if environ.get("HTTP_DEPTH", "infinity") == "infinity":
+                # RFC 4918 §9.1 lets a server refuse a whole-tree listing; a tree can be large and every node
+                # would be a rights decision. Clients (rclone, litmus, davfs2) walk with Depth 1.
+                if self.get_resource_inst(environ["PATH_INFO"], environ) is None:
+                    raise DAVError(HTTP_NOT_FOUND)
+                raise DAVError(HTTP_FORBIDDEN, err_condition=PRECONDITION_CODE_PropfindFiniteDepth)
+            with locks.snapshot():
+                return default_handler(environ, start_response)
+        if method == "PUT":
+            try:
+                length = int(environ.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                length = 0
+            if length > settings.MAX_UPLOAD_SIZE:
+                raise DAVError(HTTP_REQUEST_ENTITY_TOO_LARGE)
+        if method == "PROPPATCH":
+            # One refusal for the whole request, rather than a 207 with a 403 per property.
+            resource = self.get_resource_inst(environ["PATH_INFO"], environ)
+            if isinstance(resource, WorkspaceList) or (resource is not None and Access.WRITE not in resource.access):
+                raise DAVError(HTTP_FORBIDDEN)
+        if method == "LOCK":
+            return self._lock(environ, start_response, default_handler)
+        return default_handler(environ, start_response)
+
+    def _lock(
+        self, environ: Environ, start_response: StartResponse, default_handler: Callable[..., Iterable[bytes]]
+    ) -> Iterable[bytes]:
+        """LOCK as one serialised transaction: WsgiDAV checks for conflicts, then creates the lock; no other
+        process may slip a lock in between. A LOCK that fails also takes back the empty file it created."""
+        statuses: list[str] = []
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            statuses.append(status)
+            return start_response(status, headers, exc_info)
+
+        with locks.serialized():
+            body = default_handler(environ, capture)
+            if not statuses or not statuses[-1].startswith("2"):
+                transaction.set_rollback(True)
+        return body

@@ -1,0 +1,70 @@
+"""A Depth 1 PROPFIND costs the same few queries whatever the number of children (dead properties and locks
+included)."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from files import services
+from files.models import DeadProperty, Node
+from tests.dav_support import DavClient
+from tests.test_dav_scopes import LOCK_BODY
+
+
+def _fill(folder: Node, count: int) -> None:
+    now = timezone.now()
+    Node.objects.bulk_create(
+        Node(
+            workspace_id=folder.workspace_id,
+            parent=folder,
+            name=f"file-{index:04}.txt",
+            path=f"{folder.path}/file-{index:04}.txt",
+            type=Node.FILE,
+            size=index,
+            mtime=now,
+            etag=f"etag{index}",
+            content_type="text/plain",
+        )
+        for index in range(count)
+    )
+
+
+def _propfind_queries(dav: DavClient, path: str, expected_members: int) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = dav.propfind(path)  # no body: allprop, with lockdiscovery and dead properties
+    assert response.status == 207
+    assert len(response.hrefs()) == expected_members + 1
+    return len(queries)
+
+
+@pytest.mark.parametrize("scoped", [False, True])
+def test_depth_1_propfind_costs_a_constant_number_of_queries(demo, scoped):
+    research = demo.node("/research")
+    small = services.create_folder(parent=research, name="small")
+    large = services.create_folder(parent=research, name="large")
+    _fill(small, 10)
+    _fill(large, 1000)
+    scopes = [f"node:{research.uuid}:rw"] if scoped else []
+    _token, secret = demo.token(demo.alice, scopes=scopes)
+    dav = DavClient("alice", secret)
+    # Dead properties and locks on some members, served from the prefetched rows.
+    for folder in ("small", "large"):
+        path = f"/dav/research/{folder}/file-0001.txt"
+        assert dav.request("LOCK", path, LOCK_BODY).status == 200
+    DeadProperty.objects.bulk_create(
+        DeadProperty(node=node, name="{urn:x}colour", value='<ns0:colour xmlns:ns0="urn:x">blue</ns0:colour>')
+        for node in Node.objects.filter(name="file-0002.txt")
+    )
+    dav.propfind("/dav/research", depth="0")  # the token's throttled last-use write happens here
+
+    few = _propfind_queries(dav, "/dav/research/small", 10)
+    many = _propfind_queries(dav, "/dav/research/large", 1000)
+    assert few == many
+    # token, the folder, grants, (scope nodes), the children, their dead properties, the folder's, the locks
+    assert many == (8 if scoped else 7)
+    body = dav.propfind("/dav/research/large").body
+    assert body.count(b"opaquelocktoken") == 1
+    assert body.count(b">blue<") == 1
