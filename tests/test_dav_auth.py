@@ -86,3 +86,15 @@ def test_the_wsgi_application_serves_dav_beside_django(demo):
     assert client.request("GET", "/login/").status == 200
     assert client.request("OPTIONS", "/dav").status == 401
     assert client.request("OPTIONS", "/dav", authorization=basic("alice", DEMO_PASSWORD)).status == 200
+
+
+def test_repeated_failures_are_throttled_with_a_delay_hint(demo, settings):
+    settings.AUTH_FAILURE_LIMIT = 3
+    _token, raw = demo.token(demo.alice)
+    start = (int(timezone.now().timestamp()) // 60 + 1) * 60
+    with time_machine.travel(start, tick=False):
+        for _ in range(3):
+            assert DavClient("alice", "wrong").propfind("/dav/", depth="0").status == 401
+        refused = DavClient("alice", raw).propfind("/dav/", depth="0")
+        assert refused.status == 401
+        assert 0 < int(refused.headers["retry-after"]) <= 60

@@ -17,6 +17,7 @@ from wsgidav.dc.base_dc import BaseDomainController
 from wsgidav.http_authenticator import HTTPAuthenticator
 
 from tokens.auth import WEBDAV, Principal, authenticate
+from tokens.throttle import Throttled
 
 REALM = "cellsadmin"
 PRINCIPAL_KEY = "cellsadmin.principal"
@@ -55,7 +56,12 @@ class DomainController(BaseDomainController):  # type: ignore[misc]
 
     def basic_auth_user(self, realm: str, user_name: str, password: str, environ: Environ) -> bool:
         principal = authenticate(
-            password, login=user_name, protocol=WEBDAV, ip=environ.get("REMOTE_ADDR"), allow_password=True
+            password,
+            login=user_name,
+            protocol=WEBDAV,
+            ip=environ.get("REMOTE_ADDR"),
+            user_agent=environ.get("HTTP_USER_AGENT", ""),
+            allow_password=True,
         )
         if principal is None:
             return False
@@ -67,7 +73,17 @@ class BasicAuthenticator(HTTPAuthenticator):  # type: ignore[misc]
     def handle_basic_auth_request(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         realm = self.domain_controller.get_domain_realm(environ["PATH_INFO"], environ)
         credentials = _parse_basic(environ.get("HTTP_AUTHORIZATION", ""))
-        if credentials is None or not self.domain_controller.basic_auth_user(realm, *credentials, environ):
+        try:
+            accepted = credentials is not None and self.domain_controller.basic_auth_user(realm, *credentials, environ)
+        except Throttled as throttled:
+            # WebDAV clients retry a 401 with the same credentials; Retry-After tells them how long to wait.
+            retry_after = str(throttled.retry_after)
+
+            def delayed(status: str, headers: list[tuple[str, str]], *args: Any) -> Any:
+                return start_response(status, [*headers, ("Retry-After", retry_after)], *args)
+
+            return self.send_basic_auth_response(environ, delayed)  # type: ignore[no-any-return]
+        if not accepted:
             return self.send_basic_auth_response(environ, start_response)  # type: ignore[no-any-return]
         environ["wsgidav.auth.realm"] = realm
         environ["wsgidav.auth.user_name"] = lock_principal(principal_of(environ))
