@@ -49,7 +49,7 @@ def test_people_list_shows_the_columns_and_links_each_login(admin_client, demo):
     assert response.status_code == 200
     html = response.content.decode()
     for column in ("Login", "Display name", "E-mail", "Status", "Tokens", "Last login"):
-        assert f'<th scope="col"' in html and f">{column}</th>" in html
+        assert f">{column}</th>" in html
     assert 'href="/people/alice/"' in html
     assert 'aria-label="2 tokens of alice"' in html
     assert "<!DOCTYPE html>" in html

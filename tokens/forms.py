@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from django import forms
+from django.utils.datastructures import MultiValueDict
 
 from tokens.models import PersonalAccessToken, TokenError
 from tokens.scopes import Scope, ScopeError, parse_scopes
@@ -37,7 +38,10 @@ class TokenForm(forms.Form):
     expiration_model = forms.ChoiceField(
         choices=PersonalAccessToken.MODELS,
         initial=PersonalAccessToken.HARD_LIMIT,
-        error_messages={"required": "Choose Hard Limit or Auto Refresh.", "invalid_choice": "Choose Hard Limit or Auto Refresh."},
+        error_messages={
+            "required": "Choose Hard Limit or Auto Refresh.",
+            "invalid_choice": "Choose Hard Limit or Auto Refresh.",
+        },
     )
     # The ceiling only keeps the arithmetic finite; the instance's TOKEN_MAX_LIFETIME is checked by issue().
     duration = forms.IntegerField(
@@ -49,7 +53,10 @@ class TokenForm(forms.Form):
     unit = forms.ChoiceField(
         choices=[(key, name) for key, (name, _size) in UNITS.items()],
         initial="d",
-        error_messages={"required": "Choose minutes, hours or days.", "invalid_choice": "Choose minutes, hours or days."},
+        error_messages={
+            "required": "Choose minutes, hours or days.",
+            "invalid_choice": "Choose minutes, hours or days.",
+        },
     )
 
     def __init__(self, *args: Any, owner: User, **kwargs: Any) -> None:
@@ -60,7 +67,8 @@ class TokenForm(forms.Form):
     def clean(self) -> dict[str, Any] | None:
         cleaned = super().clean()
         try:
-            self.scopes = parse_scopes(value for value in self.data.getlist("scope") if value)
+            values = self.data.getlist("scope") if isinstance(self.data, MultiValueDict) else []
+            self.scopes = parse_scopes(value for value in values if value)
         except ScopeError as error:
             self.add_error(None, str(error))
         return cleaned

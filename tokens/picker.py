@@ -45,7 +45,9 @@ def workspace_roots(owner: User, chosen: dict[str, str] | None = None) -> list[S
     """The root folder of every workspace the owner reaches."""
     rights = rights_for(owner)
     roots = Node.objects.filter(workspace__in=rights.visible_workspaces(), parent__isnull=True)
-    return _choices(rights, list(roots.select_related("workspace").order_by("workspace__slug")), chosen or {}, roots=True)
+    return _choices(
+        rights, list(roots.select_related("workspace").order_by("workspace__slug")), chosen or {}, roots=True
+    )
 
 
 def children(owner: User, parent: Node) -> list[ScopeChoice] | None:

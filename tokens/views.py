@@ -143,7 +143,11 @@ def create(request: HttpRequest, login: str | None = None) -> HttpResponse:
         logger.info("token %s issued for %s by %s via console", token.lookup_id, pages.owner.login, request.user)
         base = settings.PUBLIC_URL.rstrip("/")
         context.update(
-            token=token, raw=raw, model_label=expiration_label(token), api_url=f"{base}/api/v1/me", dav_url=f"{base}/dav/"
+            token=token,
+            raw=raw,
+            model_label=expiration_label(token),
+            api_url=f"{base}/api/v1/me",
+            dav_url=f"{base}/dav/",
         )
     response = render_page(request, "tokens/create.html", "dialog-body", context)
     if issued is not None:
