@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -187,6 +188,7 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=10)
+        shutil.rmtree(SCRATCH, ignore_errors=True)
     print(f"screenshots written to {OUT.relative_to(ROOT)}/")
 
 

@@ -45,9 +45,25 @@ def log_in(page, login: str) -> None:
 def open_alices_tokens(page) -> None:
     log_in(page, "admin")
     page.get_by_role("link", name="alice", exact=True).click()
+    page.wait_for_url("**/people/alice/")
+    page.evaluate("window.__tabs = 'kept'")
     page.get_by_role("link", name="Personal Access Tokens").click()
     page.wait_for_url("**/people/alice/tokens/")
     page.get_by_role("heading", name="Personal Access Tokens", exact=True).wait_for()
+    # The tab switched in place (htmx, URL pushed), without loading a new page.
+    assert page.evaluate("window.__tabs") == "kept"
+
+
+def test_people_search_filters_as_you_type(page):
+    from playwright.sync_api import expect
+
+    log_in(page, "admin")
+    page.evaluate("window.__stayed = 'yes'")
+    page.get_by_label("Search people").press_sequentially("bo")
+    expect(page.get_by_role("link", name="alice", exact=True)).to_have_count(0)
+    expect(page.get_by_role("link", name="bob", exact=True)).to_be_visible()
+    page.wait_for_url("**/people/?q=bo")
+    assert page.evaluate("window.__stayed") == "yes"
 
 
 def test_admin_creates_uses_and_deletes_a_token(page, demo):
@@ -137,12 +153,12 @@ def test_the_dialog_works_with_the_keyboard_only(page):
     dialog = page.get_by_role("dialog", name="Create a Personal Access Token")
     expect(dialog.get_by_label("Label")).to_be_focused()
 
-    # Focus stays inside the modal dialog, however far one tabs.
+    # Focus stays inside the modal dialog however far one tabs: the page behind is inert. After the last
+    # control the browser's own UI takes a turn (activeElement is then <body>), as with every native modal.
     for _ in range(25):
         page.keyboard.press("Tab")
-        assert page.evaluate("!!document.activeElement.closest('dialog')") or page.evaluate(
-            "document.activeElement === document.body"
-        )
+        assert page.evaluate("!!document.activeElement.closest('dialog') || document.activeElement === document.body")
+        assert not page.evaluate("document.activeElement.closest('main')")
     page.keyboard.press("Escape")
     expect(page.get_by_role("dialog")).to_have_count(0)
     expect(plus).to_be_focused()
