@@ -8,4 +8,4 @@ def test_login_page_answers(client, db):
 
 
 def test_home_says_what_the_product_is(client, db):
-    assert b"Personal Access Tokens" in client.get("/").content
+    assert b"Personal Access Tokens" in client.get("/", follow=True).content

@@ -1,0 +1,56 @@
+"""Who may see which console page. The console only knows session logins: a Personal Access Token never
+reaches these views (SPEC §4: a PAT can never create, list or delete tokens)."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+
+from people.models import User
+
+View = Callable[..., HttpResponse]
+
+
+def signed_in_user(request: HttpRequest) -> User:
+    """The session's user, typed; the views that call it are behind ``login_required``."""
+    user = request.user
+    if not isinstance(user, User) or not user.is_authenticated:
+        raise PermissionDenied
+    return user
+
+
+def admin_required(view: View) -> View:
+    """Logged in (else to the login page) and an administrator (else 403)."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not signed_in_user(request).is_admin:
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return login_required(wrapper)
+
+
+def is_partial(request: HttpRequest) -> bool:
+    """An htmx request that wants a fragment. History restores (back button after a cache miss) get the page."""
+    htmx = getattr(request, "htmx", None)
+    return bool(htmx) and not htmx.history_restore_request  # type: ignore[union-attr]
+
+
+def render_page(
+    request: HttpRequest, template: str, partial: str, context: dict[str, Any], *, status: int = 200
+) -> HttpResponse:
+    """``template`` for a normal request, ``template#partial`` for an htmx one; the response varies on it so
+    that a browser cache never serves a fragment where a page was asked for."""
+    from django.shortcuts import render
+    from django.utils.cache import patch_vary_headers
+
+    name = f"{template}#{partial}" if is_partial(request) else template
+    response = render(request, name, context, status=status)
+    patch_vary_headers(response, ["HX-Request"])
+    return response

@@ -1,0 +1,35 @@
+"""Template filters of the console."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django import template
+from django.utils import timezone
+
+register = template.Library()
+
+_UNITS = [(365 * 86400, "year"), (30 * 86400, "month"), (86400, "day"), (3600, "hour"), (60, "minute")]
+
+
+def _amount(seconds: float) -> str:
+    """One unit, rounded (2 days 23 hours reads "3 days"), switching unit only when the larger reads well."""
+    if seconds < 45:
+        return "a few seconds"
+    for size, name in _UNITS:
+        # 1.5 units and up in the larger unit; below that the smaller one says more (36 hours, not "2 days").
+        if seconds >= size * 1.5 or size == 60:
+            count = max(1, round(seconds / size))
+            return f"{count} {name}{'s' if count != 1 else ''}"
+    raise AssertionError("unreachable")
+
+
+@register.filter
+def relative(value: datetime | None, now: datetime | None = None) -> str:
+    """``in 3 days`` or ``2 hours ago``."""
+    if value is None:
+        return ""
+    seconds = (value - (now or timezone.now())).total_seconds()
+    if abs(seconds) < 45:
+        return "just now"
+    return f"in {_amount(seconds)}" if seconds > 0 else f"{_amount(-seconds)} ago"

@@ -1,0 +1,196 @@
+"""Take the console screenshots in docs/screenshots/ (light and dark) from a scratch instance.
+
+    .venv/bin/python scripts/screenshots.py
+
+Everything lives in a temporary DATA_DIR with its own database, secret key and token pepper: the tokens seen in
+the pictures are throwaways that never existed anywhere else. Needs Debian's chromium (never a downloaded one).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "docs" / "screenshots"
+SCRATCH = Path(tempfile.mkdtemp(prefix="cellsadmin-screenshots-"))
+PASSWORD = secrets.token_urlsafe(12)
+
+os.environ.update(
+    DJANGO_SETTINGS_MODULE="cellsadmin.settings",
+    DATA_DIR=str(SCRATCH),
+    DEMO_PASSWORD=PASSWORD,
+    TOKEN_PEPPERS="1:" + secrets.token_urlsafe(32),
+    SECRET_KEY=secrets.token_urlsafe(48),
+    DJANGO_ALLOW_ASYNC_UNSAFE="true",
+)
+sys.path.insert(0, str(ROOT))
+
+
+def seed() -> None:
+    import django
+
+    django.setup()
+    import time_machine
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from files import services
+    from people.models import User
+    from tokens.models import PersonalAccessToken
+    from tokens.scopes import parse_scopes
+
+    call_command("migrate", verbosity=0)
+    call_command("seed_demo", verbosity=0)
+    now = timezone.now()
+    admin, alice = User.objects.get(login="admin"), User.objects.get(login="alice")
+    User.objects.filter(login="alice").update(display_name="Alice Martin", email="alice@example.org", last_login=now)
+    User.objects.filter(login="bob").update(display_name="Bob Chen", email="bob@example.org")
+    User.objects.filter(login="admin").update(display_name="Administrator", email="admin@example.org")
+    for login, name in [("carol", "Carol Diaz"), ("dmitri", "Dmitri Volkov"), ("erin", "Erin O'Neill")]:
+        User.objects.create_user(login, display_name=name, email=f"{login}@example.org")
+    User.objects.filter(login="erin").update(is_active=False)
+
+    def node(path: str) -> str:
+        found = services.resolve_path(path)
+        assert found is not None
+        return str(found.uuid)
+
+    alpha, paper, common = node("/common/projects/alpha"), node("/research/paper.txt"), node("/common")
+    parent = services.resolve_path("/common")
+    assert parent is not None
+    scratch = services.create_folder(parent=parent, name="scratch")
+
+    def issue(ago: timedelta, **kwargs: object) -> str:
+        with time_machine.travel(now - ago, tick=False):
+            return PersonalAccessToken.objects.issue(owner=alice, **kwargs)[1]  # type: ignore[arg-type]
+
+    def use(raw: str, ago: timedelta, ip: str, protocol: str) -> None:
+        with time_machine.travel(now - ago, tick=False):
+            PersonalAccessToken.objects.authenticate(raw, ip=ip, protocol=protocol)
+
+    raw = issue(
+        timedelta(days=12),
+        label="backup script",
+        expires_in=timedelta(days=90),
+        scopes=parse_scopes([f"node:{alpha}:rw"]),
+        created_by=admin,
+        created_via="console",
+    )
+    use(raw, timedelta(hours=2), "192.0.2.10", "REST")
+    raw = issue(timedelta(days=3), label="rclone on laptop", refresh_window=timedelta(days=7), created_via="cli")
+    use(raw, timedelta(minutes=5), "198.51.100.23", "WebDAV")
+    issue(
+        timedelta(days=27),
+        label="CI deploy",
+        expires_in=timedelta(days=30),
+        scopes=parse_scopes([f"node:{paper}:r", f"node:{common}:r"]),
+        created_by=admin,
+        created_via="console",
+    )
+    issue(
+        timedelta(days=45),
+        label="old report job",
+        expires_in=timedelta(days=30),
+        scopes=parse_scopes([f"node:{scratch.uuid}:w"]),
+        created_via="cli",
+    )
+    services.delete(scratch)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def shoot(base: str) -> None:
+    from tests.browser import chromium
+    from tokens.models import PersonalAccessToken
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    with chromium() as browser:
+        for scheme in ("light", "dark"):
+            context = browser.new_context(base_url=base, color_scheme=scheme, viewport={"width": 1280, "height": 820})
+            page = context.new_page()
+            page.goto("/login/")
+            page.get_by_label("Username").fill("admin")
+            page.get_by_label("Password").fill(PASSWORD)
+            page.get_by_role("button", name="Log in").click()
+            page.wait_for_url("**/people/")
+            page.screenshot(path=OUT / f"people-{scheme}.png", full_page=True)
+
+            page.get_by_role("link", name="alice", exact=True).click()
+            page.get_by_role("link", name="Personal Access Tokens").click()
+            page.wait_for_url("**/tokens/")
+            page.get_by_role("row").first.wait_for()
+            page.screenshot(path=OUT / f"tokens-{scheme}.png", full_page=True)
+
+            page.get_by_role("button", name="Create a personal access token").click()
+            dialog = page.get_by_role("dialog", name="Create a Personal Access Token")
+            dialog.get_by_label("Label").fill("nightly sync")
+            dialog.get_by_label("Auto Refresh").check()
+            dialog.get_by_label("Duration").fill("12")
+            dialog.get_by_label("Unit").select_option(label="Hours")
+            dialog.get_by_text("Common Files", exact=True).click()
+            dialog.get_by_text("projects", exact=True).click()
+            dialog.get_by_label("Access to /common/projects/alpha").select_option(label="rw (read & write)")
+            page.get_by_role("heading", name="Create a Personal Access Token").click()  # no focus ring in the picture
+            page.set_viewport_size({"width": 1280, "height": 1100})  # the whole dialog, down to Generate
+            page.screenshot(path=OUT / f"create-{scheme}.png")
+
+            dialog.get_by_role("button", name="Generate").click()
+            page.get_by_label("Token", exact=True).wait_for()
+            page.wait_for_timeout(300)  # let the list behind the dialog refresh
+            page.screenshot(path=OUT / f"reveal-{scheme}.png")
+            PersonalAccessToken.objects.filter(label="nightly sync").delete()
+
+            if scheme == "light":
+                phone = browser.new_context(
+                    base_url=base, color_scheme=scheme, viewport={"width": 390, "height": 844}, device_scale_factor=2
+                )
+                phone.add_cookies(context.cookies())
+                small = phone.new_page()
+                small.goto("/people/alice/tokens/")
+                small.screenshot(path=OUT / "tokens-phone-light.png", full_page=True)
+                phone.close()
+            context.close()
+
+
+def main() -> None:
+    seed()
+    port = free_port()
+    server = subprocess.Popen(  # noqa: S603 (this interpreter, fixed arguments)
+        [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
+        cwd=ROOT,
+        env=os.environ.copy(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _attempt in range(100):
+            try:
+                urllib.request.urlopen(base + "/login/", timeout=1)  # noqa: S310 (our own scratch server)
+                break
+            except OSError:
+                time.sleep(0.1)
+        shoot(base)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        shutil.rmtree(SCRATCH, ignore_errors=True)
+    print(f"screenshots written to {OUT.relative_to(ROOT)}/")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,99 @@
+// The few lines of behaviour the console's dialogs need. No inline scripts anywhere: a Content-Security-Policy
+// may forbid them. Dialogs follow django-htmx-patterns' modal recipe: htmx appends a <dialog
+// data-onload-showmodal> to <body>, this shows it as a modal (focus trapped, Escape closes) and removes it on close.
+(function () {
+  "use strict";
+
+  var opener = null;
+
+  function announce(message) {
+    var region = document.getElementById("announcer");
+    if (!region || !message) return;
+    region.textContent = "";
+    // A fresh text node after a tick, so that the same message twice is announced twice.
+    window.setTimeout(function () { region.textContent = message; }, 50);
+  }
+
+  function focusFallback() {
+    var heading = document.getElementById("tokens-title") || document.getElementById("main");
+    if (heading) heading.focus();
+  }
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail.elt;
+    if (elt && elt.matches && elt.matches("[data-dialog-opener]")) opener = elt;
+  });
+
+  htmx.onLoad(function (content) {
+    var dialog = content.matches && content.matches("dialog[data-onload-showmodal]")
+      ? content
+      : content.querySelector && content.querySelector("dialog[data-onload-showmodal]");
+    if (dialog) {
+      dialog.removeAttribute("data-onload-showmodal");
+      var back = opener;
+      opener = null;
+      dialog.addEventListener("close", function () {
+        dialog.remove();
+        // Focus goes back to what opened the dialog ("+", or a row's Delete); when that row is gone, to the list.
+        if (back && back.isConnected) back.focus();
+        else focusFallback();
+      });
+      dialog.showModal();
+      return;
+    }
+    // New content inside an open dialog (errors, the token reveal): move focus where its autofocus says.
+    var open = content.closest && content.closest("dialog[open]");
+    if (open) {
+      var target = content.matches("[autofocus]") ? content : content.querySelector("[autofocus]");
+      if (target) target.focus();
+    }
+  });
+
+  document.addEventListener("htmx:afterSettle", function (event) {
+    // The list was refreshed under a focused control that no longer exists (a deleted row).
+    if (event.detail.target.id === "token-list" && !document.querySelector("dialog[open]") &&
+        (document.activeElement === document.body || !document.activeElement)) {
+      focusFallback();
+    }
+  });
+
+  document.body.addEventListener("closeDialog", function () {
+    var dialog = document.querySelector("dialog[open]");
+    if (dialog) dialog.close();
+  });
+
+  document.body.addEventListener("tokensChanged", function (event) {
+    announce(event.detail && event.detail.message);
+  });
+
+  document.addEventListener("click", function (event) {
+    var closer = event.target.closest("[data-close-dialog]");
+    if (closer) {
+      var dialog = closer.closest("dialog");
+      if (dialog) dialog.close();
+      return;
+    }
+    var copy = event.target.closest("[data-copy]");
+    if (copy) {
+      var field = document.getElementById(copy.getAttribute("data-copy"));
+      if (!field) return;
+      var done = function () {
+        copy.textContent = "Copied";
+        announce("Token copied to the clipboard.");
+      };
+      field.focus();
+      field.select();
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(field.value).then(done, function () {
+          if (document.execCommand("copy")) done();
+        });
+      } else if (document.execCommand("copy")) {
+        done();
+      }
+    }
+  });
+
+  document.addEventListener("focusin", function (event) {
+    if (event.target.matches && event.target.matches("[data-select-all]")) event.target.select();
+  });
+})();

@@ -1,0 +1,99 @@
+"""The console's create form, mapped onto the same manager method the command line calls."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from django import forms
+from django.utils.datastructures import MultiValueDict
+
+from tokens.models import PersonalAccessToken, TokenError
+from tokens.scopes import Scope, ScopeError, parse_scopes
+
+if TYPE_CHECKING:
+    from people.models import User
+
+UNITS: dict[str, tuple[str, timedelta]] = {
+    "m": ("Minutes", timedelta(minutes=1)),
+    "h": ("Hours", timedelta(hours=1)),
+    "d": ("Days", timedelta(days=1)),
+}
+MODEL_HINTS = {
+    PersonalAccessToken.HARD_LIMIT: "Expires at a fixed time: the duration after its creation.",
+    PersonalAccessToken.AUTO_REFRESH: "Expires after the duration without use; each use pushes the end forward.",
+}
+_DURATION_ERROR = "Enter the duration as a whole number greater than zero, e.g. 30."
+
+
+class TokenForm(forms.Form):
+    label = forms.CharField(
+        max_length=200,
+        strip=True,
+        error_messages={
+            "required": "Give the token a label that says what uses it, e.g. “backup script”.",
+            "max_length": "A label must be at most 200 characters long.",
+        },
+    )
+    expiration_model = forms.ChoiceField(
+        choices=PersonalAccessToken.MODELS,
+        initial=PersonalAccessToken.HARD_LIMIT,
+        error_messages={
+            "required": "Choose Hard Limit or Auto Refresh.",
+            "invalid_choice": "Choose Hard Limit or Auto Refresh.",
+        },
+    )
+    # The ceiling only keeps the arithmetic finite; the instance's TOKEN_MAX_LIFETIME is checked by issue().
+    duration = forms.IntegerField(
+        min_value=1,
+        max_value=10_000_000,
+        initial=30,
+        error_messages={key: _DURATION_ERROR for key in ("required", "invalid", "min_value", "max_value")},
+    )
+    unit = forms.ChoiceField(
+        choices=[(key, name) for key, (name, _size) in UNITS.items()],
+        initial="d",
+        error_messages={
+            "required": "Choose minutes, hours or days.",
+            "invalid_choice": "Choose minutes, hours or days.",
+        },
+    )
+
+    def __init__(self, *args: Any, owner: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.owner = owner
+        self.scopes: list[Scope] = []
+
+    def clean(self) -> dict[str, Any] | None:
+        cleaned = super().clean()
+        try:
+            values = self.data.getlist("scope") if isinstance(self.data, MultiValueDict) else []
+            self.scopes = parse_scopes(value for value in values if value)
+        except ScopeError as error:
+            self.add_error(None, str(error))
+        return cleaned
+
+    @property
+    def chosen(self) -> dict[str, str]:
+        """node uuid → permission, as chosen in the picker (for showing the form again)."""
+        return {str(scope.node): scope.perm for scope in self.scopes}
+
+    def issue(self, *, created_by: User) -> tuple[PersonalAccessToken, str] | None:
+        """The new token and its plain text, or None with the manager's refusal added to the form's errors."""
+        assert self.is_valid()
+        data = self.cleaned_data
+        length = data["duration"] * UNITS[data["unit"]][1]
+        auto = data["expiration_model"] == PersonalAccessToken.AUTO_REFRESH
+        try:
+            return PersonalAccessToken.objects.issue(
+                owner=self.owner,
+                label=data["label"],
+                expires_in=None if auto else length,
+                refresh_window=length if auto else None,
+                scopes=self.scopes,
+                created_by=created_by,
+                created_via=PersonalAccessToken.VIA_CONSOLE,
+            )
+        except TokenError as error:
+            self.add_error(None, str(error))
+            return None
