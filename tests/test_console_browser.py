@@ -20,9 +20,17 @@ def browser():
     pytest.importorskip("playwright")
     # Playwright's sync API runs an event loop in this thread; the ORM calls of the test itself are still
     # synchronous, one at a time.
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with chromium(executable) as launched:
-        yield launched
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with chromium(executable) as launched:
+            yield launched
+    finally:
+        # Process-wide: it must not leak into later tests (a deploy check counts it as an error).
+        if previous is None:
+            del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture
