@@ -382,3 +382,20 @@ def test_a_personal_access_token_never_reaches_the_console(client, demo, path):
     )
     assert response.status_code in (302, 403)
     assert PersonalAccessToken.objects.count() == 1
+
+
+def test_console_create_and_delete_are_audited_and_the_owner_emailed(admin_client, demo, mailoutbox):
+    from tokens.audit import AuditEvent
+
+    _create(admin_client, label="from the console")
+    token = PersonalAccessToken.objects.get(label="from the console")
+    admin_client.post(f"/people/alice/tokens/{token.uuid}/delete/", HTTP_HX_REQUEST="true")
+    events = list(AuditEvent.objects.order_by("id").values_list("event", "actor_label", "owner_login", "via"))
+    assert events == [("created", "admin", "alice", "console"), ("deleted", "admin", "alice", "console")]
+    assert [message.to for message in mailoutbox] == [["alice@example.com"]]
+
+
+def test_own_console_token_is_not_emailed(alice_client, demo, mailoutbox):
+    _create(alice_client, path="/me/tokens/new/")
+    assert PersonalAccessToken.objects.filter(owner=demo.alice, created_by=demo.alice).exists()
+    assert mailoutbox == []

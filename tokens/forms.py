@@ -1,4 +1,4 @@
-"""The console's create form, mapped onto the same manager method the command line calls."""
+"""The console's create form, mapped onto the same service the command line calls."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from django.utils.datastructures import MultiValueDict
 
 from tokens.models import PersonalAccessToken, TokenError
 from tokens.scopes import Scope, ScopeError, parse_scopes
+from tokens.services import token_create
 
 if TYPE_CHECKING:
     from people.models import User
@@ -78,21 +79,22 @@ class TokenForm(forms.Form):
         """node uuid → permission, as chosen in the picker (for showing the form again)."""
         return {str(scope.node): scope.perm for scope in self.scopes}
 
-    def issue(self, *, created_by: User) -> tuple[PersonalAccessToken, str] | None:
+    def issue(self, *, created_by: User, ip: str | None = None) -> tuple[PersonalAccessToken, str] | None:
         """The new token and its plain text, or None with the manager's refusal added to the form's errors."""
         assert self.is_valid()
         data = self.cleaned_data
         length = data["duration"] * UNITS[data["unit"]][1]
         auto = data["expiration_model"] == PersonalAccessToken.AUTO_REFRESH
         try:
-            return PersonalAccessToken.objects.issue(
+            return token_create(
                 owner=self.owner,
                 label=data["label"],
                 expires_in=None if auto else length,
                 refresh_window=length if auto else None,
                 scopes=self.scopes,
-                created_by=created_by,
-                created_via=PersonalAccessToken.VIA_CONSOLE,
+                actor=created_by,
+                via=PersonalAccessToken.VIA_CONSOLE,
+                ip=ip,
             )
         except TokenError as error:
             self.add_error(None, str(error))

@@ -25,9 +25,11 @@ from files.models import Node
 from people.models import User
 from people.permissions import is_partial, render_page, signed_in_user
 from tokens import picker
+from tokens.auth import client_ip
 from tokens.forms import MODEL_HINTS, UNITS, TokenForm
 from tokens.listing import expiration_label, token_rows
 from tokens.models import PersonalAccessToken
+from tokens.services import token_delete
 
 logger = logging.getLogger(__name__)
 
@@ -136,7 +138,7 @@ def create(request: HttpRequest, login: str | None = None) -> HttpResponse:
         return render_page(request, "tokens/create.html", "dialog", context)
 
     form = TokenForm(request.POST, owner=pages.owner)
-    issued = form.issue(created_by=signed_in_user(request)) if form.is_valid() else None
+    issued = form.issue(created_by=signed_in_user(request), ip=client_ip(request)) if form.is_valid() else None
     context = _create_context(pages, form, partial)
     if issued is not None:
         token, raw = issued
@@ -190,7 +192,7 @@ def delete(request: HttpRequest, token_id: uuid.UUID, login: str | None = None) 
         }
         return render_page(request, "tokens/delete.html", "dialog", context)
 
-    token.delete()
+    token_delete(token=token, actor=signed_in_user(request), via=PersonalAccessToken.VIA_CONSOLE, ip=client_ip(request))
     logger.info("token %s of %s deleted by %s via console", token.lookup_id, pages.owner.login, request.user)
     if not is_partial(request):
         return redirect(pages.tab_url)
