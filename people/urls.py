@@ -4,11 +4,16 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from people import views
+from people.forms import LoginForm
 
 # The token pages exist twice: for any user under People (administrators) and for oneself under /me/.
 urlpatterns = [
     path("", views.home, name="home"),
-    path("login/", auth_views.LoginView.as_view(template_name="people/login.html"), name="login"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(template_name="people/login.html", authentication_form=LoginForm),
+        name="login",
+    ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("people/", views.people_list, name="people-list"),
     path("people/<str:login>/", views.profile, name="people-profile"),

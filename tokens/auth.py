@@ -82,6 +82,8 @@ def _principal(
     request: HttpRequest | None,
 ) -> Principal | None:
     if looks_like_token(secret):
+        if protocol == CONSOLE:
+            return None  # a token is no console login: a token can never manage tokens
         token = PersonalAccessToken.objects.authenticate(secret, ip=ip, protocol=protocol, user_agent=user_agent)
         if token is None:
             return None
