@@ -56,6 +56,9 @@ def validate_name(name: str) -> str:
         raise NodeError("A name must not contain slashes or control characters.")
     if name != name.strip():
         raise NodeError("A name must not start or end with white space.")
+    if not name.isprintable() and any(0xD800 <= ord(char) <= 0xDFFF for char in name):
+        # A lone surrogate (JSON allows "\ud800") cannot be stored as UTF-8 by any database.
+        raise NodeError("A name must be valid Unicode text.")
     return name
 
 

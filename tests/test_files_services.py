@@ -66,7 +66,7 @@ def test_replaced_blob_is_removed_after_commit(demo, django_capture_on_commit_ca
     assert not default_storage.exists(old_blob)
 
 
-@pytest.mark.parametrize("name", ["", ".", "..", "a/b", "a\\b", "bad\x00", " padded ", "x" * 256])
+@pytest.mark.parametrize("name", ["", ".", "..", "a/b", "a\\b", "bad\x00", " padded ", "x" * 256, "lone\ud800surrogate"])
 def test_bad_names_are_refused(demo, name):
     with pytest.raises(services.NodeError):
         services.create_folder(parent=demo.node("/common"), name=name)
