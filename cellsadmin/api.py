@@ -95,6 +95,6 @@ api.add_router("", "people.api.router")
 api.add_router("", "files.api.router")
 
 
-def not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
+def not_found(request: HttpRequest) -> HttpResponse:
     """Any other URL under /api/: JSON like the rest of the API, not the console's HTML 404 page."""
     return JsonResponse({"detail": "Not Found"}, status=404)

@@ -6,7 +6,7 @@ from cellsadmin.api import api, not_found
 
 urlpatterns = [
     path("", include("people.urls")),
+    # REST API (SPEC §6); anything else under /api/ is a JSON 404.
+    path("api/v1/", api.urls),
+    re_path(r"^api/", not_found),
 ]
-
-# REST API (SPEC §6); anything else under /api/ is a JSON 404.
-urlpatterns += [path("api/v1/", api.urls), re_path(r"^api/(?P<rest>.*)$", not_found)]

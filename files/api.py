@@ -12,13 +12,13 @@ Reach rules, asked of ``files.rights`` and never decided here:
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+from uuid import UUID
 
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, Path, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from cellsadmin.api_responses import responses
@@ -36,8 +36,20 @@ _BINARY = {"schema": {"type": "string", "format": "binary"}}
 _UPLOAD: dict[str, Any] = {"requestBody": {"required": True, "content": {"application/octet-stream": _BINARY}}}
 
 
+#: A node name as the tree accepts it (files.services.validate_name), declared so clients see the rules.
+NodeName = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=services.NAME_MAX_LENGTH,
+        pattern=services.NAME_PATTERN,
+        description="No slashes or control characters, no white space at either end, not '.' or '..'.",
+    ),
+]
+
+
 class NodeOut(Schema):
-    uuid: uuid.UUID
+    uuid: UUID
     name: str
     #: ``/<workspace slug>/<names…>``
     path: str
@@ -46,28 +58,28 @@ class NodeOut(Schema):
     mtime: datetime
     etag: str
     #: null for a workspace root
-    parent: uuid.UUID | None
+    parent: UUID | None
 
 
 class WorkspaceOut(Schema):
-    uuid: uuid.UUID
+    uuid: UUID
     slug: str
     label: str
     #: the uuid of the workspace's root folder
-    root: uuid.UUID
+    root: UUID
     can_write: bool
 
 
 class FolderIn(Schema):
-    name: str
+    name: NodeName
     type: Literal["folder"]
 
 
 class NodeChange(Schema):
     """Rename (``name``), move (``parent``: the destination folder's uuid), or both."""
 
-    name: str | None = None
-    parent: uuid.UUID | None = None
+    name: NodeName | None = None
+    parent: UUID | None = None
 
 
 class PathQuery(Schema):
@@ -99,7 +111,7 @@ def _reachable(rights: Rights, node: Node | None, detail: str = NOT_FOUND) -> tu
     return node, access
 
 
-def _node(rights: Rights, node_id: uuid.UUID, detail: str = NOT_FOUND) -> tuple[Node, Access]:
+def _node(rights: Rights, node_id: UUID, detail: str = NOT_FOUND) -> tuple[Node, Access]:
     return _reachable(rights, Node.objects.select_related("workspace").filter(pk=node_id).first(), detail)
 
 
@@ -122,9 +134,7 @@ def _require_file(node: Node, detail: str) -> None:
 def list_workspaces(request: HttpRequest) -> list[WorkspaceOut]:
     rights = _rights(request)
     workspaces = list(rights.visible_workspaces())
-    roots = dict(
-        Node.objects.filter(workspace__in=workspaces, parent__isnull=True).values_list("workspace_id", "uuid")
-    )
+    roots = dict(Node.objects.filter(workspace__in=workspaces, parent__isnull=True).values_list("workspace_id", "uuid"))
     return [
         WorkspaceOut(
             uuid=workspace.uuid,
@@ -146,7 +156,7 @@ def node_by_path(request: HttpRequest, query: Query[PathQuery]) -> NodeOut:
 
 
 @router.get("/nodes/{node_id}", response=responses({200: NodeOut}, 404, 422), summary="Stat a node")
-def get_node(request: HttpRequest, node_id: uuid.UUID) -> NodeOut:
+def get_node(request: HttpRequest, node_id: UUID) -> NodeOut:
     node, _access = _node(_rights(request), node_id)
     return node_out(node)
 
@@ -156,7 +166,7 @@ def get_node(request: HttpRequest, node_id: uuid.UUID) -> NodeOut:
     response=responses({200: list[NodeOut]}, 404, 409, 422),
     summary="List a folder (only the branch towards the scoped nodes, for a folder a token can only traverse)",
 )
-def list_children(request: HttpRequest, node_id: uuid.UUID) -> list[NodeOut]:
+def list_children(request: HttpRequest, node_id: UUID) -> list[NodeOut]:
     rights = _rights(request)
     folder, _access = _node(rights, node_id)
     _require_folder(folder, "A file has no children.")
@@ -168,7 +178,7 @@ def list_children(request: HttpRequest, node_id: uuid.UUID) -> list[NodeOut]:
     response=responses({201: NodeOut}, 400, 403, 404, 409, 422),
     summary="Create a folder",
 )
-def create_folder(request: HttpRequest, node_id: uuid.UUID, payload: FolderIn) -> Status[NodeOut]:
+def create_folder(request: HttpRequest, node_id: UUID, payload: FolderIn) -> Status[NodeOut]:
     parent, access = _node(_rights(request), node_id)
     _require(access, Access.WRITE, "You may not create anything in this folder.")
     _require_folder(parent, "Folders can only be created inside a folder.")
@@ -181,7 +191,7 @@ def create_folder(request: HttpRequest, node_id: uuid.UUID, payload: FolderIn) -
     openapi_extra=_UPLOAD,
     summary="Upload a file (the raw bytes): 201 when created, 200 when it replaced a file",
 )
-def put_child(request: HttpRequest, node_id: uuid.UUID, name: str) -> Status[NodeOut]:
+def put_child(request: HttpRequest, node_id: UUID, name: Annotated[NodeName, Path()]) -> Status[NodeOut]:
     rights = _rights(request)
     parent, access = _node(rights, node_id)
     if Access.WRITE not in access:
@@ -207,7 +217,7 @@ def put_child(request: HttpRequest, node_id: uuid.UUID, name: str) -> Status[Nod
     },
     summary="Download a file (ETag, If-None-Match, a single Range)",
 )
-def get_content(request: HttpRequest, node_id: uuid.UUID) -> HttpResponseBase:
+def get_content(request: HttpRequest, node_id: UUID) -> HttpResponseBase:
     node, access = _node(_rights(request), node_id)
     _require(access, Access.READ, "You may not read this file's content.")
     _require_file(node, "A folder has no content.")
@@ -220,7 +230,7 @@ def get_content(request: HttpRequest, node_id: uuid.UUID) -> HttpResponseBase:
     openapi_extra=_UPLOAD,
     summary="Replace a file's bytes",
 )
-def put_content(request: HttpRequest, node_id: uuid.UUID) -> NodeOut:
+def put_content(request: HttpRequest, node_id: UUID) -> NodeOut:
     node, access = _node(_rights(request), node_id)
     _require(access, Access.WRITE, "You may not change this file.")
     _require_file(node, "A folder has no content.")
@@ -232,13 +242,13 @@ def put_content(request: HttpRequest, node_id: uuid.UUID) -> NodeOut:
     response=responses({200: NodeOut}, 400, 403, 404, 409, 422),
     summary="Rename and/or move a node",
 )
-def change_node(request: HttpRequest, node_id: uuid.UUID, payload: NodeChange) -> NodeOut:
+def change_node(request: HttpRequest, node_id: UUID, payload: NodeChange) -> NodeOut:
     rights = _rights(request)
     node, _access = _node(rights, node_id)
-    if payload.name is None and payload.parent is None:
-        raise HttpError(400, "Give a new name, a destination parent, or both.")
     if not rights.can_remove(node):
         raise HttpError(403, "You may not rename or move this node.")
+    if payload.name is None and payload.parent is None:
+        return node_out(node)  # as JSON merge-patch: an empty change changes nothing
     destination = node.parent
     if payload.parent is not None and payload.parent != node.parent_id:
         destination, access = _node(rights, payload.parent, "No such destination folder.")
@@ -255,11 +265,10 @@ def change_node(request: HttpRequest, node_id: uuid.UUID, payload: NodeChange) -
     response=responses({204: None}, 403, 404, 422),
     summary="Delete a node (a folder with everything in it)",
 )
-def delete_node(request: HttpRequest, node_id: uuid.UUID) -> Status[None]:
+def delete_node(request: HttpRequest, node_id: UUID) -> Status[None]:
     rights = _rights(request)
     node, _access = _node(rights, node_id)
     if not rights.can_remove(node):
         raise HttpError(403, "You may not delete this node.")
     services.delete(node)
     return Status(204, None)
-

@@ -1,4 +1,4 @@
-"""Serving a file's bytes over HTTP: ETag, ``If-None-Match``, a single ``Range`` (RFC 9110 §13–14).
+"""Serving a file's bytes over HTTP: ETag, ``If-None-Match``, a single ``Range`` (RFC 9110 sections 13 and 14).
 
 One range is served as 206; several ranges are answered with the whole file (RFC 9110 allows ignoring Range),
 as is a Range header that is not ``bytes=…`` syntax at all. A range that starts beyond the end, or that ends

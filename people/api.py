@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
+from uuid import UUID
 
 from django.http import HttpRequest
 from ninja import Router, Schema
@@ -15,14 +15,14 @@ router = Router(tags=["me"])
 
 
 class TokenOut(Schema):
-    uuid: uuid.UUID
+    uuid: UUID
     label: str
     expires_at: datetime
     scopes: list[str]
 
 
 class MeOut(Schema):
-    uuid: uuid.UUID
+    uuid: UUID
     login: str
     display_name: str
     email: str

@@ -149,11 +149,11 @@ def test_a_bad_token_is_refused_even_with_a_valid_session(demo, session_client):
 def test_a_token_never_reaches_token_management(demo):
     token, _raw = demo.token(demo.alice)
     request = RequestFactory().get("/")
-    request.auth = Principal(user=demo.alice, token=token)
+    request.auth = Principal(user=demo.alice, token=token)  # type: ignore[attr-defined]
     with pytest.raises(HttpError) as refused:
         require_session(request)
     assert refused.value.status_code == 403
-    request.auth = Principal(user=demo.alice)
+    request.auth = Principal(user=demo.alice)  # type: ignore[attr-defined]
     assert require_session(request).user == demo.alice
 
 

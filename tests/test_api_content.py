@@ -51,9 +51,10 @@ def test_upload_over_a_folder_name_is_409(demo, client, alice):
     assert call(client, "PUT", f"/nodes/{projects.uuid}/children/alpha", b"x", alice).status_code == 409
 
 
-def test_upload_name_with_an_encoded_slash_is_400(demo, client, alice):
+@pytest.mark.parametrize("name", ["a%2Fb", "..", "%20x", "tab%09"])
+def test_upload_name_the_tree_refuses_is_422(demo, client, alice, name):
     alpha = demo.node("/common/projects/alpha")
-    assert call(client, "PUT", f"/nodes/{alpha.uuid}/children/a%2Fb", b"x", alice).status_code == 400
+    assert call(client, "PUT", f"/nodes/{alpha.uuid}/children/{name}", b"x", alice).status_code == 422
 
 
 def test_uploads_stream_past_djangos_in_memory_body_limit(demo, client, alice, readme, settings):

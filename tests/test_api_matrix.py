@@ -1,4 +1,4 @@
-"""Every endpoint × every kind of caller → the status codes of SPEC §6.
+"""Every endpoint x every kind of caller → the status codes of SPEC §6.
 
 The scoped tokens are alice's, scoped to /common/projects/alpha; "outside" is the rw-scoped token aimed at the
 same operation on /common/projects/beta. "bob" is bob's unscoped token: his grant on common is read-only.
@@ -63,7 +63,7 @@ def _target(demo, folder: str, file: str) -> Target:
     return Target(folder=str(demo.node(folder).uuid), file=str(demo.node(file).uuid), path=file)
 
 
-def _token_for(demo, caller: str) -> str:
+def _token_for(demo, caller: str):
     alpha = demo.node("/common/projects/alpha").uuid
     if caller == "unscoped":
         return demo.token(demo.alice)[1]
@@ -90,7 +90,7 @@ def test_status_by_caller(demo, client, endpoint, caller):
         assert set(response.json()) == {"detail"}
 
 
-def _bad_credentials(demo, kind: str) -> str:
+def _bad_credentials(demo, kind: str):
     if kind == "bad":
         return "cpat_this-is-not-a-real-token"
     if kind == "deleted":

@@ -66,7 +66,8 @@ def test_traverse_only_folders_list_just_the_branch(demo, client):
 def test_ancestors_of_a_scope_cannot_be_written(demo, client):
     headers = scoped(demo, "/common/projects/alpha", "rw")
     projects = demo.node("/common/projects")
-    assert call(client, "POST", f"/nodes/{projects.uuid}/children", {"name": "x", "type": "folder"}, headers).status_code == 403
+    folder = {"name": "x", "type": "folder"}
+    assert call(client, "POST", f"/nodes/{projects.uuid}/children", folder, headers).status_code == 403
     assert call(client, "PUT", f"/nodes/{projects.uuid}/children/x.txt", b"x", headers).status_code == 403
 
 
@@ -112,19 +113,21 @@ def test_mkdir_conflicts_and_bad_names(demo, client, alice):
     alpha = demo.node("/common/projects/alpha")
     url = f"/nodes/{alpha.uuid}/children"
     assert call(client, "POST", url, {"name": "readme.txt", "type": "folder"}, alice).status_code == 409
-    assert call(client, "POST", url, {"name": "..", "type": "folder"}, alice).status_code == 400
-    assert call(client, "POST", url, {"name": "a/b", "type": "folder"}, alice).status_code == 400
+    # Name rules are part of the documented schema: a name they refuse never reaches the tree.
+    assert call(client, "POST", url, {"name": "..", "type": "folder"}, alice).status_code == 422
+    assert call(client, "POST", url, {"name": "a/b", "type": "folder"}, alice).status_code == 422
+    assert call(client, "POST", url, {"name": " x", "type": "folder"}, alice).status_code == 422
     assert call(client, "POST", url, {"name": "x", "type": "file"}, alice).status_code == 422
     readme = demo.node("/common/projects/alpha/readme.txt")
     response = call(client, "POST", f"/nodes/{readme.uuid}/children", {"name": "x", "type": "folder"}, alice)
     assert response.status_code == 409
 
 
-def test_name_with_lone_surrogate_is_400_not_500(demo, client, alice):
+def test_name_with_lone_surrogate_is_refused_not_500(demo, client, alice):
     alpha = demo.node("/common/projects/alpha")
     body = '{"name": "bad\\ud800", "type": "folder"}'
     response = client.post(f"{API}/nodes/{alpha.uuid}/children", body, content_type="application/json", **alice)
-    assert response.status_code == 400
+    assert response.status_code == 422
 
 
 def test_list_children_of_a_file_is_409(demo, client, alice):
@@ -167,12 +170,20 @@ def test_move_inside_the_scope(demo, client):
     assert response.json()["path"] == "/common/projects/alpha/sub/r.txt"
 
 
+def test_empty_patch_changes_nothing(demo, client, alice):
+    readme = demo.node("/common/projects/alpha/readme.txt")
+    response = call(client, "PATCH", f"/nodes/{readme.uuid}", {}, alice)
+    assert response.status_code == 200
+    assert response.json()["mtime"] == client.get(f"{API}/nodes/{readme.uuid}", **alice).json()["mtime"]
+    bob = bearer(demo.token(demo.bob)[1])
+    assert call(client, "PATCH", f"/nodes/{readme.uuid}", {}, bob).status_code == 403
+
+
 def test_move_refusals(demo, client, alice):
     alpha = demo.node("/common/projects/alpha")
     readme = demo.node("/common/projects/alpha/readme.txt")
     data = demo.node("/common/projects/alpha/data.csv")
     projects = demo.node("/common/projects")
-    assert call(client, "PATCH", f"/nodes/{readme.uuid}", {}, alice).status_code == 400
     assert call(client, "PATCH", f"/nodes/{readme.uuid}", {"name": "data.csv"}, alice).status_code == 409
     assert call(client, "PATCH", f"/nodes/{readme.uuid}", {"parent": str(data.uuid)}, alice).status_code == 409
     assert call(client, "PATCH", f"/nodes/{projects.uuid}", {"parent": str(alpha.uuid)}, alice).status_code == 400
