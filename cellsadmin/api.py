@@ -20,6 +20,7 @@ from ninja import NinjaAPI, Swagger
 from ninja.errors import AuthenticationError
 
 from files.services import NameTaken, NodeError, UploadTooLarge
+from files.uploads import LengthRequired
 from tokens.auth import Principal
 from tokens.rest import REALM, InvalidToken, bearer_auth, session_auth
 
@@ -63,6 +64,11 @@ def _tree_refused(request: HttpRequest, exc: NodeError) -> HttpResponse:
 @api.exception_handler(NameTaken)
 def _name_taken(request: HttpRequest, exc: NameTaken) -> HttpResponse:
     return _error(request, 409, str(exc))
+
+
+@api.exception_handler(LengthRequired)
+def _length_required(request: HttpRequest, exc: LengthRequired) -> HttpResponse:
+    return _error(request, 411, str(exc))
 
 
 @api.exception_handler(UploadTooLarge)

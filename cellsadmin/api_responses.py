@@ -28,6 +28,7 @@ ERRORS: dict[int, Any] = {
     403: Error,
     404: Error,
     409: Error,
+    411: Error,
     413: Error,
     416: Error,
     422: ValidationErrors,

@@ -187,7 +187,7 @@ def create_folder(request: HttpRequest, node_id: UUID, payload: FolderIn) -> Sta
 
 @router.put(
     "/nodes/{node_id}/children/{path:name}",
-    response=responses({200: NodeOut, 201: NodeOut}, 400, 403, 404, 409, 413, 422),
+    response=responses({200: NodeOut, 201: NodeOut}, 400, 403, 404, 409, 411, 413, 422),
     openapi_extra=_UPLOAD,
     summary="Upload a file (the raw bytes): 201 when created, 200 when it replaced a file",
 )
@@ -226,7 +226,7 @@ def get_content(request: HttpRequest, node_id: UUID) -> HttpResponseBase:
 
 @router.put(
     "/nodes/{node_id}/content",
-    response=responses({200: NodeOut}, 400, 403, 404, 409, 413, 422),
+    response=responses({200: NodeOut}, 400, 403, 404, 409, 411, 413, 422),
     openapi_extra=_UPLOAD,
     summary="Replace a file's bytes",
 )

@@ -20,6 +20,10 @@ class IncompleteUpload(NodeError):
     pass
 
 
+class LengthRequired(NodeError):
+    """A chunked body that this WSGI server does not de-chunk (Django's runserver): refused, never stored empty."""
+
+
 class RequestBody:
     def __init__(self, request: HttpRequest) -> None:
         self.expected = _content_length(request)
@@ -30,6 +34,8 @@ class RequestBody:
             # Chunked transfer: Django reads nothing without a Content-Length, but the server (gunicorn)
             # promises that the raw input ends with the body.
             self.stream = cast(IO[bytes], request.META["wsgi.input"])
+        elif self.expected is None and request.META.get("HTTP_TRANSFER_ENCODING"):
+            raise LengthRequired("This server needs a Content-Length for uploads.")
         content_type = request.content_type or ""
         # "application/octet-stream" says nothing: let the tree guess from the name instead.
         self.content_type = "" if content_type in {"", "application/octet-stream"} else content_type[:255]

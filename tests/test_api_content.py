@@ -112,6 +112,21 @@ def test_chunked_upload_without_content_length(demo, client, alice, readme):
     assert read(readme) == b"chunked body"
 
 
+def test_chunked_upload_the_server_does_not_dechunk_is_411(demo, client, alice, readme):
+    before = read(readme)
+    response = client.generic(
+        "PUT",
+        f"{API}/nodes/{readme.uuid}/content",
+        CONTENT_LENGTH="",
+        CONTENT_TYPE="application/octet-stream",
+        HTTP_TRANSFER_ENCODING="chunked",
+        **{"wsgi.input": io.BytesIO(b"5\r\nhello\r\n0\r\n\r\n")},
+        **alice,
+    )
+    assert response.status_code == 411
+    assert read(readme) == before
+
+
 class BrokenConnection(io.RawIOBase):
     """A client that sends some bytes, then goes away."""
 
