@@ -6,6 +6,8 @@ Random uuids only ever meet 404, so a second run aims the node operations at rea
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import schemathesis
 from django.core.signals import request_finished, request_started
@@ -42,7 +44,8 @@ def wsgi_app_for_tests():
 
 
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", wsgi_app_for_tests())
-schema.config.generation.update(max_examples=int(__import__("os").environ.get("ST_MAX", "25")))
+# SCHEMATHESIS_MAX_EXAMPLES=500 for a deeper run than the suite's.
+schema.config.generation.update(max_examples=int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "25")))
 # Valid requests only: a negative case (say, a malformed uuid) would be undone by aiming it at a real node.
 positive = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", wsgi_app_for_tests())
 positive.config.generation.update(max_examples=15, modes=[GenerationMode.POSITIVE])
