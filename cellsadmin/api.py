@@ -23,6 +23,7 @@ from files.services import NameTaken, NodeError, UploadTooLarge
 from files.uploads import LengthRequired
 from tokens.auth import Principal
 from tokens.rest import REALM, InvalidToken, bearer_auth, session_auth
+from tokens.throttle import Throttled
 
 api = NinjaAPI(
     title="cellsadmin",
@@ -46,6 +47,13 @@ def _error(request: HttpRequest, status: int, detail: str) -> HttpResponse:
 def _invalid_token(request: HttpRequest, exc: InvalidToken) -> HttpResponse:
     response = _error(request, 401, str(exc))
     response["WWW-Authenticate"] = f'Bearer realm="{REALM}", error="invalid_token"'
+    return response
+
+
+@api.exception_handler(Throttled)
+def _throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
+    response = _error(request, 429, str(exc))
+    response["Retry-After"] = str(exc.retry_after)
     return response
 
 

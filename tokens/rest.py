@@ -44,7 +44,9 @@ class BearerAuth(HttpBearer):
         return self.authenticate(request, credential)
 
     def authenticate(self, request: HttpRequest, token: str) -> Principal:
-        principal = auth.authenticate(token, protocol=auth.REST, ip=_client_ip(request))
+        principal = auth.authenticate(
+            token, protocol=auth.REST, ip=auth.client_ip(request), user_agent=request.headers.get("User-Agent", "")
+        )
         if principal is None:
             raise InvalidToken("The access token is invalid, expired or revoked.")
         # Downstream code (and Django's own helpers) expect the acting user here.
@@ -71,11 +73,6 @@ class SessionAuth(APIKeyCookie):
         if check_csrf(request) is not None:
             raise HttpError(403, "CSRF check failed: send the csrftoken cookie's value as X-CSRFToken.")
         return Principal(user=user)
-
-
-def _client_ip(request: HttpRequest) -> str | None:
-    # REMOTE_ADDR as the server saw it; a proxy deployment rewrites it in front of Django.
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def principal_of(request: HttpRequest) -> Principal:
