@@ -102,7 +102,8 @@ def create_workspace(*, slug: str, label: str) -> Workspace:
 def resolve_path(public_path: str) -> Node | None:
     """The node at ``/<workspace slug>/<names…>``, or None (one query)."""
     parts = [part for part in public_path.split("/") if part]
-    if not parts:
+    # No name holds a NUL (validate_name), and PostgreSQL text cannot even be compared with one.
+    if not parts or "\x00" in public_path:
         return None
     path = "".join(f"/{part}" for part in parts[1:])
     return Node.objects.select_related("workspace").filter(workspace__slug=parts[0], path=path).first()
