@@ -13,6 +13,7 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from tokens import format as token_format
+from tokens import lookup
 from tokens.audit import AuditEvent
 from tokens.durations import parse_duration
 from tokens.scopes import Scope, parse_scope
@@ -152,7 +153,7 @@ class PersonalAccessTokenManager(models.Manager["PersonalAccessToken"]):
         parts = token_format.parse(raw)
         if parts is None:
             return None
-        token = self.select_related("owner").filter(lookup_id=parts.lookup_id).first()
+        token = lookup.find(parts.lookup_id, self.db)
         stored = token_format.digest(parts, token.pepper_version) if token is not None else None
         refusal = ""
         now = timezone.now()
