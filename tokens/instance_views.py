@@ -139,11 +139,13 @@ def audit(request: HttpRequest) -> HttpResponse:
 
 
 def _setting_duration(name: str) -> str:
-    text = str(getattr(settings, name))
+    """A duration setting as written (``90d``, not the canonical ``12w6d``), or a warning that it is broken."""
+    text = str(getattr(settings, name)).strip()
     try:
-        return format_duration(parse_duration(text))
+        parse_duration(text)
     except DurationError:
         return f"{text} (not a valid duration)"
+    return text
 
 
 @require_GET
