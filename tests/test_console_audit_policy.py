@@ -28,7 +28,7 @@ def _rows(response) -> list[str]:
 
 def _record(at: datetime, event: str = AuditEvent.CREATED, **kwargs: object) -> AuditEvent:
     with time_machine.travel(at, tick=False):
-        return AuditEvent.record(event, **kwargs)  # type: ignore[arg-type]
+        return AuditEvent.record(event, **kwargs)
 
 
 def test_the_trail_shows_who_did_what_to_which_token(admin_client, demo):
