@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from files.models import Node
 from tokens.durations import format_duration
-from tokens.models import PersonalAccessToken
+from tokens.models import RECENT_USES, PersonalAccessToken
 
 if TYPE_CHECKING:
     from people.models import User
@@ -90,6 +90,9 @@ class TokenRow:
     @property
     def usage_class(self) -> str:
         return status_class(self.token.usage)
+
+    #: How many ways of use a token remembers (said in the details' caption).
+    recent_limit = RECENT_USES
 
     @property
     def recent_uses(self) -> list[RecentUse]:
