@@ -110,7 +110,8 @@ TEMPLATES = [
 ]
 
 DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'cellsadmin.sqlite3'}"),
+    # An empty DATABASE_URL means the default, as an unset one does.
+    "default": env.db_url_config(env.str("DATABASE_URL", default="") or f"sqlite:///{DATA_DIR / 'cellsadmin.sqlite3'}"),
 }
 # A new connection per request costs more than the token check itself.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)

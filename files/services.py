@@ -47,15 +47,35 @@ class Readable(Protocol):
     def read(self, size: int = ..., /) -> bytes: ...
 
 
+# validate_name()'s rules as one regular expression, for the API schemas (their clients see the rules up front).
+# No look-arounds, so that Python, ECMAScript (JSON Schema) and pydantic's Rust engine all read it the same:
+# a name of one or two characters that is not "." or "..", or a longer one; never slashes or control
+# characters, never white space at either end. Length is checked separately (1 to 255).
+_NAME_CHAR = r"[^/\\\x00-\x1f\x7f]"
+_NAME_EDGE = r"[^/\\\x00-\x1f\x7f\s]"
+_NAME_EDGE_NOT_DOT = r"[^/\\\x00-\x1f\x7f\s.]"
+_NAME_FORMS = (
+    _NAME_EDGE_NOT_DOT,
+    _NAME_EDGE_NOT_DOT + _NAME_EDGE,
+    r"\." + _NAME_EDGE_NOT_DOT,
+    _NAME_EDGE + _NAME_CHAR + "+" + _NAME_EDGE,
+)
+NAME_PATTERN = "^(?:" + "|".join(_NAME_FORMS) + ")$"
+NAME_MAX_LENGTH = 255
+
+
 def validate_name(name: str) -> str:
     if not name or name in {".", ".."}:
         raise NodeError("A name must not be empty, '.' or '..'.")
-    if len(name) > 255:
+    if len(name) > NAME_MAX_LENGTH:
         raise NodeError("A name must be at most 255 characters long.")
     if "/" in name or "\\" in name or any(ord(char) < 32 or ord(char) == 127 for char in name):
         raise NodeError("A name must not contain slashes or control characters.")
     if name != name.strip():
         raise NodeError("A name must not start or end with white space.")
+    if not name.isprintable() and any(0xD800 <= ord(char) <= 0xDFFF for char in name):
+        # A lone surrogate (JSON allows "\ud800") cannot be stored as UTF-8 by any database.
+        raise NodeError("A name must be valid Unicode text.")
     return name
 
 
@@ -82,7 +102,8 @@ def create_workspace(*, slug: str, label: str) -> Workspace:
 def resolve_path(public_path: str) -> Node | None:
     """The node at ``/<workspace slug>/<names…>``, or None (one query)."""
     parts = [part for part in public_path.split("/") if part]
-    if not parts:
+    # No name holds a NUL (validate_name), and PostgreSQL text cannot even be compared with one.
+    if not parts or "\x00" in public_path:
         return None
     path = "".join(f"/{part}" for part in parts[1:])
     return Node.objects.select_related("workspace").filter(workspace__slug=parts[0], path=path).first()

@@ -25,7 +25,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_GET
 @admin_required
 def people_list(request: HttpRequest) -> HttpResponse:
-    query = request.GET.get("q", "").strip()[:100]
+    query = request.GET.get("q", "").replace("\x00", "").strip()[:100]
     users = User.objects.annotate(token_count=Count("tokens")).order_by("login")
     if query:
         users = users.filter(Q(login__icontains=query) | Q(display_name__icontains=query) | Q(email__icontains=query))

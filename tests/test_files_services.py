@@ -2,11 +2,14 @@ from __future__ import annotations
 
 import io
 import os
+import re
 
 import pytest
 from django.core.files.storage import default_storage
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from hypothesis import given
+from hypothesis import strategies as st
 
 from files import services
 from files.models import Node
@@ -66,7 +69,9 @@ def test_replaced_blob_is_removed_after_commit(demo, django_capture_on_commit_ca
     assert not default_storage.exists(old_blob)
 
 
-@pytest.mark.parametrize("name", ["", ".", "..", "a/b", "a\\b", "bad\x00", " padded ", "x" * 256])
+@pytest.mark.parametrize(
+    "name", ["", ".", "..", "a/b", "a\\b", "bad\x00", " padded ", "x" * 256, "lone\ud800surrogate"]
+)
 def test_bad_names_are_refused(demo, name):
     with pytest.raises(services.NodeError):
         services.create_folder(parent=demo.node("/common"), name=name)
@@ -110,3 +115,15 @@ def test_resolving_a_deep_path_is_one_query(demo):
         node = services.resolve_path("/common/projects/alpha/data.csv")
         assert node is not None and node.public_path == "/common/projects/alpha/data.csv"
     assert len(context.captured_queries) == 1
+
+
+@given(st.text(max_size=300))
+def test_name_pattern_says_what_validate_name_says(name):
+    """The API schemas declare NAME_PATTERN; it must accept exactly the names the tree accepts."""
+    try:
+        services.validate_name(name)
+        accepted = True
+    except services.NodeError:
+        accepted = False
+    declared = re.fullmatch(services.NAME_PATTERN, name) is not None and len(name) <= services.NAME_MAX_LENGTH
+    assert declared == accepted

@@ -81,6 +81,8 @@ def _principal(
     user_agent: str,
     request: HttpRequest | None,
 ) -> Principal | None:
+    if "\x00" in secret or (login is not None and "\x00" in login):
+        return None  # no login or secret holds a NUL; PostgreSQL text could not even be compared with one
     if looks_like_token(secret):
         if protocol == CONSOLE:
             return None  # a token is no console login: a token can never manage tokens

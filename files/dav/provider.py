@@ -71,7 +71,9 @@ class Provider(DAVProvider):  # type: ignore[misc]
         self._cache(environ)[_key(path)] = resource
         return resource
 
-    def get_resource_inst(self, path: str, environ: Environ) -> WorkspaceList | NodeResourceMixin | None:
+    def get_resource_inst(self, path: str | None, environ: Environ) -> WorkspaceList | NodeResourceMixin | None:
+        if path is None:  # the parent of "/" (PUT or MKCOL on the top level)
+            return None
         key = _key(path)
         cache = self._cache(environ)
         if key in cache:

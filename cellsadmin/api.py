@@ -1,0 +1,114 @@
+"""The REST API at ``/api/v1`` (SPEC §6): one NinjaAPI, the routers of the apps, and the error rules.
+
+- 401 is JSON with ``WWW-Authenticate: Bearer realm="cellsadmin"``, plus ``error="invalid_token"`` when an
+  ``Authorization`` header was sent (RFC 6750 §3.1: no error code when no credentials were given).
+- A successful PAT-authenticated response carries ``Token-Expires-At`` (RFC 3339), so a script sees an Auto
+  Refresh token slide and a Hard Limit approach.
+- Tree errors from ``files.services`` map to statuses here, once: a taken name is 409, an over-size upload
+  413, any other refusal of the tree (a bad name, a folder into itself) 400.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from ninja import NinjaAPI, Swagger
+from ninja.errors import AuthenticationError
+
+from files.services import NameTaken, NodeError, UploadTooLarge
+from files.uploads import LengthRequired
+from tokens.auth import Principal
+from tokens.rest import REALM, InvalidToken, bearer_auth, session_auth
+from tokens.throttle import Throttled
+
+api = NinjaAPI(
+    title="cellsadmin",
+    version="1",
+    description="Files and people of cellsadmin. Authenticate with `Authorization: Bearer <personal access token>` "
+    "(create one with `manage.py user_token`), or with the console's session and its CSRF token.",
+    urls_namespace="api",
+    auth=[bearer_auth, session_auth],
+    # ninja's own bundled Swagger UI (static files of the "ninja" app): no CDN. No validator badge either,
+    # which would otherwise send the document to validator.swagger.io.
+    docs=Swagger(settings={"validatorUrl": None, "persistAuthorization": True}),
+    docs_url="/docs",
+)
+
+
+def _error(request: HttpRequest, status: int, detail: str) -> HttpResponse:
+    return api.create_response(request, {"detail": detail}, status=status)
+
+
+@api.exception_handler(InvalidToken)
+def _invalid_token(request: HttpRequest, exc: InvalidToken) -> HttpResponse:
+    response = _error(request, 401, str(exc))
+    response["WWW-Authenticate"] = f'Bearer realm="{REALM}", error="invalid_token"'
+    return response
+
+
+@api.exception_handler(Throttled)
+def _throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
+    response = _error(request, 429, str(exc))
+    response["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+@api.exception_handler(AuthenticationError)
+def _no_credentials(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    response = _error(request, 401, "Authentication required: send 'Authorization: Bearer <personal access token>'.")
+    response["WWW-Authenticate"] = f'Bearer realm="{REALM}"'
+    return response
+
+
+@api.exception_handler(NodeError)
+def _tree_refused(request: HttpRequest, exc: NodeError) -> HttpResponse:
+    return _error(request, 400, str(exc))
+
+
+@api.exception_handler(NameTaken)
+def _name_taken(request: HttpRequest, exc: NameTaken) -> HttpResponse:
+    return _error(request, 409, str(exc))
+
+
+@api.exception_handler(LengthRequired)
+def _length_required(request: HttpRequest, exc: LengthRequired) -> HttpResponse:
+    return _error(request, 411, str(exc))
+
+
+@api.exception_handler(UploadTooLarge)
+def _too_large(request: HttpRequest, exc: UploadTooLarge) -> HttpResponse:
+    return _error(request, 413, str(exc))
+
+
+def rfc3339(moment: datetime) -> str:
+    """UTC, whole seconds, ``Z``: rounded down, so a client never believes a token lives longer than it does."""
+    return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def _token_expiry_header(run: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Wraps each operation's whole run (authentication included): ``request.auth`` is known afterwards."""
+
+    @functools.wraps(run)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = run(request, *args, **kwargs)
+        principal = getattr(request, "auth", None)
+        if isinstance(principal, Principal) and principal.token is not None and 200 <= response.status_code < 400:
+            response["Token-Expires-At"] = rfc3339(principal.token.expires_at)
+        return response
+
+    return wrapper
+
+
+api.add_decorator(_token_expiry_header, mode="view")
+
+api.add_router("", "people.api.router")
+api.add_router("", "files.api.router")
+
+
+def not_found(request: HttpRequest) -> HttpResponse:
+    """Any other URL under /api/: JSON like the rest of the API, not the console's HTML 404 page."""
+    return JsonResponse({"detail": "Not Found"}, status=404)

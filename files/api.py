@@ -1,0 +1,274 @@
+"""The workspaces and nodes of the REST API (SPEC §6), over ``files.services`` and the one rights function.
+
+Reach rules, asked of ``files.rights`` and never decided here:
+
+- a node the principal cannot even traverse does not exist: 404, the same answer as for a uuid that was
+  never used, so the API never hints that a node is there;
+- a node that exists for the principal but may not be changed (read-only grant or scope, a scoped node
+  itself, a workspace root) is 403; content that may not be read (a ``w``-only scope) is 403 too;
+- a request that conflicts with what the node is (children of a file, content of a folder, a name taken)
+  is 409; a name the tree refuses (empty, ``..``, slashes, control characters) is 400.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
+from ninja import Field, Path, Query, Router, Schema, Status
+from ninja.errors import HttpError
+
+from cellsadmin.api_responses import responses
+from files import downloads, services
+from files.models import Node
+from files.rights import Access, Rights, rights_for
+from files.uploads import RequestBody
+from tokens.rest import principal_of
+
+router = Router(tags=["files"])
+
+NOT_FOUND = "No such node."
+
+_BINARY = {"schema": {"type": "string", "format": "binary"}}
+_UPLOAD: dict[str, Any] = {"requestBody": {"required": True, "content": {"application/octet-stream": _BINARY}}}
+
+
+#: A node name as the tree accepts it (files.services.validate_name), declared so clients see the rules.
+NodeName = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=services.NAME_MAX_LENGTH,
+        pattern=services.NAME_PATTERN,
+        description="No slashes or control characters, no white space at either end, not '.' or '..'.",
+    ),
+]
+
+
+class NodeOut(Schema):
+    uuid: UUID
+    name: str
+    #: ``/<workspace slug>/<names…>``
+    path: str
+    type: Literal["folder", "file"]
+    size: int
+    mtime: datetime
+    etag: str
+    #: null for a workspace root
+    parent: UUID | None
+
+
+class WorkspaceOut(Schema):
+    uuid: UUID
+    slug: str
+    label: str
+    #: the uuid of the workspace's root folder
+    root: UUID
+    can_write: bool
+
+
+class FolderIn(Schema):
+    name: NodeName
+    type: Literal["folder"]
+
+
+class NodeChange(Schema):
+    """Rename (``name``), move (``parent``: the destination folder's uuid), or both."""
+
+    name: NodeName | None = None
+    parent: UUID | None = None
+
+
+class PathQuery(Schema):
+    path: str = Field(description="/<workspace slug>/<names…>", examples=["/common/projects/alpha"])
+
+
+def node_out(node: Node) -> NodeOut:
+    return NodeOut(
+        uuid=node.uuid,
+        name=node.name,
+        path=node.public_path,
+        type=node.type,  # type: ignore[arg-type]
+        size=node.size,
+        mtime=node.mtime,
+        etag=node.etag,
+        parent=node.parent_id,
+    )
+
+
+def _rights(request: HttpRequest) -> Rights:
+    principal = principal_of(request)
+    return rights_for(principal.user, principal.token)
+
+
+def _reachable(rights: Rights, node: Node | None, detail: str = NOT_FOUND) -> tuple[Node, Access]:
+    access = rights.access(node) if node is not None else Access.NONE
+    if node is None or Access.TRAVERSE not in access:
+        raise HttpError(404, detail)
+    return node, access
+
+
+def _node(rights: Rights, node_id: UUID, detail: str = NOT_FOUND) -> tuple[Node, Access]:
+    return _reachable(rights, Node.objects.select_related("workspace").filter(pk=node_id).first(), detail)
+
+
+def _require(access: Access, needed: Access, detail: str) -> None:
+    if needed not in access:
+        raise HttpError(403, detail)
+
+
+def _require_folder(node: Node, detail: str) -> None:
+    if not node.is_folder:
+        raise HttpError(409, detail)
+
+
+def _require_file(node: Node, detail: str) -> None:
+    if node.is_folder:
+        raise HttpError(409, detail)
+
+
+@router.get("/workspaces", response=responses({200: list[WorkspaceOut]}), summary="Workspaces you can reach")
+def list_workspaces(request: HttpRequest) -> list[WorkspaceOut]:
+    rights = _rights(request)
+    workspaces = list(rights.visible_workspaces())
+    roots = dict(Node.objects.filter(workspace__in=workspaces, parent__isnull=True).values_list("workspace_id", "uuid"))
+    return [
+        WorkspaceOut(
+            uuid=workspace.uuid,
+            slug=workspace.slug,
+            label=workspace.label,
+            root=roots[workspace.uuid],
+            can_write=Access.WRITE in rights.workspace_access(workspace.uuid),
+        )
+        for workspace in workspaces
+    ]
+
+
+@router.get("/nodes", response=responses({200: NodeOut}, 404, 422), summary="Find a node by its path")
+def node_by_path(request: HttpRequest, query: Query[PathQuery]) -> NodeOut:
+    # A NUL can be in a URL but not in a PostgreSQL string; no node has one in its name.
+    node = services.resolve_path(query.path) if "\x00" not in query.path else None
+    found, _access = _reachable(_rights(request), node)
+    return node_out(found)
+
+
+@router.get("/nodes/{node_id}", response=responses({200: NodeOut}, 404, 422), summary="Stat a node")
+def get_node(request: HttpRequest, node_id: UUID) -> NodeOut:
+    node, _access = _node(_rights(request), node_id)
+    return node_out(node)
+
+
+@router.get(
+    "/nodes/{node_id}/children",
+    response=responses({200: list[NodeOut]}, 404, 409, 422),
+    summary="List a folder (only the branch towards the scoped nodes, for a folder a token can only traverse)",
+)
+def list_children(request: HttpRequest, node_id: UUID) -> list[NodeOut]:
+    rights = _rights(request)
+    folder, _access = _node(rights, node_id)
+    _require_folder(folder, "A file has no children.")
+    return [node_out(child) for child in rights.visible_children(folder, services.children(folder))]
+
+
+@router.post(
+    "/nodes/{node_id}/children",
+    response=responses({201: NodeOut}, 400, 403, 404, 409, 422),
+    summary="Create a folder",
+)
+def create_folder(request: HttpRequest, node_id: UUID, payload: FolderIn) -> Status[NodeOut]:
+    parent, access = _node(_rights(request), node_id)
+    _require(access, Access.WRITE, "You may not create anything in this folder.")
+    _require_folder(parent, "Folders can only be created inside a folder.")
+    return Status(201, node_out(services.create_folder(parent=parent, name=payload.name)))
+
+
+@router.put(
+    "/nodes/{node_id}/children/{path:name}",
+    response=responses({200: NodeOut, 201: NodeOut}, 400, 403, 404, 409, 411, 413, 422),
+    openapi_extra=_UPLOAD,
+    summary="Upload a file (the raw bytes): 201 when created, 200 when it replaced a file",
+)
+def put_child(request: HttpRequest, node_id: UUID, name: Annotated[NodeName, Path()]) -> Status[NodeOut]:
+    rights = _rights(request)
+    parent, access = _node(rights, node_id)
+    if Access.WRITE not in access:
+        # A token scoped to a single file may overwrite that file, though not its folder.
+        existing = Node.objects.select_related("workspace").filter(parent=parent, name=name).first()
+        if existing is None or Access.WRITE not in rights.access(existing):
+            raise HttpError(403, "You may not write in this folder.")
+    _require_folder(parent, "Files can only be written inside a folder.")
+    body = RequestBody(request)
+    node, created = services.write_file(parent=parent, name=name, stream=body, content_type=body.content_type)
+    return Status(201 if created else 200, node_out(node))
+
+
+@router.get(
+    "/nodes/{node_id}/content",
+    response=responses({200: None, 206: None, 304: None}, 403, 404, 409, 416, 422),
+    openapi_extra={
+        "responses": {
+            200: {"description": "The file's bytes", "content": {"*/*": _BINARY}},
+            206: {"description": "One range of the file's bytes (Range)", "content": {"*/*": _BINARY}},
+            304: {"description": "Not modified (If-None-Match)"},
+        }
+    },
+    summary="Download a file (ETag, If-None-Match, a single Range)",
+)
+def get_content(request: HttpRequest, node_id: UUID) -> HttpResponseBase:
+    node, access = _node(_rights(request), node_id)
+    _require(access, Access.READ, "You may not read this file's content.")
+    _require_file(node, "A folder has no content.")
+    return downloads.content_response(request, node)
+
+
+@router.put(
+    "/nodes/{node_id}/content",
+    response=responses({200: NodeOut}, 400, 403, 404, 409, 411, 413, 422),
+    openapi_extra=_UPLOAD,
+    summary="Replace a file's bytes",
+)
+def put_content(request: HttpRequest, node_id: UUID) -> NodeOut:
+    node, access = _node(_rights(request), node_id)
+    _require(access, Access.WRITE, "You may not change this file.")
+    _require_file(node, "A folder has no content.")
+    return node_out(services.replace_content(node=node, stream=RequestBody(request)))
+
+
+@router.patch(
+    "/nodes/{node_id}",
+    response=responses({200: NodeOut}, 400, 403, 404, 409, 422),
+    summary="Rename and/or move a node",
+)
+def change_node(request: HttpRequest, node_id: UUID, payload: NodeChange) -> NodeOut:
+    rights = _rights(request)
+    node, _access = _node(rights, node_id)
+    if not rights.can_remove(node):
+        raise HttpError(403, "You may not rename or move this node.")
+    if payload.name is None and payload.parent is None:
+        return node_out(node)  # as JSON merge-patch: an empty change changes nothing
+    destination = node.parent
+    if payload.parent is not None and payload.parent != node.parent_id:
+        destination, access = _node(rights, payload.parent, "No such destination folder.")
+        _require(access, Access.WRITE, "You may not write in the destination folder.")
+        _require_folder(destination, "The destination must be a folder.")
+    assert destination is not None  # can_remove() is False for a root
+    moved = services.move(node=node, parent=destination, name=payload.name)
+    # The move may have changed the workspace: read the node back with the one it is in now.
+    return node_out(Node.objects.select_related("workspace").get(pk=moved.pk))
+
+
+@router.delete(
+    "/nodes/{node_id}",
+    response=responses({204: None}, 403, 404, 422),
+    summary="Delete a node (a folder with everything in it)",
+)
+def delete_node(request: HttpRequest, node_id: UUID) -> Status[None]:
+    rights = _rights(request)
+    node, _access = _node(rights, node_id)
+    if not rights.can_remove(node):
+        raise HttpError(403, "You may not delete this node.")
+    services.delete(node)
+    return Status(204, None)

@@ -1,0 +1,103 @@
+"""Serving a file's bytes over HTTP: ETag, ``If-None-Match``, a single ``Range`` (RFC 9110 sections 13 and 14).
+
+One range is served as 206; several ranges are answered with the whole file (RFC 9110 allows ignoring Range),
+as is a Range header that is not ``bytes=…`` syntax at all. A range that starts beyond the end, or that ends
+before it starts, is 416 with ``Content-Range: bytes */<size>``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import IO
+
+from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.utils.http import parse_etags
+
+from files import services
+from files.models import Node
+
+CHUNK_SIZE = 256 * 1024
+# At most 18 digits: far beyond any file size, and never a number Python refuses to convert.
+_RANGE = re.compile(r"bytes=(?P<start>\d{0,18})-(?P<end>\d{0,18})")
+
+
+class RangeNotSatisfiable(Exception):
+    pass
+
+
+def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """The inclusive (first, last) byte of a single range; None to send the whole file."""
+    if not header:
+        return None
+    match = _RANGE.fullmatch(header.strip())
+    if match is None or (not match["start"] and not match["end"]):
+        return None
+    if not match["start"]:  # suffix: the last N bytes
+        suffix = int(match["end"])
+        if suffix == 0 or size == 0:
+            raise RangeNotSatisfiable
+        return max(size - suffix, 0), size - 1
+    first = int(match["start"])
+    last = int(match["end"]) if match["end"] else size - 1
+    if first >= size or last < first:
+        raise RangeNotSatisfiable
+    return first, min(last, size - 1)
+
+
+def quoted_etag(node: Node) -> str:
+    return f'"{node.etag}"'
+
+
+def _matches(header: str, etag: str) -> bool:
+    """Weak comparison, as If-None-Match asks (RFC 9110 §13.1.2)."""
+    tags = parse_etags(header)
+    return "*" in tags or etag in (tag.removeprefix("W/") for tag in tags)
+
+
+def _slice(handle: IO[bytes], first: int, length: int) -> Iterator[bytes]:
+    with handle:
+        handle.seek(first)
+        while length > 0:
+            chunk = handle.read(min(CHUNK_SIZE, length))
+            if not chunk:
+                return
+            length -= len(chunk)
+            yield chunk
+
+
+def content_response(request: HttpRequest, node: Node) -> HttpResponse:
+    """The bytes of the file ``node``: 200, 206, 304 or 416."""
+    etag = quoted_etag(node)
+    if_none_match = request.headers.get("If-None-Match")
+    if if_none_match and _matches(if_none_match, etag):
+        not_modified = HttpResponse(status=304)
+        not_modified["ETag"] = etag
+        return not_modified
+
+    range_header = request.headers.get("Range")
+    if_range = request.headers.get("If-Range")
+    if if_range is not None and if_range.strip() != etag:
+        range_header = None  # the client's copy is stale: send it all
+    try:
+        wanted = byte_range(range_header, node.size)
+    except RangeNotSatisfiable:
+        refused = JsonResponse({"detail": f"The range is outside the file's {node.size} bytes."}, status=416)
+        refused["Content-Range"] = f"bytes */{node.size}"
+        return refused
+
+    content_type = node.content_type or "application/octet-stream"
+    handle = services.open_content(node)
+    response: HttpResponse | StreamingHttpResponse
+    if wanted is None:
+        response = FileResponse(handle, content_type=content_type, as_attachment=True, filename=node.name)
+        response["Content-Length"] = str(node.size)
+    else:
+        first, last = wanted
+        length = last - first + 1
+        response = StreamingHttpResponse(_slice(handle, first, length), status=206, content_type=content_type)
+        response["Content-Range"] = f"bytes {first}-{last}/{node.size}"
+        response["Content-Length"] = str(length)
+    response["ETag"] = etag
+    response["Accept-Ranges"] = "bytes"
+    return response  # type: ignore[return-value]

@@ -1,0 +1,85 @@
+"""Schemathesis, in-process over WSGI, against the whole OpenAPI document: every response conforms to it
+(declared status, content type and body schema) and none is a 500.
+
+Random uuids only ever meet 404, so a second run aims the node operations at real nodes of the demo tree.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import schemathesis
+from django.core.signals import request_finished, request_started
+from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
+from hypothesis import HealthCheck, settings
+from schemathesis import GenerationMode
+
+pytestmark = pytest.mark.django_db
+
+
+def wsgi_app_for_tests():
+    """Django's WSGI application, minus closing the database connection at each request's edges.
+
+    The test's transaction lives on that connection (as Django's test Client also knows); the bodies are
+    consumed here so that streaming responses close inside the call.
+    """
+    application = get_wsgi_application()
+
+    def app(environ, start_response):
+        request_started.disconnect(close_old_connections)
+        request_finished.disconnect(close_old_connections)
+        try:
+            result = application(environ, start_response)
+            try:
+                return [b"".join(result)]
+            finally:
+                result.close()
+        finally:
+            request_started.connect(close_old_connections)
+            request_finished.connect(close_old_connections)
+
+    return app
+
+
+schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", wsgi_app_for_tests())
+# SCHEMATHESIS_MAX_EXAMPLES=500 for a deeper run than the suite's.
+schema.config.generation.update(max_examples=int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "25")))
+# Valid requests only: a negative case (say, a malformed uuid) would be undone by aiming it at a real node.
+positive = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", wsgi_app_for_tests())
+positive.config.generation.update(max_examples=15, modes=[GenerationMode.POSITIVE])
+
+
+@pytest.fixture
+def token(demo):
+    return demo.token(demo.alice)[1]
+
+
+@schema.parametrize()
+@settings(deadline=None, suppress_health_check=list(HealthCheck))
+def test_every_operation_conforms_to_the_document(case, token):
+    case.call_and_validate(headers={"Authorization": f"Bearer {token}"})
+
+
+@pytest.fixture
+def nodes(demo):
+    return {
+        "folder": str(demo.node("/common/projects/alpha").uuid),
+        "file": str(demo.node("/common/projects/alpha/readme.txt").uuid),
+    }
+
+
+@positive.include(path_regex=r"\{node_id\}").parametrize()
+@settings(deadline=None, suppress_health_check=list(HealthCheck))
+@pytest.mark.parametrize("kind", ["folder", "file"])
+def test_node_operations_on_real_nodes(case, token, nodes, kind):
+    case.path_parameters["node_id"] = nodes[kind]
+    case.call_and_validate(headers={"Authorization": f"Bearer {token}"})
+
+
+@positive.parametrize()
+@settings(deadline=None, max_examples=10, suppress_health_check=list(HealthCheck))
+def test_without_credentials_every_operation_is_a_documented_401(case, demo):
+    response = case.call_and_validate()
+    assert response.status_code == 401
