@@ -278,3 +278,24 @@ def test_non_admins_cannot_bulk_delete(alice_client, demo):
     token, _raw = demo.token(demo.alice)
     assert alice_client.post("/tokens/delete/", {"token": str(token.uuid)}).status_code == 403
     assert PersonalAccessToken.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("path", "data"),
+    [
+        ("/tokens/", {"owner": "a\x00b", "status": "\x00", "expiring_within": "\x00", "unused_since": "3\x00"}),
+        ("/audit/", {"actor": "a\x00", "owner": "\x00", "event": "x\x00", "since": "2026\x00", "until": "\x00"}),
+        ("/tokens/delete/", {"token": "\x00"}),
+    ],
+)
+def test_nul_bytes_in_filters_are_refused_never_a_500(admin_client, demo, path, data):
+    response = admin_client.get(path, data)
+    assert response.status_code == 200
+
+
+def test_nul_bytes_in_a_reason_delete_nothing(admin_client, demo):
+    token, _raw = demo.token(demo.alice)
+    response = admin_client.post("/tokens/delete/", {"token": str(token.uuid), "reason": "a\x00b"})
+    assert response.status_code == 200 and PersonalAccessToken.objects.count() == 1
+    response = admin_client.post(f"/people/alice/tokens/{token.uuid}/delete/", {"reason": "a\x00b"})
+    assert response.status_code == 200 and PersonalAccessToken.objects.count() == 1
