@@ -189,3 +189,21 @@ def test_a_too_long_reason_comes_back_in_the_dialog_and_deletes_nothing(admin_cl
     assert response["HX-Retarget"] == "#delete-body" and response["HX-Reswap"] == "outerHTML"
     assert "HX-Trigger" not in response
     assert PersonalAccessToken.objects.authenticate(raw) is not None
+
+
+def test_a_rotation_the_service_refuses_comes_back_in_the_dialog(admin_client, demo, settings):
+    from files import services
+
+    beta = demo.node("/common/projects/beta")
+    scoped, scoped_raw = demo.token(demo.alice, label="scoped", scopes=[f"node:{beta.uuid}:r"])
+    services.delete(beta)
+    response = admin_client.post(f"/people/alice/tokens/{scoped.uuid}/rotate/", HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert response.status_code == 200 and 'role="alert"' in html and "that alice can read" in html
+    settings.TOKEN_MAX_LIFETIME = "1h"
+    long, _raw = demo.token(demo.alice, label="long", expires_in=timedelta(hours=1))
+    settings.TOKEN_MAX_LIFETIME = "30m"
+    html = admin_client.post(f"/people/alice/tokens/{long.uuid}/rotate/", HTTP_HX_REQUEST="true").content.decode()
+    assert "A token may live at most 30m on this instance." in html
+    assert PersonalAccessToken.objects.count() == 2
+    assert PersonalAccessToken.objects.authenticate(scoped_raw) is not None
