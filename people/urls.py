@@ -19,4 +19,6 @@ urlpatterns = [
     path("people/<str:login>/", views.profile, name="people-profile"),
     path("people/<str:login>/tokens/", include(("tokens.urls", "tokens"), namespace="people-tokens")),
     path("me/tokens/", include(("tokens.urls", "tokens"), namespace="my-tokens")),
+    # Every token of the instance, the audit trail and the policy (administrators only).
+    path("", include("tokens.instance_urls")),
 ]

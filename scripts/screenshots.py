@@ -8,6 +8,7 @@ the pictures are throwaways that never existed anywhere else. Needs Debian's chr
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
@@ -32,6 +33,8 @@ os.environ.update(
     TOKEN_PEPPERS="1:" + secrets.token_urlsafe(32),
     SECRET_KEY=secrets.token_urlsafe(48),
     DJANGO_ALLOW_ASYNC_UNSAFE="true",
+    # The seed issues tokens through the services, which e-mail owners: nowhere, here.
+    EMAIL_URL="dummymail://",
 )
 sys.path.insert(0, str(ROOT))
 
@@ -46,8 +49,10 @@ def seed() -> None:
 
     from files import services
     from people.models import User
-    from tokens.models import PersonalAccessToken
+    from tokens.audit import AuditEvent
+    from tokens.models import PersonalAccessToken, TokenError
     from tokens.scopes import parse_scopes
+    from tokens.services import token_create, token_delete
 
     call_command("migrate", verbosity=0)
     call_command("seed_demo", verbosity=0)
@@ -70,13 +75,16 @@ def seed() -> None:
     assert parent is not None
     scratch = services.create_folder(parent=parent, name="scratch")
 
-    def issue(ago: timedelta, **kwargs: object) -> str:
+    def issue(ago: timedelta, owner: User = alice, **kwargs: object) -> str:
+        # Through the service, as the console and the command do: the audit trail gets the creations too.
+        created_by = kwargs.pop("created_by", None)
+        via = str(kwargs.pop("created_via", "cli"))
         with time_machine.travel(now - ago, tick=False):
-            return PersonalAccessToken.objects.issue(owner=alice, **kwargs)[1]  # type: ignore[arg-type]
+            return token_create(owner=owner, actor=created_by, via=via, ip="192.0.2.1", **kwargs)[1]  # type: ignore[arg-type]
 
-    def use(raw: str, ago: timedelta, ip: str, protocol: str) -> None:
+    def use(raw: str, ago: timedelta, ip: str, protocol: str, agent: str = "") -> None:
         with time_machine.travel(now - ago, tick=False):
-            PersonalAccessToken.objects.authenticate(raw, ip=ip, protocol=protocol)
+            PersonalAccessToken.objects.authenticate(raw, ip=ip, protocol=protocol, user_agent=agent)
 
     raw = issue(
         timedelta(days=12),
@@ -86,9 +94,11 @@ def seed() -> None:
         created_by=admin,
         created_via="console",
     )
-    use(raw, timedelta(hours=2), "192.0.2.10", "REST")
+    use(raw, timedelta(days=11), "192.0.2.10", "REST", "restic/0.16.4")
+    use(raw, timedelta(days=4), "192.0.2.44", "REST", "curl/8.5.0")
+    use(raw, timedelta(hours=2), "192.0.2.10", "REST", "restic/0.16.4")
     raw = issue(timedelta(days=3), label="rclone on laptop", refresh_window=timedelta(days=7), created_via="cli")
-    use(raw, timedelta(minutes=5), "198.51.100.23", "WebDAV")
+    use(raw, timedelta(minutes=5), "198.51.100.23", "WebDAV", "rclone/v1.66.0")
     issue(
         timedelta(days=27),
         label="CI deploy",
@@ -104,6 +114,28 @@ def seed() -> None:
         scopes=parse_scopes([f"node:{scratch.uuid}:w"]),
         created_via="cli",
     )
+    bob = User.objects.get(login="bob")
+    raw = issue(timedelta(days=50), owner=bob, label="photo sync", expires_in=timedelta(days=200))
+    use(raw, timedelta(days=41), "203.0.113.50", "WebDAV", "davfs2/1.7.0 neon/0.33.0")
+    issue(
+        timedelta(days=6), owner=User.objects.get(login="carol"), label="calendar export", expires_in=timedelta(days=60)
+    )
+    with time_machine.travel(now - timedelta(days=2), tick=False):
+        lost = PersonalAccessToken.objects.get(label="photo sync")
+        token_delete(token=lost, actor=admin, via="console", reason="phone lost", ip="192.0.2.1")
+        for _attempt in range(4):
+            AuditEvent.record_refusal(
+                token_id=lost.lookup_id,
+                token=None,
+                ip="203.0.113.50",
+                protocol="WebDAV",
+                reason="unknown token or wrong secret",
+            )
+    raw = issue(timedelta(days=20), owner=bob, label="photo sync", expires_in=timedelta(days=200), created_via="cli")
+    use(raw, timedelta(hours=30), "203.0.113.51", "WebDAV", "davfs2/1.7.0 neon/0.33.0")
+    # Refused by the policy, and recorded so: that is the point.
+    with time_machine.travel(now - timedelta(hours=5), tick=False), contextlib.suppress(TokenError):
+        token_create(owner=alice, label="forever", expires_in=timedelta(days=3000), actor=admin, via="console")
     services.delete(scratch)
 
 
@@ -115,6 +147,7 @@ def free_port() -> int:
 
 def shoot(base: str) -> None:
     from tests.browser import chromium
+    from tokens.audit import AuditEvent
     from tokens.models import PersonalAccessToken
 
     OUT.mkdir(parents=True, exist_ok=True)
@@ -135,6 +168,13 @@ def shoot(base: str) -> None:
             page.get_by_role("row").first.wait_for()
             page.screenshot(path=OUT / f"tokens-{scheme}.png", full_page=True)
 
+            row = page.locator("tr.token-row", has_text="backup script")
+            row.locator("xpath=following-sibling::tr[1]//summary").click()
+            page.get_by_text("restic/0.16.4").first.wait_for()
+            page.mouse.move(0, 0)
+            page.screenshot(path=OUT / f"token-details-{scheme}.png", full_page=True)
+            page.reload()
+
             page.get_by_role("button", name="Create a personal access token").click()
             dialog = page.get_by_role("dialog", name="Create a Personal Access Token")
             dialog.get_by_label("Label").fill("nightly sync")
@@ -152,7 +192,35 @@ def shoot(base: str) -> None:
             page.get_by_label("Token", exact=True).wait_for()
             page.wait_for_timeout(300)  # let the list behind the dialog refresh
             page.screenshot(path=OUT / f"reveal-{scheme}.png")
+            page.get_by_role("button", name="Done").click()
+
+            page.set_viewport_size({"width": 1280, "height": 820})
+            page.get_by_role("button", name="Rotate nightly sync").click()
+            page.get_by_role("dialog", name="Rotate “nightly sync”?").get_by_role("button", name="Rotate token").click()
+            page.get_by_label("Token", exact=True).wait_for()
+            page.wait_for_timeout(300)
+            page.set_viewport_size({"width": 1280, "height": 1000})
+            page.screenshot(path=OUT / f"rotate-{scheme}.png")
+            page.get_by_role("button", name="Done").click()
+            # Gone without a trace, so that the next colour scheme starts from the same instance.
             PersonalAccessToken.objects.filter(label="nightly sync").delete()
+            AuditEvent.objects.filter(token_label="nightly sync").delete()  # noqa: S106 (a label, not a secret)
+            page.set_viewport_size({"width": 1280, "height": 820})
+
+            page.get_by_role("link", name="Tokens", exact=True).click()
+            page.wait_for_url("**/tokens/")
+            page.get_by_label("Select old report job of alice").check()
+            page.get_by_label("Select calendar export of carol").check()
+            page.get_by_role("heading", name="Tokens", exact=True).click()
+            page.screenshot(path=OUT / f"inventory-{scheme}.png", full_page=True)
+
+            page.get_by_role("link", name="Audit", exact=True).click()
+            page.wait_for_url("**/audit/")
+            page.screenshot(path=OUT / f"audit-{scheme}.png", full_page=True)
+
+            page.get_by_role("link", name="Policy", exact=True).click()
+            page.wait_for_url("**/policy/")
+            page.screenshot(path=OUT / f"policy-{scheme}.png", full_page=True)
 
             if scheme == "light":
                 phone = browser.new_context(

@@ -192,3 +192,84 @@ def test_the_dialog_works_with_the_keyboard_only(page):
     expect(page.get_by_role("dialog")).to_have_count(0)
     expect(plus).to_be_focused()
     expect(page.get_by_role("row").filter(has_text="typed only")).to_have_count(1)
+
+
+def test_rotate_in_the_tab_reveals_a_new_token_that_works_while_the_old_one_is_refused(page, demo):
+    from playwright.sync_api import expect
+
+    alpha = demo.node("/common/projects/alpha")
+    old, old_raw = demo.token(demo.alice, label="rclone laptop", scopes=[f"node:{alpha.uuid}:r"])
+    open_alices_tokens(page)
+    page.evaluate("window.__stayed = 'yes'")
+
+    # The row expands to its details without JavaScript of ours: a native disclosure.
+    page.get_by_text("Details", exact=True).click()
+    expect(page.get_by_text("No recorded uses yet.")).to_be_visible()
+
+    page.get_by_role("button", name="Rotate rclone laptop").click()
+    dialog = page.get_by_role("dialog", name="Rotate “rclone laptop”?")
+    expect(dialog).to_be_visible()
+    dialog.get_by_role("button", name="Rotate token").click()
+
+    token_field = page.get_by_label("Token", exact=True)
+    expect(token_field).to_have_value(re.compile(r"^cpat_"))
+    expect(token_field).to_be_focused()
+    expect(page.get_by_role("dialog", name="Token rotated for alice")).to_be_visible()
+    expect(page.get_by_text("will not be shown again")).to_be_visible()
+    raw = token_field.input_value()
+    assert raw != old_raw
+    assert PersonalAccessToken.objects.authenticate(old_raw) is None
+    new = PersonalAccessToken.objects.authenticate(raw)
+    assert new is not None and new.label == "rclone laptop" and new.scopes == old.scopes
+
+    page.get_by_role("button", name="Done").click()
+    expect(page.get_by_role("dialog")).to_have_count(0)
+    # The list behind refreshed: one row, now the new token's.
+    rows = page.locator("tr.token-row")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text(new.lookup_id)
+    assert page.evaluate("window.__stayed") == "yes"
+
+
+def test_the_inventory_filters_and_bulk_deletes_with_confirmation_without_a_reload(page, demo):
+    from playwright.sync_api import expect
+
+    from tokens.audit import AuditEvent
+
+    doomed = [demo.token(demo.alice, label="old report job"), demo.token(demo.bob, label="old backup")]
+    _kept, kept_raw = demo.token(demo.alice, label="nightly sync")
+    log_in(page, "admin")
+    page.get_by_role("link", name="Tokens", exact=True).click()
+    page.wait_for_url("**/tokens/")
+    expect(page.get_by_role("link", name="Tokens", exact=True)).to_have_attribute("aria-current", "page")
+    page.evaluate("window.__stayed = 'yes'")
+
+    page.get_by_label("Owner").press_sequentially("bo")
+    expect(page.locator("tr.token-row")).to_have_count(1)
+    page.wait_for_url("**/tokens/?owner=bo**")
+    page.get_by_label("Owner").fill("")
+    expect(page.locator("tr.token-row")).to_have_count(3)
+    page.get_by_label("Status").select_option(label="Never used")
+    expect(page.locator("tr.token-row")).to_have_count(3)
+
+    page.get_by_label("Select old report job of alice").check()
+    page.get_by_label("Select old backup of bob").check()
+    page.get_by_role("button", name="Delete selected…").click()
+    dialog = page.get_by_role("dialog", name="Delete 2 tokens?")
+    expect(dialog).to_contain_text("old report job")
+    expect(dialog).to_contain_text("old backup")
+    expect(dialog).not_to_contain_text("nightly sync")
+    dialog.get_by_label("Reason").fill("cleanup")
+    dialog.get_by_role("button", name="Delete 2 tokens").click()
+
+    expect(page.get_by_role("dialog")).to_have_count(0)
+    expect(page.locator("tr.token-row")).to_have_count(1)
+    expect(page.locator("tr.token-row")).to_contain_text("nightly sync")
+    # The filter survived the refresh, and nothing reloaded the page.
+    expect(page.get_by_label("Status")).to_have_value("never-used")
+    assert page.evaluate("window.__stayed") == "yes"
+    for _token, raw in doomed:
+        assert PersonalAccessToken.objects.authenticate(raw) is None
+    assert PersonalAccessToken.objects.authenticate(kept_raw) is not None
+    reasons = AuditEvent.objects.filter(event=AuditEvent.DELETED).values_list("token_label", "reason")
+    assert sorted(reasons) == [("old backup", "cleanup"), ("old report job", "cleanup")]

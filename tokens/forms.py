@@ -1,4 +1,5 @@
-"""The console's create form, mapped onto the same service the command line calls."""
+"""The console's create form, mapped onto the same service the command line calls, and the reason form of the
+delete dialogs."""
 
 from __future__ import annotations
 
@@ -6,8 +7,11 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from django import forms
+from django.conf import settings
+from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
 
+from tokens.durations import DurationError, parse_duration
 from tokens.models import PersonalAccessToken, TokenError
 from tokens.scopes import Scope, ScopeError, parse_scopes
 from tokens.services import token_create
@@ -25,6 +29,32 @@ MODEL_HINTS = {
     PersonalAccessToken.AUTO_REFRESH: "Expires after the duration without use; each use pushes the end forward.",
 }
 _DURATION_ERROR = "Enter the duration as a whole number greater than zero, e.g. 30."
+#: Longest reason a deletion may record.
+REASON_LENGTH = 500
+
+
+def default_duration() -> tuple[int, str]:
+    """TOKEN_DEFAULT_DURATION as the dialog's (number, unit): the largest of Days, Hours, Minutes that divides it.
+
+    A value in seconds that is no whole number of minutes is rounded up to one; a value that does not parse
+    falls back to 30 days rather than break the dialog (the policy page shows the setting as written)."""
+    try:
+        seconds = int(parse_duration(settings.TOKEN_DEFAULT_DURATION).total_seconds())
+    except DurationError:
+        return 30, "d"
+    for key in ("d", "h", "m"):
+        size = int(UNITS[key][1].total_seconds())
+        if seconds % size == 0:
+            return seconds // size, key
+    return -(-seconds // 60), "m"
+
+
+def policy_hints(owner: User) -> dict[str, Any]:
+    """What the create dialog says about the instance's limits."""
+    limit = settings.TOKEN_MAX_PER_USER
+    live = PersonalAccessToken.objects.filter(owner=owner, expires_at__gt=timezone.now()).count() if limit else 0
+    # As written in the setting, as the refusal message says it (format_duration would turn 90d into 12w6d).
+    return {"max_lifetime": settings.TOKEN_MAX_LIFETIME.strip(), "per_user": limit, "live": live}
 
 
 class TokenForm(forms.Form):
@@ -64,6 +94,9 @@ class TokenForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.owner = owner
         self.scopes: list[Scope] = []
+        if not self.is_bound:
+            self.initial.setdefault("duration", default_duration()[0])
+            self.initial.setdefault("unit", default_duration()[1])
 
     def clean(self) -> dict[str, Any] | None:
         cleaned = super().clean()
@@ -99,3 +132,14 @@ class TokenForm(forms.Form):
         except TokenError as error:
             self.add_error(None, str(error))
             return None
+
+
+class ReasonForm(forms.Form):
+    """The optional reason a deletion records in the audit trail."""
+
+    reason = forms.CharField(
+        required=False,
+        max_length=REASON_LENGTH,
+        strip=True,
+        error_messages={"max_length": f"A reason must be at most {REASON_LENGTH} characters long."},
+    )

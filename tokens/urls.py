@@ -12,5 +12,6 @@ urlpatterns = [
     path("list/", views.token_list, name="list"),
     path("new/", views.create, name="create"),
     path("nodes/", views.scope_children, name="scope-children"),
+    path("<uuid:token_id>/rotate/", views.rotate, name="rotate"),
     path("<uuid:token_id>/delete/", views.delete, name="delete"),
 ]

@@ -1,4 +1,4 @@
-"""The Personal Access Tokens tab: list, create dialog, scope picker and delete (SPEC §8).
+"""The Personal Access Tokens tab: list, create dialog, scope picker, rotate and delete (SPEC §8).
 
 Each view serves both URL families of tokens/urls.py: with ``login`` (an administrator acting on anyone) and
 without (a user acting on their own tokens). Only a session login reaches them.
@@ -19,17 +19,17 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
-from django_htmx.http import trigger_client_event
+from django_htmx.http import reswap, retarget, trigger_client_event
 
 from files.models import Node
 from people.models import User
 from people.permissions import is_partial, render_page, signed_in_user
 from tokens import picker
 from tokens.auth import client_ip
-from tokens.forms import MODEL_HINTS, UNITS, TokenForm
+from tokens.forms import MODEL_HINTS, UNITS, ReasonForm, TokenForm, policy_hints
 from tokens.listing import expiration_label, token_rows
-from tokens.models import PersonalAccessToken
-from tokens.services import token_delete
+from tokens.models import PersonalAccessToken, TokenError
+from tokens.services import token_delete, token_rotate
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +82,11 @@ def _pages(request: HttpRequest, login: str | None) -> TokenPages:
 
 
 def _list_context(pages: TokenPages) -> dict[str, Any]:
-    rows = token_rows(pages.owner, lambda token: pages.url("delete", token_id=token.uuid))
+    rows = token_rows(
+        pages.owner,
+        lambda token: pages.url("delete", token_id=token.uuid),
+        lambda token: pages.url("rotate", token_id=token.uuid),
+    )
     return {
         "pages": pages,
         "owner": pages.owner,
@@ -121,6 +125,19 @@ def _create_context(pages: TokenPages, form: TokenForm, in_dialog: bool) -> dict
         "models": [(key, name, MODEL_HINTS[key]) for key, name in PersonalAccessToken.MODELS],
         "roots": picker.workspace_roots(pages.owner, chosen),
         "chosen_below": picker.chosen_below_roots(pages.owner, chosen),
+        "policy": policy_hints(pages.owner),
+    }
+
+
+def _reveal_context(token: PersonalAccessToken, raw: str) -> dict[str, Any]:
+    """What the one-time reveal shows: the token, and examples of its use with the instance's public URL."""
+    base = settings.PUBLIC_URL.rstrip("/")
+    return {
+        "token": token,
+        "raw": raw,
+        "model_label": expiration_label(token),
+        "api_url": f"{base}/api/v1/me",
+        "dav_url": f"{base}/dav/",
     }
 
 
@@ -143,14 +160,7 @@ def create(request: HttpRequest, login: str | None = None) -> HttpResponse:
     if issued is not None:
         token, raw = issued
         logger.info("token %s issued for %s by %s via console", token.lookup_id, pages.owner.login, request.user)
-        base = settings.PUBLIC_URL.rstrip("/")
-        context.update(
-            token=token,
-            raw=raw,
-            model_label=expiration_label(token),
-            api_url=f"{base}/api/v1/me",
-            dav_url=f"{base}/dav/",
-        )
+        context.update(_reveal_context(token, raw))
     response = render_page(request, "tokens/create.html", "dialog-body", context)
     if issued is not None:
         trigger_client_event(response, TOKENS_CHANGED, {"message": f"Token “{issued[0].label}” created."})
@@ -177,22 +187,76 @@ def scope_children(request: HttpRequest, login: str | None = None) -> HttpRespon
 
 @require_http_methods(["GET", "POST"])
 @login_required
+@never_cache
+def rotate(request: HttpRequest, token_id: uuid.UUID, login: str | None = None) -> HttpResponse:
+    """GET: the confirmation (dialog or page). POST: replace the token by a new secret with the same settings,
+    shown once as on create; the old secret is refused from the next request on. never_cache: the response
+    carries a secret."""
+    pages = _pages(request, login)
+    # The owner is part of the lookup: a crafted URL naming someone else's token finds nothing.
+    token = get_object_or_404(PersonalAccessToken.objects.select_related("owner"), uuid=token_id, owner=pages.owner)
+    context: dict[str, Any] = {
+        "pages": pages,
+        "owner": pages.owner,
+        "token": token,
+        "rotate_url": pages.url("rotate", token_id=token.uuid),
+        "in_dialog": is_partial(request),
+        "error": "An expired token cannot be rotated; create a new one." if token.is_expired() else "",
+    }
+    if request.method == "GET":
+        return render_page(request, "tokens/rotate.html", "dialog", context)
+
+    try:
+        new, raw = token_rotate(
+            token=token, actor=signed_in_user(request), via=PersonalAccessToken.VIA_CONSOLE, ip=client_ip(request)
+        )
+    except TokenError as error:
+        context["error"] = str(error)
+        return render_page(request, "tokens/rotate.html", "dialog-body", context)
+    logger.info(
+        "token %s of %s rotated to %s by %s via console",
+        token.lookup_id,
+        pages.owner.login,
+        new.lookup_id,
+        request.user,
+    )
+    context.update(_reveal_context(new, raw), error="")
+    response = render_page(request, "tokens/rotate.html", "dialog-body", context)
+    trigger_client_event(response, TOKENS_CHANGED, {"message": f"Token “{new.label}” rotated."})
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
 def delete(request: HttpRequest, token_id: uuid.UUID, login: str | None = None) -> HttpResponse:
-    """GET: the confirmation (dialog or page). POST: delete; the next request with the token is refused."""
+    """GET: the confirmation (dialog or page), with an optional reason. POST: delete; the next request with the
+    token is refused."""
     pages = _pages(request, login)
     # The owner is part of the lookup: a crafted URL naming someone else's token finds nothing.
     token = get_object_or_404(PersonalAccessToken, uuid=token_id, owner=pages.owner)
-    if request.method == "GET":
+    form = ReasonForm(request.POST if request.method == "POST" else None)
+    if not form.is_valid():
         context = {
             "pages": pages,
             "owner": pages.owner,
             "token": token,
+            "form": form,
             "delete_url": pages.url("delete", token_id=token.uuid),
             "in_dialog": is_partial(request),
         }
-        return render_page(request, "tokens/delete.html", "dialog", context)
+        if request.method == "GET":
+            return render_page(request, "tokens/delete.html", "dialog", context)
+        # The form swaps nothing on success (the dialog closes); a refused reason comes back inside it.
+        response = render_page(request, "tokens/delete.html", "dialog-body", context)
+        return reswap(retarget(response, "#delete-body"), "outerHTML")
 
-    token_delete(token=token, actor=signed_in_user(request), via=PersonalAccessToken.VIA_CONSOLE, ip=client_ip(request))
+    token_delete(
+        token=token,
+        actor=signed_in_user(request),
+        via=PersonalAccessToken.VIA_CONSOLE,
+        reason=form.cleaned_data["reason"],
+        ip=client_ip(request),
+    )
     logger.info("token %s of %s deleted by %s via console", token.lookup_id, pages.owner.login, request.user)
     if not is_partial(request):
         return redirect(pages.tab_url)

@@ -15,7 +15,8 @@
   }
 
   function focusFallback() {
-    var heading = document.getElementById("tokens-title") || document.getElementById("main");
+    var heading = document.getElementById("tokens-title") || document.getElementById("inventory-title") ||
+      document.getElementById("main");
     if (heading) heading.focus();
   }
 
@@ -25,6 +26,10 @@
   });
 
   htmx.onLoad(function (content) {
+    // "Select all" only works with this script, so it only shows with it.
+    if (content.querySelectorAll) {
+      content.querySelectorAll("[data-check-all]").forEach(function (box) { box.hidden = false; });
+    }
     var dialog = content.matches && content.matches("dialog[data-onload-showmodal]")
       ? content
       : content.querySelector && content.querySelector("dialog[data-onload-showmodal]");
@@ -51,7 +56,8 @@
 
   document.addEventListener("htmx:afterSettle", function (event) {
     // The list was refreshed under a focused control that no longer exists (a deleted row).
-    if (event.detail.target.id === "token-list" && !document.querySelector("dialog[open]") &&
+    var id = event.detail.target.id;
+    if ((id === "token-list" || id === "inventory-results") && !document.querySelector("dialog[open]") &&
         (document.activeElement === document.body || !document.activeElement)) {
       focusFallback();
     }
@@ -91,6 +97,14 @@
         done();
       }
     }
+  });
+
+  document.addEventListener("change", function (event) {
+    var all = event.target.closest && event.target.closest("[data-check-all]");
+    if (!all) return;
+    var form = all.closest("form");
+    if (!form) return;
+    form.querySelectorAll('input[type="checkbox"][name="token"]').forEach(function (box) { box.checked = all.checked; });
   });
 
   document.addEventListener("focusin", function (event) {
