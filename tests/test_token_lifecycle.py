@@ -304,3 +304,12 @@ def test_prune_removes_only_long_expired_tokens(demo, frozen):
     assert tokens_prune(older_than=timedelta(days=30)) == 1
     assert set(PersonalAccessToken.objects.values_list("pk", flat=True)) == {recent.pk, live.pk}
     assert AuditEvent.objects.filter(event="deleted", token_id=old.lookup_id, reason__startswith="pruned").exists()
+
+
+def test_admin_rotating_someone_elses_token_emails_the_owner(demo, mailoutbox, django_capture_on_commit_callbacks):
+    token, _ = create(demo, actor=demo.alice)
+    with django_capture_on_commit_callbacks(execute=True):
+        new, raw = token_rotate(token=token, actor=demo.admin, via="console")
+    assert new.issued_by_admin
+    assert [message.to for message in mailoutbox] == [["alice@example.com"]]
+    assert raw not in mailoutbox[0].body

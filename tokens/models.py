@@ -108,7 +108,8 @@ class PersonalAccessTokenManager(models.Manager["PersonalAccessToken"]):
         limit = settings.TOKEN_MAX_PER_USER
         if limit and not ignore_limit and self.filter(owner=owner, expires_at__gt=timezone.now()).count() >= limit:
             raise TokenError(
-                f"{owner.login} already has {limit} live tokens, the most this instance allows. Delete one first.",
+                f"{owner.login} already has {limit} live token{'s' if limit != 1 else ''}, "
+                "the most this instance allows. Delete one first.",
                 policy=True,
             )
         scopes = validate_scopes(owner, scopes or [])

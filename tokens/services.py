@@ -110,6 +110,8 @@ def token_rotate(
         AuditEvent.ROTATED, token=new, actor=actor, via=via, ip=ip, reason=f"replaces {token.lookup_id} ({token.uuid})"
     )
     token.delete()
+    if new.issued_by_admin:
+        transaction.on_commit(lambda: _notify_owner_of_issue(new))
     return new, raw
 
 
