@@ -177,7 +177,7 @@ def test_the_per_user_limit_is_refused_in_the_dialog_and_audited(admin_client, d
     )
     html = response.content.decode()
     assert response.status_code == 200 and 'role="alert"' in html
-    assert "alice already has 1 live tokens, the most this instance allows. Delete one first." in html
+    assert "alice already has 1 live token, the most this instance allows. Delete one first." in html
     assert "HX-Trigger" not in response
     assert not PersonalAccessToken.objects.filter(label="one too many").exists()
     refusal = AuditEvent.objects.get(event=AuditEvent.POLICY_REFUSED)
