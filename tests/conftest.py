@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 from django.core.management import call_command
+from django.test import Client
 
 from files import services
 from files.models import Node, Workspace
@@ -75,3 +76,25 @@ def demo(db: None, monkeypatch: pytest.MonkeyPatch) -> Demo:
         common=Workspace.objects.get(slug="common"),
         research=Workspace.objects.get(slug="research"),
     )
+
+
+def _signed_in(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def admin_client(demo: Demo) -> Client:
+    """The console as the demo administrator (replaces pytest-django's fixture of the same name)."""
+    return _signed_in(demo.admin)
+
+
+@pytest.fixture
+def alice_client(demo: Demo) -> Client:
+    return _signed_in(demo.alice)
+
+
+@pytest.fixture
+def bob_client(demo: Demo) -> Client:
+    return _signed_in(demo.bob)

@@ -14,13 +14,6 @@ from tokens.models import PersonalAccessToken
 from tokens.services import token_create, token_delete
 
 
-@pytest.fixture
-def admin_client(demo):
-    client = Client()
-    client.force_login(demo.admin)
-    return client
-
-
 def _rows(response) -> list[str]:
     """The event column of each record shown, in order."""
     return re.findall(r'<span class="event event-([a-z_]+)">', response.content.decode())

@@ -15,20 +15,6 @@ from tokens.models import PersonalAccessToken
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def admin_client(demo):
-    client = Client()
-    client.force_login(demo.admin)
-    return client
-
-
-@pytest.fixture
-def alice_client(demo):
-    client = Client()
-    client.force_login(demo.alice)
-    return client
-
-
 def _labels(response) -> set[str]:
     html = response.content.decode()
     return {part.split("</span>", 1)[0] for part in html.split('<span class="token-label">')[1:]}

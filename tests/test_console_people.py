@@ -8,18 +8,6 @@ from people.models import User
 from tests.conftest import DEMO_PASSWORD
 
 
-@pytest.fixture
-def admin_client(client, demo):
-    client.force_login(demo.admin)
-    return client
-
-
-@pytest.fixture
-def bob_client(client, demo):
-    client.force_login(demo.bob)
-    return client
-
-
 def test_home_sends_anonymous_visitors_to_login(client, db):
     response = client.get("/")
     assert response.status_code == 302

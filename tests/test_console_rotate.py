@@ -6,27 +6,12 @@ import json
 import re
 from datetime import timedelta
 
-import pytest
 import time_machine
 from django.test import Client
 from django.utils import timezone
 
 from tokens.audit import AuditEvent
 from tokens.models import PersonalAccessToken
-
-
-@pytest.fixture
-def admin_client(demo):
-    client = Client()
-    client.force_login(demo.admin)
-    return client
-
-
-@pytest.fixture
-def alice_client(demo):
-    client = Client()
-    client.force_login(demo.alice)
-    return client
 
 
 def _raw_token(response) -> str:

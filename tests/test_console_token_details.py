@@ -15,13 +15,6 @@ from tokens.models import RECENT_USES, PersonalAccessToken
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def admin_client(demo):
-    client = Client()
-    client.force_login(demo.admin)
-    return client
-
-
 def _row(html: str, token: PersonalAccessToken) -> str:
     """The token's main row and its details row."""
     start = html.index(f'<tr id="token-{token.uuid}"')

@@ -16,20 +16,6 @@ from files import services
 from tokens.models import PersonalAccessToken
 
 
-@pytest.fixture
-def admin_client(demo):
-    client = Client()
-    client.force_login(demo.admin)
-    return client
-
-
-@pytest.fixture
-def alice_client(demo):
-    client = Client()
-    client.force_login(demo.alice)
-    return client
-
-
 def _create(client, path="/people/alice/tokens/new/", htmx=True, **data):
     fields = {"label": "backup", "expiration_model": "hard", "duration": "3", "unit": "d"}
     fields.update(data)
