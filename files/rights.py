@@ -96,14 +96,19 @@ class Rights:
 
     def access(self, node: Node) -> Access:
         """What the principal may do with ``node``."""
-        grant = self.grants.get(node.workspace_id, Access.NONE)
+        return self.access_at(node.workspace_id, node.path)
+
+    def access_at(self, workspace_id: uuid.UUID, path: str) -> Access:
+        """What the principal may do with the node at ``path`` in a workspace: for listings that read rows,
+        not model instances (a thousand children cost no thousand model instances)."""
+        grant = self.grants.get(workspace_id, Access.NONE)
         if not grant or not self.is_scoped:
             return grant
         access = Access.NONE
-        for scope, scoped in self._live_scopes(node.workspace_id):
-            if _is_within(node.path, scoped.path):
+        for scope, scoped in self._live_scopes(workspace_id):
+            if _is_within(path, scoped.path):
                 access |= _scope_access(scope) & grant
-            elif _is_within(scoped.path, node.path):
+            elif _is_within(scoped.path, path):
                 access |= Access.TRAVERSE
         return access
 
