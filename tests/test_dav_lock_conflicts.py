@@ -15,8 +15,9 @@ from tests.dav_support import DavClient
 from tests.test_dav_scopes import LOCK_BODY
 
 ME, OTHER = "me", "other"
-ROOTS = ["/ws/", "/ws/a/", "/ws/a/b/", "/ws/a/b/c.txt", "/ws/a/bc/", "/ws/z/"]
-TARGETS = ["/ws/a/b/c.txt", "/ws/a/b/", "/ws/a/", "/ws/a/b/new.txt"]
+# Quoted URLs, as WsgiDAV keys locks: "%" and "_" must not act as LIKE wildcards.
+ROOTS = ["/ws/", "/ws/a/", "/ws/a/b/", "/ws/a/b/c.txt", "/ws/a/bc/", "/ws/z/", "/ws/aXb/c.txt", "/ws/a%25b/c.txt"]
+TARGETS = ["/ws/a/b/c.txt", "/ws/a/b/", "/ws/a/", "/ws/a/b/new.txt", "/ws/a_b/", "/ws/a%b/", "/ws/a%25b/"]
 
 
 def _lock(manager: LockManager, root: str, *, principal: str, depth: str, scope: str = "exclusive") -> str:
