@@ -127,3 +127,16 @@ def test_name_pattern_says_what_validate_name_says(name):
         accepted = False
     declared = re.fullmatch(services.NAME_PATTERN, name) is not None and len(name) <= services.NAME_MAX_LENGTH
     assert declared == accepted
+
+
+def test_resolve_path_is_one_query_with_the_workspace_attached(demo, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        node = services.resolve_path("/common/projects/alpha")
+        assert node is not None
+        assert (node.public_path, node.workspace.label, node.parent_id is not None) == (
+            "/common/projects/alpha",
+            demo.common.label,
+            True,
+        )
+    assert services.resolve_path("/common/projects/nothing") is None
+    assert services.resolve_path("/nothing/projects/alpha") is None

@@ -155,3 +155,18 @@ def test_group_grants_count(demo, login):
     user = getattr(demo, login)
     user.groups.add(group)
     assert R in rights_for(user).access(demo.node("/research/paper.txt"))
+
+
+def test_access_at_a_path_answers_as_access_to_the_node(demo):
+    alpha = demo.node("/common/projects/alpha")
+    token, _ = demo.token(demo.alice, scopes=[f"node:{alpha.uuid}:r"])
+    rights = rights_for(demo.alice, token)
+    for path in ("/common", "/common/projects", "/common/projects/alpha/data.csv", "/common/projects/beta"):
+        node = demo.node(path)
+        assert rights.access_at(node.workspace_id, node.path) == rights.access(node), path
+
+
+def test_grants_are_read_in_one_statement(demo, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        rights = rights_for(demo.alice)
+    assert set(rights.grants) == {demo.common.uuid, demo.research.uuid}

@@ -18,8 +18,9 @@ from wsgidav.mw.base_mw import BaseMiddleware
 from wsgidav.request_resolver import RequestResolver
 from wsgidav.wsgidav_app import WsgiDAVApp
 
+from files import services
 from files.dav.auth import BasicAuthenticator, DomainController
-from files.dav.locks import DatabaseLockStorage
+from files.dav.locks import DatabaseLockManager, DatabaseLockStorage
 from files.dav.provider import Provider
 
 logger = logging.getLogger(__name__)
@@ -101,8 +102,15 @@ def make_dav_app() -> WsgiDAVApp:
         "suppress_version_info": True,
         "add_header_MS_Author_Via": True,
         "hotfixes": {"re_encode_path_info": True, "unquote_path_info": False},
+        # Uploads are read in the chunks files.services spools them in (WsgiDAV's default is 8 KiB).
+        "block_size": services.CHUNK_SIZE,
     }
-    return WsgiDAVApp(config)
+    app = WsgiDAVApp(config)
+    # The same storage, behind a manager that checks a write against all the locks above it in one query.
+    app.lock_manager = DatabaseLockManager(config["lock_storage"])
+    for provider in app.provider_map.values():
+        provider.set_lock_manager(app.lock_manager)
+    return app
 
 
 class _Closing:

@@ -21,7 +21,7 @@ from wsgidav.dav_error import (
 from wsgidav.dav_provider import DAVProvider
 
 from files import services
-from files.dav import locks
+from files.dav import listing, locks
 from files.dav.auth import lock_principal, principal_of
 from files.dav.resources import FileResource, FolderResource, NodeResourceMixin, WorkspaceList
 from files.models import Node
@@ -102,6 +102,9 @@ class Provider(DAVProvider):  # type: ignore[misc]
                     raise DAVError(HTTP_NOT_FOUND)
                 raise DAVError(HTTP_FORBIDDEN, err_condition=PRECONDITION_CODE_PropfindFiniteDepth)
             with locks.snapshot():
+                answered = listing.propfind(self, environ, start_response)
+                if answered is not None:
+                    return answered
                 return default_handler(environ, start_response)
         if method == "PUT":
             try:

@@ -50,22 +50,28 @@ def _node_error(error: services.NodeError) -> DAVError:
 
 
 class _ChunkStream:
-    """The request body as WsgiDAV hands it over (an iterable of chunks), readable by ``files.services``."""
+    """The request body as WsgiDAV hands it over (an iterable of chunks), readable by ``files.services``.
+
+    A read returns at most ``size`` bytes, and fewer when a chunk ends (as a raw stream does; only b"" means
+    the end): chunks are handed on as they come, never copied into a growing buffer."""
 
     def __init__(self, chunks: Iterable[bytes]) -> None:
         self._chunks: Iterator[bytes] = iter(chunks)
-        self._buffer = b""
+        self._pending = b""
 
     def read(self, size: int = -1, /) -> bytes:
-        while size < 0 or len(self._buffer) < size:
+        if size < 0:
+            data, self._pending = self._pending + b"".join(self._chunks), b""
+            return data
+        while not self._pending:
             chunk = next(self._chunks, None)
             if chunk is None:
-                break
-            self._buffer += chunk
-        if size < 0:
-            data, self._buffer = self._buffer, b""
+                return b""
+            self._pending = chunk
+        if len(self._pending) <= size:
+            data, self._pending = self._pending, b""
         else:
-            data, self._buffer = self._buffer[:size], self._buffer[size:]
+            data, self._pending = self._pending[:size], self._pending[size:]
         return data
 
 

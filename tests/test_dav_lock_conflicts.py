@@ -1,0 +1,63 @@
+"""files.dav.locks.DatabaseLockManager finds the same write conflicts as WsgiDAV's LockManager, with one query
+per check instead of one per path level."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from wsgidav.lock_man.lock_manager import LockManager
+
+from files.dav.locks import DatabaseLockManager, DatabaseLockStorage
+from tests.dav_support import DavClient
+from tests.test_dav_scopes import LOCK_BODY
+
+ME, OTHER = "me", "other"
+# Quoted URLs, as WsgiDAV keys locks: "%" and "_" must not act as LIKE wildcards.
+ROOTS = ["/ws/", "/ws/a/", "/ws/a/b/", "/ws/a/b/c.txt", "/ws/a/bc/", "/ws/z/", "/ws/aXb/c.txt", "/ws/a%25b/c.txt"]
+TARGETS = ["/ws/a/b/c.txt", "/ws/a/b/", "/ws/a/", "/ws/a/b/new.txt", "/ws/a_b/", "/ws/a%b/", "/ws/a%25b/"]
+
+
+def _lock(manager: LockManager, root: str, *, principal: str, depth: str, scope: str = "exclusive") -> str:
+    lock = manager.acquire(
+        url=root,
+        lock_type="write",
+        lock_scope=scope,
+        lock_depth=depth,
+        lock_owner=b"",
+        timeout=60,
+        principal=principal,
+        token_list=[],
+    )
+    return str(lock["token"])
+
+
+def _conflicts(manager: LockManager, url: str, depth: str, tokens: list[str]) -> list[str]:
+    return sorted(manager._get_write_conflicts(url, depth, tokens, ME).hrefs)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("root", "lock_depth", "principal"), list(itertools.product(ROOTS, ["0", "infinity"], [ME, OTHER]))
+)
+def test_conflicts_are_wsgidavs(root, lock_depth, principal):
+    storage = DatabaseLockStorage()
+    ours, theirs = DatabaseLockManager(storage), LockManager(storage)
+    token = _lock(ours, root, principal=principal, depth=lock_depth)
+    for url, depth, tokens in itertools.product(TARGETS, ["0", "infinity"], [[], [token]]):
+        assert _conflicts(ours, url, depth, tokens) == _conflicts(theirs, url, depth, tokens), (url, depth, tokens)
+
+
+def test_a_put_checks_locks_with_one_query_per_check(demo):
+    _token, secret = demo.token(demo.alice)
+    dav = DavClient("alice", secret)
+    assert dav.request("MKCOL", "/dav/research/a").status == 201
+    assert dav.request("MKCOL", "/dav/research/a/b").status == 201
+    assert dav.request("LOCK", "/dav/research/a", LOCK_BODY, depth="0").status == 200  # depth 0: no conflict
+    with CaptureQueriesContext(connection) as queries:
+        assert dav.put("/dav/research/a/b/new.txt", b"x").status == 201
+    lock_queries = [query for query in queries.captured_queries if "files_davlock" in query["sql"]]
+    # WsgiDAV checks twice (before reading the body, and again as the write begins).
+    assert len(lock_queries) == 2
