@@ -313,3 +313,13 @@ def test_admin_rotating_someone_elses_token_emails_the_owner(demo, mailoutbox, d
     assert new.issued_by_admin
     assert [message.to for message in mailoutbox] == [["alice@example.com"]]
     assert raw not in mailoutbox[0].body
+
+
+def test_token_sent_with_another_login_is_refused_and_not_counted_as_a_use(demo):
+    token, raw = create(demo)
+    assert authenticate(raw, login="bob", protocol=WEBDAV, ip="192.0.2.5") is None
+    token.refresh_from_db()
+    assert token.last_used_at is None
+    event = AuditEvent.objects.get(event="refused")
+    assert (event.reason, event.owner_login) == ("sent with another login", "alice")
+    assert authenticate(raw, login="ALICE", protocol=WEBDAV).user == demo.alice

@@ -86,12 +86,10 @@ def _principal(
     if looks_like_token(secret):
         if protocol == CONSOLE:
             return None  # a token is no console login: a token can never manage tokens
-        token = PersonalAccessToken.objects.authenticate(secret, ip=ip, protocol=protocol, user_agent=user_agent)
-        if token is None:
-            return None
-        if login is not None and token.owner.login.casefold() != login.casefold():
-            return None
-        return Principal(user=token.owner, token=token)
+        token = PersonalAccessToken.objects.authenticate(
+            secret, ip=ip, protocol=protocol, user_agent=user_agent, login=login
+        )
+        return Principal(user=token.owner, token=token) if token is not None else None
     if protocol == WEBDAV and not settings.WEBDAV_ALLOW_PASSWORD:
         allow_password = False
     if allow_password and login:

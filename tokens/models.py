@@ -145,12 +145,19 @@ class PersonalAccessTokenManager(models.Manager["PersonalAccessToken"]):
         return token, raw
 
     def authenticate(
-        self, raw: str, *, ip: str | None = None, protocol: str = "", user_agent: str = ""
+        self,
+        raw: str,
+        *,
+        ip: str | None = None,
+        protocol: str = "",
+        user_agent: str = "",
+        login: str | None = None,
     ) -> PersonalAccessToken | None:
         """The live token that ``raw`` is, or None. Costs no query for a malformed string, one for a valid
         token, plus one throttled write (expiry, last use, re-hash) at most about once a minute.
 
-        A well-formed string that is refused is counted in the audit trail under its public id."""
+        With ``login`` (basic auth) the token must be that user's. A well-formed string that is refused is
+        counted in the audit trail under its public id, and never counts as a use."""
         parts = token_format.parse(raw)
         if parts is None:
             return None
@@ -162,6 +169,8 @@ class PersonalAccessTokenManager(models.Manager["PersonalAccessToken"]):
             refusal, token = "unknown token or wrong secret", None
         elif not token.owner.is_active:
             refusal = "owner inactive"
+        elif login is not None and token.owner.login.casefold() != login.casefold():
+            refusal = "sent with another login"
         elif token.expires_at <= now:
             refusal = "expired"
         if refusal:
