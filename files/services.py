@@ -174,7 +174,8 @@ def _spool(stream: Readable, max_size: int | None) -> Iterator[tuple[str, int, s
                 digest.update(chunk)
                 handle.write(chunk)
             handle.flush()
-            os.fsync(handle.fileno())
+            if settings.FSYNC_UPLOADS:
+                os.fsync(handle.fileno())
         yield handle.name, size, digest.hexdigest()
     finally:
         if os.path.exists(handle.name):

@@ -140,3 +140,19 @@ def test_resolve_path_is_one_query_with_the_workspace_attached(demo, django_asse
         )
     assert services.resolve_path("/common/projects/nothing") is None
     assert services.resolve_path("/nothing/projects/alpha") is None
+
+
+@pytest.mark.parametrize("flush", [False, True])
+def test_uploads_are_flushed_to_disk_only_when_configured(demo, settings, monkeypatch, flush):
+    settings.FSYNC_UPLOADS = flush
+    flushed: list[int] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        flushed.append(fd)
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    node, _created = services.write_file(parent=demo.node("/common"), name="f.bin", stream=io.BytesIO(b"data"))
+    assert _content(node) == b"data"
+    assert len(flushed) == (1 if flush else 0)
