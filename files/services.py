@@ -25,6 +25,7 @@ from django.db.models import Q, QuerySet, Value
 from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 
+from files import statements
 from files.models import Node, Workspace
 
 CHUNK_SIZE = 256 * 1024
@@ -206,24 +207,37 @@ def write_file(
         raise NodeError("Files can only be written inside a folder.")
     validate_name(name)
     path = _child_path(parent, name)
+    content_type = content_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
     with _spool(stream, max_size) as (temp_path, size, sha256):
         blob = _store_blob(temp_path)
         try:
+            node = Node(
+                workspace_id=parent.workspace_id,
+                parent=parent,
+                name=name,
+                path=path,
+                type=Node.FILE,
+                blob=blob,
+                size=size,
+                etag=sha256[:40],
+                mtime=timezone.now(),
+                content_type=content_type,
+            )
+            # A new name (the common case: uploads of new files) is one INSERT, which holds the database's
+            # write lock for no longer than the statement; a taken one is replaced below, under a row lock.
+            if statements.insert_new_node(node):
+                return node, True
             with transaction.atomic():
-                node = Node.objects.select_for_update().filter(parent=parent, name=name).first()
-                created = node is None
+                existing = Node.objects.select_for_update().filter(parent=parent, name=name).first()
+                created = existing is None
                 old_blob = ""
-                if node is None:
-                    node = Node(workspace_id=parent.workspace_id, parent=parent, name=name, path=path, type=Node.FILE)
-                elif node.is_folder:
-                    raise NameTaken(f"{name!r} is a folder.")
-                else:
-                    old_blob = node.blob
-                node.blob = blob
-                node.size = size
-                node.etag = sha256[:40]
-                node.mtime = timezone.now()
-                node.content_type = content_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
+                if existing is not None:  # None: removed since the INSERT; the new row goes in after all
+                    if existing.is_folder:
+                        raise NameTaken(f"{name!r} is a folder.")
+                    old_blob = existing.blob
+                    for field in ("blob", "size", "etag", "mtime", "content_type"):
+                        setattr(existing, field, getattr(node, field))
+                    node = existing
                 node.save()
                 transaction.on_commit(lambda: _discard_blob(old_blob))
         except IntegrityError:
