@@ -102,31 +102,32 @@ def create_workspace(*, slug: str, label: str) -> Workspace:
 
 def resolve_path(public_path: str) -> Node | None:
     """The node at ``/<workspace slug>/<names…>``, or None (one query)."""
-    parts = [part for part in public_path.split("/") if part]
-    # No name holds a NUL (validate_name), and PostgreSQL text cannot even be compared with one.
-    if not parts or "\x00" in public_path:
-        return None
-    path = "".join(f"/{part}" for part in parts[1:])
-    # Written out rather than built by the ORM: every API and WebDAV request resolves a path or two, and
-    # building this join through the ORM costs several times what the database takes to answer it.
-    found = list(
-        Node.objects.raw(
-            "SELECT n.*, w.slug AS workspace_slug, w.label AS workspace_label"
-            " FROM files_node n INNER JOIN files_workspace w ON w.uuid = n.workspace_id"
-            " WHERE w.slug = %s AND n.path = %s",
-            [parts[0], path],
-        )
-    )
-    if not found:
-        return None
-    node = found[0]
-    # The workspace as select_related would attach it (its creation date deferred: nothing here reads it).
-    node.workspace = Workspace.from_db(
-        node._state.db,
-        ["uuid", "slug", "label"],
-        [node.workspace_id, node.workspace_slug, node.workspace_label],  # type: ignore[attr-defined]
-    )
-    return node
+    found = resolve_paths([public_path])
+    return found[0]
+
+
+def resolve_paths(public_paths: list[str]) -> list[Node | None]:
+    """The nodes at ``public_paths`` (``/<slug>/…``), one query per workspace; None where there is none.
+
+    Written out rather than built by the ORM (``files.statements``): every API and WebDAV request resolves a
+    path or two, and building this join through the ORM costs several times what the database takes to answer.
+    """
+    wanted: list[tuple[str, str] | None] = []
+    for public_path in public_paths:
+        parts = [part for part in public_path.split("/") if part]
+        # No name holds a NUL (validate_name), and PostgreSQL text cannot even be compared with one.
+        if not parts or "\x00" in public_path:
+            wanted.append(None)
+        else:
+            wanted.append((parts[0], "".join(f"/{part}" for part in parts[1:])))
+    slugs = {item[0] for item in wanted if item is not None}
+    if len(slugs) > 1:
+        return [node for public_path in public_paths for node in resolve_paths([public_path])]
+    if not slugs:
+        return [None] * len(public_paths)
+    paths = sorted({item[1] for item in wanted if item is not None})
+    found = statements.nodes_at(slugs.pop(), paths)
+    return [found.get(item[1]) if item is not None else None for item in wanted]
 
 
 def children(parent: Node) -> QuerySet[Node]:
