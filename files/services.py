@@ -25,6 +25,7 @@ from django.db.models import Q, QuerySet, Value
 from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 
+from files import statements
 from files.models import Node, Workspace
 
 CHUNK_SIZE = 256 * 1024
@@ -101,31 +102,32 @@ def create_workspace(*, slug: str, label: str) -> Workspace:
 
 def resolve_path(public_path: str) -> Node | None:
     """The node at ``/<workspace slug>/<names…>``, or None (one query)."""
-    parts = [part for part in public_path.split("/") if part]
-    # No name holds a NUL (validate_name), and PostgreSQL text cannot even be compared with one.
-    if not parts or "\x00" in public_path:
-        return None
-    path = "".join(f"/{part}" for part in parts[1:])
-    # Written out rather than built by the ORM: every API and WebDAV request resolves a path or two, and
-    # building this join through the ORM costs several times what the database takes to answer it.
-    found = list(
-        Node.objects.raw(
-            "SELECT n.*, w.slug AS workspace_slug, w.label AS workspace_label"
-            " FROM files_node n INNER JOIN files_workspace w ON w.uuid = n.workspace_id"
-            " WHERE w.slug = %s AND n.path = %s",
-            [parts[0], path],
-        )
-    )
-    if not found:
-        return None
-    node = found[0]
-    # The workspace as select_related would attach it (its creation date deferred: nothing here reads it).
-    node.workspace = Workspace.from_db(
-        node._state.db,
-        ["uuid", "slug", "label"],
-        [node.workspace_id, node.workspace_slug, node.workspace_label],  # type: ignore[attr-defined]
-    )
-    return node
+    found = resolve_paths([public_path])
+    return found[0]
+
+
+def resolve_paths(public_paths: list[str]) -> list[Node | None]:
+    """The nodes at ``public_paths`` (``/<slug>/…``), one query per workspace; None where there is none.
+
+    Written out rather than built by the ORM (``files.statements``): every API and WebDAV request resolves a
+    path or two, and building this join through the ORM costs several times what the database takes to answer.
+    """
+    wanted: list[tuple[str, str] | None] = []
+    for public_path in public_paths:
+        parts = [part for part in public_path.split("/") if part]
+        # No name holds a NUL (validate_name), and PostgreSQL text cannot even be compared with one.
+        if not parts or "\x00" in public_path:
+            wanted.append(None)
+        else:
+            wanted.append((parts[0], "".join(f"/{part}" for part in parts[1:])))
+    slugs = {item[0] for item in wanted if item is not None}
+    if len(slugs) > 1:
+        return [node for public_path in public_paths for node in resolve_paths([public_path])]
+    if not slugs:
+        return [None] * len(public_paths)
+    paths = sorted({item[1] for item in wanted if item is not None})
+    found = statements.nodes_at(slugs.pop(), paths)
+    return [found.get(item[1]) if item is not None else None for item in wanted]
 
 
 def children(parent: Node) -> QuerySet[Node]:
@@ -174,7 +176,8 @@ def _spool(stream: Readable, max_size: int | None) -> Iterator[tuple[str, int, s
                 digest.update(chunk)
                 handle.write(chunk)
             handle.flush()
-            os.fsync(handle.fileno())
+            if settings.FSYNC_UPLOADS:
+                os.fsync(handle.fileno())
         yield handle.name, size, digest.hexdigest()
     finally:
         if os.path.exists(handle.name):
@@ -205,24 +208,37 @@ def write_file(
         raise NodeError("Files can only be written inside a folder.")
     validate_name(name)
     path = _child_path(parent, name)
+    content_type = content_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
     with _spool(stream, max_size) as (temp_path, size, sha256):
         blob = _store_blob(temp_path)
         try:
+            node = Node(
+                workspace_id=parent.workspace_id,
+                parent=parent,
+                name=name,
+                path=path,
+                type=Node.FILE,
+                blob=blob,
+                size=size,
+                etag=sha256[:40],
+                mtime=timezone.now(),
+                content_type=content_type,
+            )
+            # A new name (the common case: uploads of new files) is one INSERT, which holds the database's
+            # write lock for no longer than the statement; a taken one is replaced below, under a row lock.
+            if statements.insert_new_node(node):
+                return node, True
             with transaction.atomic():
-                node = Node.objects.select_for_update().filter(parent=parent, name=name).first()
-                created = node is None
+                existing = Node.objects.select_for_update().filter(parent=parent, name=name).first()
+                created = existing is None
                 old_blob = ""
-                if node is None:
-                    node = Node(workspace_id=parent.workspace_id, parent=parent, name=name, path=path, type=Node.FILE)
-                elif node.is_folder:
-                    raise NameTaken(f"{name!r} is a folder.")
-                else:
-                    old_blob = node.blob
-                node.blob = blob
-                node.size = size
-                node.etag = sha256[:40]
-                node.mtime = timezone.now()
-                node.content_type = content_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
+                if existing is not None:  # None: removed since the INSERT; the new row goes in after all
+                    if existing.is_folder:
+                        raise NameTaken(f"{name!r} is a folder.")
+                    old_blob = existing.blob
+                    for field in ("blob", "size", "etag", "mtime", "content_type"):
+                        setattr(existing, field, getattr(node, field))
+                    node = existing
                 node.save()
                 transaction.on_commit(lambda: _discard_blob(old_blob))
         except IntegrityError:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import io
 import threading
 from datetime import timedelta
 
@@ -7,6 +8,8 @@ import pytest
 from django.db import connection, connections
 from django.utils import timezone
 
+from files import services
+from files.models import Node
 from tokens.models import PersonalAccessToken
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -45,3 +48,36 @@ def test_twenty_concurrent_uses_of_one_auto_refresh_token(demo):
     token.refresh_from_db()
     assert started + window <= token.expires_at <= finished + window
     assert token.last_used_at is not None
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="runs against PostgreSQL (DATABASE_URL=postgres://…)")
+def test_concurrent_uploads_of_one_new_name_make_one_file(demo):
+    """Eight writers race for a free name: one creates the file, the others replace it; none fails."""
+    folder = demo.node("/common")
+    barrier = threading.Barrier(8)
+    created: list[bool] = []
+    errors: list[BaseException] = []
+
+    def upload(index: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            _node, was_created = services.write_file(
+                parent=folder, name="race.txt", stream=io.BytesIO(f"writer {index}".encode())
+            )
+            created.append(was_created)
+        except BaseException as error:  # collected and asserted below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=upload, args=(index,)) for index in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert sorted(created) == [False] * 7 + [True]
+    nodes = list(Node.objects.filter(parent=folder, name="race.txt"))
+    assert len(nodes) == 1
+    with services.open_content(nodes[0]) as handle:
+        assert handle.read().startswith(b"writer ")

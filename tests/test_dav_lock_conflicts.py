@@ -50,7 +50,7 @@ def test_conflicts_are_wsgidavs(root, lock_depth, principal):
         assert _conflicts(ours, url, depth, tokens) == _conflicts(theirs, url, depth, tokens), (url, depth, tokens)
 
 
-def test_a_put_checks_locks_with_one_query_per_check(demo):
+def test_a_put_checks_locks_with_one_query(demo):
     _token, secret = demo.token(demo.alice)
     dav = DavClient("alice", secret)
     assert dav.request("MKCOL", "/dav/research/a").status == 201
@@ -59,5 +59,24 @@ def test_a_put_checks_locks_with_one_query_per_check(demo):
     with CaptureQueriesContext(connection) as queries:
         assert dav.put("/dav/research/a/b/new.txt", b"x").status == 201
     lock_queries = [query for query in queries.captured_queries if "files_davlock" in query["sql"]]
-    # WsgiDAV checks twice (before reading the body, and again as the write begins).
-    assert len(lock_queries) == 2
+    # WsgiDAV checks the folder and the file; one read of the locks over the folder answers both.
+    assert len(lock_queries) == 1
+
+
+@pytest.mark.parametrize(
+    ("locked", "depth"), [("/dav/common/a/b/f.txt", "0"), ("/dav/common/a/b", "0"), ("/dav/common/a", "infinity")]
+)
+def test_a_put_under_someone_elses_lock_is_refused(demo, locked, depth):
+    _token, admin_secret = demo.token(demo.admin)
+    _token, alice_secret = demo.token(demo.alice)
+    admin, alice = DavClient("admin", admin_secret), DavClient("alice", alice_secret)
+    assert alice.request("MKCOL", "/dav/common/a").status == 201
+    assert alice.request("MKCOL", "/dav/common/a/b").status == 201
+    assert alice.put("/dav/common/a/b/f.txt", b"first").status == 201
+    assert admin.request("LOCK", locked, LOCK_BODY, depth=depth).status == 200
+    # A depth 0 lock on a folder guards its list of members, not their content (RFC 4918 §7.5).
+    assert alice.put("/dav/common/a/b/f.txt", b"second").status == (204 if locked.endswith("/b") else 423)
+    assert alice.put("/dav/common/a/b/new.txt", b"x").status == (201 if locked.endswith("f.txt") else 423)
+    assert admin.put("/dav/common/a/b/new2.txt", b"without the token").status == (
+        201 if locked.endswith("f.txt") else 423
+    )

@@ -68,3 +68,38 @@ def test_depth_1_propfind_costs_a_constant_number_of_queries(demo, scoped):
     body = dav.propfind("/dav/research/large").body
     assert body.count(b"opaquelocktoken") == 1
     assert body.count(b">blue<") == 1
+
+
+def _queries(dav: DavClient, method: str, path: str, body: bytes = b"", **headers: str) -> tuple[int, list[str]]:
+    with CaptureQueriesContext(connection) as queries:
+        status = dav.request(method, path, body, **headers).status
+    return status, [query["sql"] for query in queries.captured_queries]
+
+
+@pytest.fixture
+def uploader(demo):
+    """An rclone-like client after its first request (the token's throttled last-use write is done)."""
+    _token, secret = demo.token(demo.alice)
+    dav = DavClient("alice", secret)
+    assert dav.request("MKCOL", "/dav/common/up").status == 201
+    return dav
+
+
+def test_mkcol_on_an_existing_folder_costs_three_queries(uploader):
+    status, queries = _queries(uploader, "MKCOL", "/dav/common/up")
+    # token, the folder (and its parent, in the same query), grants
+    assert (status, len(queries)) == (405, 3)
+
+
+def test_put_of_a_new_small_file_costs_five_queries(uploader):
+    status, queries = _queries(uploader, "PUT", "/dav/common/up/new.bin", b"x" * 1024)
+    # token, the file and its folder, grants, the locks over the folder, the INSERT
+    assert (status, len(queries)) == (201, 5)
+    assert queries[-1].startswith("INSERT")
+
+
+def test_propfind_depth_0_of_a_file_costs_five_queries(uploader):
+    assert uploader.put("/dav/common/up/new.bin", b"x" * 1024).status == 201
+    status, queries = _queries(uploader, "PROPFIND", "/dav/common/up/new.bin", depth="0")
+    # token, the file, grants, its dead properties, the locks over it
+    assert (status, len(queries)) == (207, 5)

@@ -140,3 +140,63 @@ def test_resolve_path_is_one_query_with_the_workspace_attached(demo, django_asse
         )
     assert services.resolve_path("/common/projects/nothing") is None
     assert services.resolve_path("/nothing/projects/alpha") is None
+
+
+@pytest.mark.parametrize("flush", [False, True])
+def test_uploads_are_flushed_to_disk_only_when_configured(demo, settings, monkeypatch, flush):
+    settings.FSYNC_UPLOADS = flush
+    flushed: list[int] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        flushed.append(fd)
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    node, _created = services.write_file(parent=demo.node("/common"), name="f.bin", stream=io.BytesIO(b"data"))
+    assert _content(node) == b"data"
+    assert len(flushed) == (1 if flush else 0)
+
+
+def test_writing_a_new_file_is_one_insert(demo, django_assert_num_queries):
+    folder = demo.node("/common")
+    with django_assert_num_queries(1):
+        node, created = services.write_file(parent=folder, name="new.txt", stream=io.BytesIO(b"hello"))
+    assert created
+    stored = demo.node("/common/new.txt")
+    assert (stored.pk, stored.size, stored.etag, stored.blob, stored.content_type) == (
+        node.pk,
+        5,
+        node.etag,
+        node.blob,
+        "text/plain",
+    )
+    assert stored.created_at == node.created_at and stored.parent_id == folder.pk
+    assert _content(stored) == b"hello"
+
+
+def test_replacing_a_file_keeps_its_identity_and_creation_date(demo, django_capture_on_commit_callbacks):
+    welcome = demo.node("/common/welcome.txt")
+    with django_capture_on_commit_callbacks(execute=True):
+        node, created = services.write_file(parent=demo.node("/common"), name="welcome.txt", stream=io.BytesIO(b"v2"))
+    stored = demo.node("/common/welcome.txt")
+    assert not created
+    assert (stored.pk, stored.created_at, stored.content_type) == (welcome.pk, welcome.created_at, "text/plain")
+    assert (stored.size, stored.blob, _content(stored)) == (2, node.blob, b"v2")
+    assert not default_storage.exists(welcome.blob)
+    assert Node.objects.filter(parent=demo.node("/common"), name="welcome.txt").count() == 1
+
+
+def test_a_file_over_a_folder_is_refused_and_leaves_no_blob(demo):
+    files_before = _stored_blobs()
+    with pytest.raises(services.NameTaken):
+        services.write_file(parent=demo.node("/common"), name="projects", stream=io.BytesIO(b"x"))
+    assert demo.node("/common/projects").is_folder
+    assert _stored_blobs() == files_before
+
+
+def _stored_blobs() -> set[str]:
+    found: set[str] = set()
+    for folder in default_storage.listdir("blobs")[0]:
+        found.update(f"{folder}/{name}" for name in default_storage.listdir(f"blobs/{folder}")[1])
+    return found

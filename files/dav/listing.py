@@ -22,12 +22,12 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 from xml.etree import ElementTree
 
-from django.db.models import Q
 from wsgidav import util, xml_tools
 from wsgidav.lock_man.lock_manager import normalize_lock_root
 
+from files import statements
 from files.dav.resources import FolderResource, NodeResourceMixin
-from files.models import DeadProperty, Node
+from files.models import Node
 from files.rights import Access
 
 if TYPE_CHECKING:
@@ -176,9 +176,7 @@ class _Listing:
         )
 
     def _add_dead_properties(self, node: Node, *, with_children: bool) -> None:
-        query = Q(node_id=node.pk) | Q(node__parent_id=node.pk) if with_children else Q(node_id=node.pk)
-        rows = DeadProperty.objects.filter(query).order_by("id").values_list("node_id", "name", "value")
-        for node_id, name, value in rows:
+        for node_id, name, value in statements.dead_properties(node, with_children=with_children):
             entry = self.by_uuid.get(node_id)
             if entry is not None:  # None: a child this principal does not see
                 entry.dead[name] = value

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from wsgidav import util
 from wsgidav.dav_error import (
     HTTP_FORBIDDEN,
     HTTP_NOT_FOUND,
@@ -32,6 +33,8 @@ StartResponse = Callable[..., Any]
 
 _RIGHTS = "cellsadmin.rights"
 _RESOURCES = "cellsadmin.resources"
+# Requests that create or replace what their URL names, and so look at its parent folder too.
+_WANT_PARENT = frozenset({"PUT", "MKCOL"})
 
 
 def _key(path: str) -> str:
@@ -78,15 +81,26 @@ class Provider(DAVProvider):  # type: ignore[misc]
         cache = self._cache(environ)
         if key in cache:
             return cache[key]  # type: ignore[no-any-return]
-        resource: WorkspaceList | NodeResourceMixin | None = None
         if key == "/":
-            resource = WorkspaceList(environ)
+            cache[key] = WorkspaceList(environ)
+            return cache[key]  # type: ignore[no-any-return]
+        parent_key = _key(util.get_uri_parent(key))
+        if environ["REQUEST_METHOD"] in _WANT_PARENT and key == _key(environ["PATH_INFO"]) and parent_key != "/":
+            # WsgiDAV asks for the parent next (where the file or folder goes): both in one query.
+            node, parent = services.resolve_paths([key, parent_key])
+            if node is not None and parent is not None and node.parent_id == parent.pk:
+                Node.parent.field.set_cached_value(node, parent)
+            self._remember(parent_key, environ, parent)
         else:
             node = services.resolve_path(key)
-            # Whatever the rights give no access to does not exist for this principal: 404, no hint.
-            if node is not None and self.rights(environ).access(node):
-                resource = self.resource_for(key, environ, node)
-        cache[key] = resource
+        return self._remember(key, environ, node)
+
+    def _remember(self, key: str, environ: Environ, node: Node | None) -> NodeResourceMixin | None:
+        resource = None
+        # Whatever the rights give no access to does not exist for this principal: 404, no hint.
+        if node is not None and self.rights(environ).access(node):
+            resource = self.resource_for(key, environ, node)
+        self._cache(environ)[key] = resource
         return resource
 
     def custom_request_handler(
@@ -113,6 +127,10 @@ class Provider(DAVProvider):  # type: ignore[misc]
                 length = 0
             if length > settings.MAX_UPLOAD_SIZE:
                 raise DAVError(HTTP_REQUEST_ENTITY_TOO_LARGE)
+            # WsgiDAV checks the locks over the folder and then over the file: one read answers both. A PUT
+            # takes no locks, and a lock taken meanwhile elsewhere races with the upload either way.
+            with locks.snapshot():
+                return default_handler(environ, start_response)
         if method == "PROPPATCH":
             # One refusal for the whole request, rather than a 207 with a 403 per property.
             resource = self.get_resource_inst(environ["PATH_INFO"], environ)

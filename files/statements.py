@@ -1,0 +1,145 @@
+"""Plain statements for the tree's hottest paths: a new file's row, and the dead properties of a listing.
+
+A client uploading many small files (rclone, a sync tool) pays these on every file, and building them through
+the ORM costs several times what the database takes to answer them (an INSERT compiled per upload, a join
+and an OR for the properties). Like ``tokens.lookup``, the statements are written once per database alias
+from the models' own metadata, and values go through the fields' own conversions, exactly as the ORM's would.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connections
+
+from files.models import Node, Workspace
+
+Converter = Callable[[Any, Any, Any], Any]
+
+_inserts: dict[str, str] = {}
+
+
+@dataclass(frozen=True)
+class _NodeQuery:
+    sql: str
+    names: list[str]
+    workspace_names: list[str]
+    converters: list[tuple[int, list[Converter], Any]]
+
+
+_node_queries: dict[tuple[str, int], _NodeQuery] = {}
+# The workspace columns a resolved node carries (its creation date is left out: nothing here reads it).
+_WORKSPACE_FIELDS = ("uuid", "slug", "label")
+
+
+def _node_query(alias: str, count: int) -> _NodeQuery:
+    connection = connections[alias]
+    quote = connection.ops.quote_name
+    node_fields = list(Node._meta.concrete_fields)
+    workspace_fields = [field for field in Workspace._meta.concrete_fields if field.attname in _WORKSPACE_FIELDS]
+    node_table, workspace_table = Node._meta.db_table, Workspace._meta.db_table
+    columns = [f"n.{quote(field.column)}" for field in node_fields]
+    columns += [f"w.{quote(field.column)}" for field in workspace_fields]
+    paths = ", ".join(["%s"] * count)
+    sql = (
+        f"SELECT {', '.join(columns)} FROM {quote(node_table)} n"  # noqa: S608 (names from metadata)
+        f" INNER JOIN {quote(workspace_table)} w ON w.{quote('uuid')} = n.{quote('workspace_id')}"
+        f" WHERE w.{quote('slug')} = %s AND n.{quote('path')} IN ({paths})"
+    )
+    converters = []
+    tables = [node_table] * len(node_fields) + [workspace_table] * len(workspace_fields)
+    for index, (field, table) in enumerate(zip([*node_fields, *workspace_fields], tables, strict=True)):
+        expression = field.get_col(table)
+        found = connection.ops.get_db_converters(expression) + field.get_db_converters(connection)  # type: ignore[attr-defined]
+        if found:
+            converters.append((index, found, expression))
+    return _NodeQuery(
+        sql=sql,
+        names=[field.attname for field in node_fields],
+        workspace_names=[field.attname for field in workspace_fields],
+        converters=converters,
+    )
+
+
+def nodes_at(slug: str, paths: list[str], alias: str = "default") -> dict[str, Node]:
+    """The nodes at ``paths`` (``""``, ``"/a/b"``) in the workspace ``slug``, by path, each with its workspace
+    attached as select_related would: one statement, prepared once per number of paths."""
+    plan = _node_queries.get((alias, len(paths)))
+    if plan is None:
+        plan = _node_queries[alias, len(paths)] = _node_query(alias, len(paths))
+    connection = connections[alias]
+    with connection.cursor() as cursor:
+        cursor.execute(plan.sql, [slug, *paths])
+        rows = cursor.fetchall()
+    found: dict[str, Node] = {}
+    split = len(plan.names)
+    for row in rows:
+        values = list(row)
+        for index, converters, expression in plan.converters:
+            for convert in converters:
+                values[index] = convert(values[index], expression, connection)
+        node = Node.from_db(alias, plan.names, values[:split])
+        node.workspace = Workspace.from_db(alias, plan.workspace_names, values[split:])
+        found[node.path] = node
+    return found
+
+
+def _insert_sql(alias: str) -> str:
+    connection = connections[alias]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in Node._meta.concrete_fields)
+    placeholders = ", ".join(["%s"] * len(Node._meta.concrete_fields))
+    # No conflict target: any unique constraint (a sibling of that name, the same path) means "taken".
+    # Foreign keys and checks still raise, unlike SQLite's INSERT OR IGNORE.
+    table = quote(Node._meta.db_table)
+    return f"INSERT INTO {table} ({columns}) VALUES ({placeholders}) ON CONFLICT DO NOTHING"  # noqa: S608 (names from metadata)
+
+
+def insert_new_node(node: Node, alias: str = "default") -> bool:
+    """Insert ``node`` (not yet saved) unless its name or path is taken: whether it was inserted.
+
+    One statement, and no exception when the name is taken: inside a transaction nothing needs rolling back,
+    outside one the row is committed by the statement itself.
+    """
+    sql = _inserts.get(alias)
+    if sql is None:
+        sql = _inserts[alias] = _insert_sql(alias)
+    connection = connections[alias]
+    # pre_save as Model.save does on an insert (it stamps created_at).
+    values = [
+        field.get_db_prep_save(field.pre_save(node, add=True), connection) for field in Node._meta.concrete_fields
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        inserted: bool = cursor.rowcount == 1
+    if inserted:
+        node._state.adding = False
+        node._state.db = alias
+    return inserted
+
+
+_DEAD_PROPERTIES = "SELECT node_id, name, value FROM files_deadproperty WHERE node_id = %s ORDER BY id"
+_DEAD_PROPERTIES_WITH_CHILDREN = (
+    "SELECT node_id, name, value FROM files_deadproperty"
+    " WHERE node_id = %s OR node_id IN (SELECT uuid FROM files_node WHERE parent_id = %s) ORDER BY id"
+)
+
+
+def dead_properties(node: Node, *, with_children: bool, alias: str = "default") -> list[tuple[uuid.UUID, str, str]]:
+    """(node uuid, name, serialised value) of the dead properties of ``node`` (and of its children), in the
+    order they were set."""
+    connection = connections[alias]
+    key = Node._meta.pk.get_db_prep_value(node.pk, connection)
+    with connection.cursor() as cursor:
+        if with_children:
+            cursor.execute(_DEAD_PROPERTIES_WITH_CHILDREN, [key, key])
+        else:
+            cursor.execute(_DEAD_PROPERTIES, [key])
+        rows = cursor.fetchall()
+    # SQLite hands UUIDs back as hex text, PostgreSQL as UUIDs.
+    return [
+        (row_id if isinstance(row_id, uuid.UUID) else uuid.UUID(row_id), name, value) for row_id, name, value in rows
+    ]
