@@ -14,6 +14,9 @@ worker_class = "gthread"
 # Large WebDAV transfers stream; a slow client must not be killed mid-upload.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "300"))
 keepalive = 5
+# Each worker listens on its own SO_REUSEPORT socket, so the kernel spreads connections evenly between them
+# (with one shared socket, one busy worker can end up holding most keep-alive connections).
+reuse_port = True
 accesslog = "-"
 # The access log shows method, path, status and size: never headers, so never a token.
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(L)ss'

@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "bench" / "work"
 RESULTS = ROOT / "bench" / "results"
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
-WRK_SECONDS = int(os.environ.get("BENCH_WRK_SECONDS", "3"))
+WRK_SECONDS = int(os.environ.get("BENCH_WRK_SECONDS", "5"))
 PASSWORD = "bench-password"
 PROPFIND_BODY = b'<?xml version="1.0" encoding="utf-8"?><D:propfind xmlns:D="DAV:"><D:allprop/></D:propfind>'
 
