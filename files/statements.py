@@ -3,21 +3,19 @@
 A client uploading many small files (rclone, a sync tool) pays these on every file, and building them through
 the ORM costs several times what the database takes to answer them (an INSERT compiled per upload, a join
 and an OR for the properties). Like ``tokens.lookup``, the statements are written once per database alias
-from the models' own metadata, and values go through the fields' own conversions, exactly as the ORM's would.
+from the models' own metadata, and values go through the fields' own conversions (``cellsadmin.prepared``),
+exactly as the ORM's would.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from django.db import connections
 
+from cellsadmin.prepared import Columns, columns
 from files.models import Node, Workspace
-
-Converter = Callable[[Any, Any, Any], Any]
 
 _inserts: dict[str, str] = {}
 
@@ -25,9 +23,7 @@ _inserts: dict[str, str] = {}
 @dataclass(frozen=True)
 class _NodeQuery:
     sql: str
-    names: list[str]
-    workspace_names: list[str]
-    converters: list[tuple[int, list[Converter], Any]]
+    columns: Columns
 
 
 _node_queries: dict[tuple[str, int], _NodeQuery] = {}
@@ -36,32 +32,16 @@ _WORKSPACE_FIELDS = ("uuid", "slug", "label")
 
 
 def _node_query(alias: str, count: int) -> _NodeQuery:
-    connection = connections[alias]
-    quote = connection.ops.quote_name
-    node_fields = list(Node._meta.concrete_fields)
+    quote = connections[alias].ops.quote_name
     workspace_fields = [field for field in Workspace._meta.concrete_fields if field.attname in _WORKSPACE_FIELDS]
-    node_table, workspace_table = Node._meta.db_table, Workspace._meta.db_table
-    columns = [f"n.{quote(field.column)}" for field in node_fields]
-    columns += [f"w.{quote(field.column)}" for field in workspace_fields]
+    selected = columns(alias, (Node, "n", None), (Workspace, "w", workspace_fields))
     paths = ", ".join(["%s"] * count)
     sql = (
-        f"SELECT {', '.join(columns)} FROM {quote(node_table)} n"  # noqa: S608 (names from metadata)
-        f" INNER JOIN {quote(workspace_table)} w ON w.{quote('uuid')} = n.{quote('workspace_id')}"
+        f"SELECT {selected.select} FROM {quote(Node._meta.db_table)} n"  # noqa: S608 (names from metadata)
+        f" INNER JOIN {quote(Workspace._meta.db_table)} w ON w.{quote('uuid')} = n.{quote('workspace_id')}"
         f" WHERE w.{quote('slug')} = %s AND n.{quote('path')} IN ({paths})"
     )
-    converters = []
-    tables = [node_table] * len(node_fields) + [workspace_table] * len(workspace_fields)
-    for index, (field, table) in enumerate(zip([*node_fields, *workspace_fields], tables, strict=True)):
-        expression = field.get_col(table)
-        found = connection.ops.get_db_converters(expression) + field.get_db_converters(connection)  # type: ignore[attr-defined]
-        if found:
-            converters.append((index, found, expression))
-    return _NodeQuery(
-        sql=sql,
-        names=[field.attname for field in node_fields],
-        workspace_names=[field.attname for field in workspace_fields],
-        converters=converters,
-    )
+    return _NodeQuery(sql=sql, columns=selected)
 
 
 def nodes_at(slug: str, paths: list[str], alias: str = "default") -> dict[str, Node]:
@@ -70,19 +50,14 @@ def nodes_at(slug: str, paths: list[str], alias: str = "default") -> dict[str, N
     plan = _node_queries.get((alias, len(paths)))
     if plan is None:
         plan = _node_queries[alias, len(paths)] = _node_query(alias, len(paths))
-    connection = connections[alias]
-    with connection.cursor() as cursor:
+    with connections[alias].cursor() as cursor:
         cursor.execute(plan.sql, [slug, *paths])
         rows = cursor.fetchall()
     found: dict[str, Node] = {}
-    split = len(plan.names)
     for row in rows:
-        values = list(row)
-        for index, converters, expression in plan.converters:
-            for convert in converters:
-                values[index] = convert(values[index], expression, connection)
-        node = Node.from_db(alias, plan.names, values[:split])
-        node.workspace = Workspace.from_db(alias, plan.workspace_names, values[split:])
+        node, workspace = plan.columns.instances(row, alias)
+        assert isinstance(node, Node)
+        node.workspace = workspace  # type: ignore[assignment]
         found[node.path] = node
     return found
 
