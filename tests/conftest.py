@@ -36,6 +36,27 @@ def _fresh_cache() -> None:
     cache.clear()
 
 
+def fill_folder(folder: Node, count: int) -> None:
+    """``count`` small file rows in ``folder`` at once (listing tests need many children, not their content)."""
+    from django.utils import timezone
+
+    now = timezone.now()
+    Node.objects.bulk_create(
+        Node(
+            workspace_id=folder.workspace_id,
+            parent=folder,
+            name=f"file-{index:04}.txt",
+            path=f"{folder.path}/file-{index:04}.txt",
+            type=Node.FILE,
+            size=index,
+            mtime=now,
+            etag=f"etag{index}",
+            content_type="text/plain",
+        )
+        for index in range(count)
+    )
+
+
 @dataclass
 class Demo:
     admin: User

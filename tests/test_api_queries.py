@@ -7,11 +7,11 @@ from typing import Any
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
 from files import services
 from files.models import Node
 from tests.api_helpers import API, bearer
+from tests.conftest import fill_folder
 
 
 def _queries(client, url: str, headers: dict[str, str]) -> tuple[int, Any]:
@@ -19,22 +19,6 @@ def _queries(client, url: str, headers: dict[str, str]) -> tuple[int, Any]:
         response = client.get(url, **headers)
     assert response.status_code == 200, response.content
     return len(context.captured_queries), response
-
-
-def _fill(folder: Node, count: int) -> None:
-    now = timezone.now()
-    Node.objects.bulk_create(
-        Node(
-            workspace_id=folder.workspace_id,
-            parent=folder,
-            name=f"file-{index:04}",
-            path=f"{folder.path}/file-{index:04}",
-            type=Node.FILE,
-            mtime=now,
-            etag=f"{index:040}",
-        )
-        for index in range(count)
-    )
 
 
 def _deep(parent: Node, depth: int) -> Node:
@@ -47,8 +31,8 @@ def _deep(parent: Node, depth: int) -> Node:
 def test_listing_costs_the_same_for_10_and_1000_children(demo, client, scope):
     small = services.create_folder(parent=demo.node("/common/projects"), name="small")
     large = services.create_folder(parent=demo.node("/common/projects"), name="large")
-    _fill(small, 10)
-    _fill(large, 1000)
+    fill_folder(small, 10)
+    fill_folder(large, 1000)
     scopes = [f"node:{demo.node(scope).uuid}:r"] if scope else []
     headers = bearer(demo.token(demo.alice, scopes=scopes)[1])
     client.get(f"{API}/me", **headers)  # the first use writes last-used details; measure the steady state
@@ -62,7 +46,7 @@ def test_listing_costs_the_same_for_10_and_1000_children(demo, client, scope):
 
 def test_traverse_only_listing_is_constant_too(demo, client):
     projects = demo.node("/common/projects")
-    _fill(projects, 1000)
+    fill_folder(projects, 1000)
     alpha = demo.node("/common/projects/alpha")
     headers = bearer(demo.token(demo.alice, scopes=[f"node:{alpha.uuid}:r"])[1])
     client.get(f"{API}/me", **headers)

@@ -6,30 +6,12 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
 from files import services
 from files.models import DeadProperty, Node
+from tests.conftest import fill_folder
 from tests.dav_support import DavClient
 from tests.test_dav_scopes import LOCK_BODY
-
-
-def _fill(folder: Node, count: int) -> None:
-    now = timezone.now()
-    Node.objects.bulk_create(
-        Node(
-            workspace_id=folder.workspace_id,
-            parent=folder,
-            name=f"file-{index:04}.txt",
-            path=f"{folder.path}/file-{index:04}.txt",
-            type=Node.FILE,
-            size=index,
-            mtime=now,
-            etag=f"etag{index}",
-            content_type="text/plain",
-        )
-        for index in range(count)
-    )
 
 
 def _propfind_queries(dav: DavClient, path: str, expected_members: int) -> int:
@@ -45,8 +27,8 @@ def test_depth_1_propfind_costs_a_constant_number_of_queries(demo, scoped):
     research = demo.node("/research")
     small = services.create_folder(parent=research, name="small")
     large = services.create_folder(parent=research, name="large")
-    _fill(small, 10)
-    _fill(large, 1000)
+    fill_folder(small, 10)
+    fill_folder(large, 1000)
     scopes = [f"node:{research.uuid}:rw"] if scoped else []
     _token, secret = demo.token(demo.alice, scopes=scopes)
     dav = DavClient("alice", secret)
