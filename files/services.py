@@ -1,9 +1,9 @@
 """Operations on the node tree. They do not check rights: callers ask ``files.rights`` first.
 
 Content lives in the default Django storage under a fresh name for every write (``blobs/ab/<uuid>``). A write
-streams into a temporary file, moves it into the storage and only then points the node at it in a transaction;
-the previous blob is removed after the commit. A failed or oversized write therefore leaves the previous
-content, and never a node without content.
+streams into a new blob (no node points at it yet) and only then points the node at it; the previous blob is
+removed after the commit, and the new one if anything fails. A failed or oversized write therefore leaves the
+previous content, no stray blob, and never a node without content.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import IO, Protocol
+from typing import IO, BinaryIO, Protocol
 
 from django.conf import settings
 from django.core.files import File
-from django.core.files.storage import default_storage
+from django.core.files.storage import FileSystemStorage, default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet, Value
 from django.db.models.functions import Concat, Substr
@@ -160,34 +160,75 @@ class _SpooledFile(File):  # type: ignore[type-arg]
         return str(self.name)
 
 
-@contextmanager
-def _spool(stream: Readable, max_size: int | None) -> Iterator[tuple[str, int, str]]:
-    """Copy ``stream`` into a temporary file: yields (path, size, sha256), and removes what is left."""
-    limit = settings.MAX_UPLOAD_SIZE if max_size is None else max_size
+def _copy(stream: Readable, handle: IO[bytes], limit: int) -> tuple[int, str]:
+    """Copy ``stream`` into ``handle`` up to ``limit`` bytes: (size, sha256)."""
     digest = hashlib.sha256()
     size = 0
+    while chunk := stream.read(CHUNK_SIZE):
+        size += len(chunk)
+        if size > limit:
+            raise UploadTooLarge(f"The file is larger than the limit of {limit} bytes.")
+        digest.update(chunk)
+        handle.write(chunk)
+    handle.flush()
+    if settings.FSYNC_UPLOADS:
+        os.fsync(handle.fileno())
+    return size, digest.hexdigest()
+
+
+def _create(path: str) -> BinaryIO:
+    """Open a new file at ``path`` for writing; it must not exist yet (its folder may not)."""
+    try:
+        return open(path, "xb")
+    except FileNotFoundError:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        return open(path, "xb")
+
+
+@contextmanager
+def _received(stream: Readable, max_size: int | None) -> Iterator[tuple[str, int, str]]:
+    """Store ``stream`` as a new blob: yields (blob name, size, sha256), and removes the blob if the block fails.
+
+    On a local storage the bytes go straight into the blob's own file, created exclusively under a fresh name:
+    nothing reads a blob before a node points at it, so it needs no temporary file and no move (a sync client
+    uploading many small files pays those on every file). Any other storage (S3 and the like) is handed a
+    finished temporary file.
+    """
+    limit = settings.MAX_UPLOAD_SIZE if max_size is None else max_size
+    key = uuid.uuid4().hex
+    name = f"blobs/{key[:2]}/{key}"
+    storage = default_storage
+    if isinstance(storage, FileSystemStorage):
+        path = storage.path(name)
+        try:
+            with _create(path) as handle:
+                size, sha256 = _copy(stream, handle, limit)
+                if storage.file_permissions_mode is not None:
+                    os.fchmod(handle.fileno(), storage.file_permissions_mode)
+        except BaseException:
+            os.unlink(path)
+            raise
+    else:
+        with _spooled(stream, limit) as (temp_path, size, sha256), open(temp_path, "rb") as spooled:
+            name = storage.save(name, _SpooledFile(spooled, name=temp_path))
+    try:
+        yield name, size, sha256
+    except BaseException:
+        _discard_blob(name)
+        raise
+
+
+@contextmanager
+def _spooled(stream: Readable, limit: int) -> Iterator[tuple[str, int, str]]:
+    """Copy ``stream`` into a temporary file: yields (path, size, sha256), and removes what is left."""
     handle = tempfile.NamedTemporaryFile(dir=settings.FILE_UPLOAD_TEMP_DIR, prefix="upload-", delete=False)
     try:
         with handle:
-            while chunk := stream.read(CHUNK_SIZE):
-                size += len(chunk)
-                if size > limit:
-                    raise UploadTooLarge(f"The file is larger than the limit of {limit} bytes.")
-                digest.update(chunk)
-                handle.write(chunk)
-            handle.flush()
-            if settings.FSYNC_UPLOADS:
-                os.fsync(handle.fileno())
-        yield handle.name, size, digest.hexdigest()
+            size, sha256 = _copy(stream, handle, limit)
+        yield handle.name, size, sha256
     finally:
         if os.path.exists(handle.name):
             os.unlink(handle.name)
-
-
-def _store_blob(path: str) -> str:
-    key = uuid.uuid4().hex
-    with open(path, "rb") as handle:
-        return default_storage.save(f"blobs/{key[:2]}/{key}", _SpooledFile(handle, name=path))
 
 
 def _discard_blob(name: str) -> None:
@@ -209,8 +250,7 @@ def write_file(
     validate_name(name)
     path = _child_path(parent, name)
     content_type = content_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
-    with _spool(stream, max_size) as (temp_path, size, sha256):
-        blob = _store_blob(temp_path)
+    with _received(stream, max_size) as (blob, size, sha256):
         try:
             node = Node(
                 workspace_id=parent.workspace_id,
@@ -242,11 +282,7 @@ def write_file(
                 node.save()
                 transaction.on_commit(lambda: _discard_blob(old_blob))
         except IntegrityError:
-            _discard_blob(blob)
-            raise NameTaken(f"{name!r} already exists here.") from None
-        except BaseException:
-            _discard_blob(blob)
-            raise
+            raise NameTaken(f"{name!r} already exists here.") from None  # the blob goes with the failure
     return node, created
 
 

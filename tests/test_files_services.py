@@ -200,3 +200,49 @@ def _stored_blobs() -> set[str]:
     for folder in default_storage.listdir("blobs")[0]:
         found.update(f"{folder}/{name}" for name in default_storage.listdir(f"blobs/{folder}")[1])
     return found
+
+
+@pytest.mark.parametrize("new_name", [True, False], ids=["new file", "replacement"])
+def test_a_failed_upload_leaves_no_blob_and_no_temporary_file(demo, settings, new_name):
+    folder, name = demo.node("/common"), "half.txt" if new_name else "welcome.txt"
+    files_before = _stored_blobs()
+    with pytest.raises(ConnectionResetError):
+        services.write_file(parent=folder, name=name, stream=Exploding(b"x" * 100))
+    with pytest.raises(services.UploadTooLarge):
+        services.write_file(parent=folder, name=name, stream=io.BytesIO(b"x" * 1000), max_size=100)
+    assert _stored_blobs() == files_before
+    assert os.listdir(settings.FILE_UPLOAD_TEMP_DIR) == []
+
+
+def test_a_blob_gets_the_storages_file_permissions(demo, settings):
+    settings.FILE_UPLOAD_PERMISSIONS = 0o640
+    node, _created = services.write_file(parent=demo.node("/common"), name="perm.txt", stream=io.BytesIO(b"x"))
+    assert os.stat(default_storage.path(node.blob)).st_mode & 0o777 == 0o640
+
+
+def test_a_remote_storage_gets_finished_files(demo, settings, django_capture_on_commit_callbacks):
+    """A storage without local paths (S3 and the like) is handed a finished temporary file, never a part."""
+    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"}}
+    folder = demo.node("/common")
+    node, created = services.write_file(parent=folder, name="remote.txt", stream=io.BytesIO(b"one"))
+    assert created and _content(node) == b"one"
+    with django_capture_on_commit_callbacks(execute=True):
+        replaced, created = services.write_file(parent=folder, name="remote.txt", stream=io.BytesIO(b"two"))
+    assert not created and _content(replaced) == b"two"
+    with pytest.raises(ConnectionResetError):
+        services.write_file(parent=folder, name="remote.txt", stream=Exploding(b"x" * 100))
+    assert _content(services.resolve_path("/common/remote.txt")) == b"two"
+    assert _stored_blobs() == {replaced.blob.removeprefix("blobs/")}
+    assert os.listdir(settings.FILE_UPLOAD_TEMP_DIR) == []
+
+
+def test_a_resolved_node_equals_the_orms_field_for_field(demo):
+    resolved = services.resolve_path("/common/projects/alpha/data.csv")
+    assert resolved is not None
+    expected = Node.objects.select_related("workspace").get(pk=resolved.pk)
+    fields = [field.attname for field in Node._meta.concrete_fields]
+    assert {name: getattr(resolved, name) for name in fields} == {name: getattr(expected, name) for name in fields}
+    assert not resolved._state.adding and resolved._state.db == "default"
+    # The workspace comes without its creation date: deferred, as .only() would leave it, and read on access.
+    assert resolved.workspace.get_deferred_fields() == {"created_at"}
+    assert (resolved.workspace.slug, resolved.workspace.created_at) == ("common", expected.workspace.created_at)
