@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run serve bench test lint format system-tools clean
+.PHONY: install run serve bench bench-instructions test lint format system-tools clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,12 @@ bench: $(STAMP)
 	@bash scripts/system-tools.sh wrk:wrk apache2:apache2 htpasswd:apache2-utils
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python bench/run.py
+
+# In-process instructions per small-file upload cycle, ours vs stock WsgiDAV (bench/instructions.py): a count
+# that a busy machine does not move. Results in bench/results/instructions.json and instructions.md.
+bench-instructions: $(STAMP)
+	@bash scripts/system-tools.sh valgrind:valgrind
+	$(BIN)/python bench/instructions.py
 
 # System tools the tests drive (Debian packages); installed with apt when missing and running as root.
 system-tools:
