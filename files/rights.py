@@ -148,43 +148,21 @@ class Rights:
         return Workspace.objects.filter(uuid__in=ids)
 
 
-_GRANTS = "SELECT workspace_id, level FROM files_grant WHERE user_id = %s OR group_id IN ({groups})"
-_GROUPS = "SELECT group_id FROM people_user_groups WHERE user_id = {user}"
-_PRELOADED = "_preloaded_grant_rows"
-
-
-def grants_join(user_column: str) -> str:
-    """A LEFT JOIN adding the (``g.workspace_id``, ``g.level``) of each grant to the user whose primary key is
-    ``user_column``: one row per grant, one row of NULLs without any. The token lookup reads a token and its
-    owner's grants in one statement with it (see :func:`preload_grants`)."""
-    groups = _GROUPS.format(user=user_column)
-    return f"LEFT JOIN files_grant g ON g.user_id = {user_column} OR g.group_id IN ({groups})"
-
-
-def preload_grants(user: User, rows: Iterable[tuple[object, str | None]]) -> None:
-    """Hand the (workspace, level) rows read by :func:`grants_join` to the next :func:`rights_for` of ``user``."""
-    setattr(user, _PRELOADED, [_grant(key, level) for key, level in rows if key is not None and level is not None])
-
-
-def _grant(key: object, level: str) -> tuple[uuid.UUID, str]:
-    # SQLite hands UUIDs back as hex text, PostgreSQL as UUIDs.
-    return (key if isinstance(key, uuid.UUID) else uuid.UUID(str(key)), level)
-
-
 def _grant_rows(user: User) -> list[tuple[uuid.UUID, str]]:
     """(workspace, level) of each grant to ``user``, directly or through a group.
 
     One plain statement: this runs on every API and WebDAV request, and building the same query through the
-    ORM (an OR and a subquery) costs several times what the database takes to answer it. After a token lookup
-    the rows are already there (:func:`preload_grants`); they are used once, so a later question reads again.
+    ORM (an OR and a subquery) costs several times what the database takes to answer it.
     """
-    preloaded: list[tuple[uuid.UUID, str]] | None = user.__dict__.pop(_PRELOADED, None)
-    if preloaded is not None:
-        return preloaded
+    sql = (
+        "SELECT workspace_id, level FROM files_grant WHERE user_id = %s"
+        " OR group_id IN (SELECT group_id FROM people_user_groups WHERE user_id = %s)"
+    )
     with connection.cursor() as cursor:
-        cursor.execute(_GRANTS.format(groups=_GROUPS.format(user="%s")), [user.pk, user.pk])
+        cursor.execute(sql, [user.pk, user.pk])
         rows = cursor.fetchall()
-    return [_grant(key, level) for key, level in rows]
+    # SQLite hands UUIDs back as hex text, PostgreSQL as UUIDs.
+    return [(key if isinstance(key, uuid.UUID) else uuid.UUID(key), level) for key, level in rows]
 
 
 def rights_for(user: User, token: PersonalAccessToken | None = None) -> Rights:

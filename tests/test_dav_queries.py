@@ -45,8 +45,8 @@ def test_depth_1_propfind_costs_a_constant_number_of_queries(demo, scoped):
     few = _propfind_queries(dav, "/dav/research/small", 10)
     many = _propfind_queries(dav, "/dav/research/large", 1000)
     assert few == many
-    # token with grants, the folder, (scope nodes), the children, their and the folder's dead properties, the locks
-    assert many == (6 if scoped else 5)
+    # token, the folder, grants, (scope nodes), the children, their and the folder's dead properties, the locks
+    assert many == (7 if scoped else 6)
     body = dav.propfind("/dav/research/large").body
     assert body.count(b"opaquelocktoken") == 1
     assert body.count(b">blue<") == 1
@@ -67,21 +67,21 @@ def uploader(demo):
     return dav
 
 
-def test_mkcol_on_an_existing_folder_costs_two_queries(uploader):
+def test_mkcol_on_an_existing_folder_costs_three_queries(uploader):
     status, queries = _queries(uploader, "MKCOL", "/dav/common/up")
-    # token with its owner's grants, the folder (and its parent, in the same query)
-    assert (status, len(queries)) == (405, 2)
+    # token, the folder (and its parent, in the same query), grants
+    assert (status, len(queries)) == (405, 3)
 
 
-def test_put_of_a_new_small_file_costs_four_queries(uploader):
+def test_put_of_a_new_small_file_costs_five_queries(uploader):
     status, queries = _queries(uploader, "PUT", "/dav/common/up/new.bin", b"x" * 1024)
-    # token with grants, the file and its folder, the locks over the folder, the INSERT
-    assert (status, len(queries)) == (201, 4)
+    # token, the file and its folder, grants, the locks over the folder, the INSERT
+    assert (status, len(queries)) == (201, 5)
     assert queries[-1].startswith("INSERT")
 
 
-def test_propfind_depth_0_of_a_file_costs_four_queries(uploader):
+def test_propfind_depth_0_of_a_file_costs_five_queries(uploader):
     assert uploader.put("/dav/common/up/new.bin", b"x" * 1024).status == 201
     status, queries = _queries(uploader, "PROPFIND", "/dav/common/up/new.bin", depth="0")
-    # token with grants, the file, its dead properties, the locks over it
-    assert (status, len(queries)) == (207, 4)
+    # token, the file, grants, its dead properties, the locks over it
+    assert (status, len(queries)) == (207, 5)
