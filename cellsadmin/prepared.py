@@ -52,10 +52,10 @@ def _loaded(model: type[Model], alias: str, names: list[str], values: list[Any])
     unpickling makes one too), at a fraction of the cost on the hottest paths. A field left out of the row is
     deferred either way: absent from ``__dict__``, loaded on first access.
     """
-    if (
-        model.from_db.__func__ is not Model.from_db.__func__  # type: ignore[attr-defined]
-        or signals.pre_init.has_listeners(model)
-        or signals.post_init.has_listeners(model)
+    if model.from_db.__func__ is not Model.from_db.__func__ or (  # type: ignore[attr-defined]
+        # Nothing listens to either signal in this project; asking the list is cheaper than asking per model.
+        (signals.pre_init.receivers or signals.post_init.receivers)
+        and (signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(model))
     ):
         return model.from_db(alias, names, values)
     instance = model.__new__(model)

@@ -246,3 +246,19 @@ def test_a_resolved_node_equals_the_orms_field_for_field(demo):
     # The workspace comes without its creation date: deferred, as .only() would leave it, and read on access.
     assert resolved.workspace.get_deferred_fields() == {"created_at"}
     assert (resolved.workspace.slug, resolved.workspace.created_at) == ("common", expected.workspace.created_at)
+
+
+def test_a_post_init_listener_still_hears_about_resolved_nodes(demo):
+    from django.db.models.signals import post_init
+
+    heard: list[Node] = []
+
+    def listener(sender: type[Node], instance: Node, **kwargs: object) -> None:
+        heard.append(instance)
+
+    post_init.connect(listener, sender=Node)
+    try:
+        node = services.resolve_path("/common/welcome.txt")
+    finally:
+        post_init.disconnect(listener, sender=Node)
+    assert heard == [node]

@@ -26,6 +26,11 @@ class _Plan:
 
 
 _plans: dict[str, _Plan] = {}
+# Columns no request needs from its token or user, left deferred (loaded on first access, as with .defer()):
+# converting them (dates, JSON) was a fifth of a token check. The recent uses are read when the throttled
+# last-use write adds one, at most about once a minute.
+_TOKEN_DEFERRED = frozenset({"created_at", "created_by_id", "created_via", "recent_uses", "reminders_sent"})
+_USER_DEFERRED = frozenset({"password", "last_login", "date_joined"})
 
 
 def _plan(alias: str) -> _Plan:
@@ -33,7 +38,9 @@ def _plan(alias: str) -> _Plan:
     from tokens.models import PersonalAccessToken
 
     quote = connections[alias].ops.quote_name
-    selected = columns(alias, (PersonalAccessToken, "t", None), (User, "u", None))
+    token_fields = [f for f in PersonalAccessToken._meta.concrete_fields if f.attname not in _TOKEN_DEFERRED]
+    user_fields = [f for f in User._meta.concrete_fields if f.attname not in _USER_DEFERRED]
+    selected = columns(alias, (PersonalAccessToken, "t", token_fields), (User, "u", user_fields))
     # Names come from model metadata; the one value is a parameter.
     sql = (
         f"SELECT {selected.select} FROM {quote(PersonalAccessToken._meta.db_table)} t "

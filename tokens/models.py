@@ -154,7 +154,8 @@ class PersonalAccessTokenManager(models.Manager["PersonalAccessToken"]):
         login: str | None = None,
     ) -> PersonalAccessToken | None:
         """The live token that ``raw`` is, or None. Costs no query for a malformed string, one for a valid
-        token, plus one throttled write (expiry, last use, re-hash) at most about once a minute.
+        token, plus a throttled write (expiry, last use, re-hash: a read and an UPDATE) at most about once a
+        minute.
 
         With ``login`` (basic auth) the token must be that user's. A well-formed string that is refused is
         counted in the audit trail under its public id, and never counts as a use."""
@@ -275,7 +276,8 @@ class PersonalAccessToken(models.Model):
         self, parts: token_format.ParsedToken, *, now: datetime, ip: str | None, protocol: str, user_agent: str
     ) -> None:
         """Slide an Auto Refresh expiry, note the last use and re-hash under the newest pepper — in one
-        UPDATE, and only when something has drifted by more than its slack (SPEC §4)."""
+        UPDATE, and only when something has drifted by more than its slack (SPEC §4). Noting a use reads the
+        recent uses first: the lookup leaves them out (``tokens.lookup``)."""
         updates: dict[str, Any] = {}
         if self.pepper_version != token_format.current_pepper_version():
             version, hexdigest = token_format.digest(parts)  # type: ignore[misc]
