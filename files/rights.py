@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 from django.db import connection
 from django.db.models import QuerySet
 
+from files import statements
 from files.models import Grant, Node, Workspace
 from tokens.scopes import Scope, parse_scope
 
@@ -175,7 +176,7 @@ def rights_for(user: User, token: PersonalAccessToken | None = None) -> Rights:
     scopes: list[tuple[Scope, Node | None]] | None = None
     if token is not None and token.scopes:
         parsed = [parse_scope(text) for text in token.scopes]
-        nodes = Node.objects.in_bulk([scope.node for scope in parsed])
+        nodes = statements.nodes_by_key([scope.node for scope in parsed])
         scopes = [(scope, nodes.get(scope.node)) for scope in parsed]
     return Rights(user=user, token=token, grants=grants, scopes=scopes)
 

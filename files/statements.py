@@ -1,4 +1,5 @@
-"""Plain statements for the tree's hottest paths: a new file's row, and the dead properties of a listing.
+"""Plain statements for the tree's hottest paths: path and scope lookups, a new file's row, and the dead
+properties of a listing.
 
 A client uploading many small files (rclone, a sync tool) pays these on every file, and building them through
 the ORM costs several times what the database takes to answer them (an INSERT compiled per upload, a join
@@ -59,6 +60,38 @@ def nodes_at(slug: str, paths: list[str], alias: str = "default") -> dict[str, N
         assert isinstance(node, Node)
         node.workspace = workspace  # type: ignore[assignment]
         found[node.path] = node
+    return found
+
+
+_by_key_queries: dict[tuple[str, int], _NodeQuery] = {}
+
+
+def _by_key_query(alias: str, count: int) -> _NodeQuery:
+    quote = connections[alias].ops.quote_name
+    selected = columns(alias, (Node, "n", None))
+    keys = ", ".join(["%s"] * count)
+    table, key = quote(Node._meta.db_table), quote(Node._meta.pk.column)
+    sql = f"SELECT {selected.select} FROM {table} n WHERE n.{key} IN ({keys})"  # noqa: S608 (names from metadata)
+    return _NodeQuery(sql=sql, columns=selected)
+
+
+def nodes_by_key(keys: list[uuid.UUID], alias: str = "default") -> dict[uuid.UUID, Node]:
+    """The nodes with these primary keys, by key (``in_bulk``), in one statement prepared once per count: the
+    nodes of a scoped token's scopes, read on each of its requests."""
+    if not keys:
+        return {}
+    plan = _by_key_queries.get((alias, len(keys)))
+    if plan is None:
+        plan = _by_key_queries[alias, len(keys)] = _by_key_query(alias, len(keys))
+    connection = connections[alias]
+    with connection.cursor() as cursor:
+        cursor.execute(plan.sql, [Node._meta.pk.get_db_prep_value(key, connection) for key in keys])
+        rows = cursor.fetchall()
+    found: dict[uuid.UUID, Node] = {}
+    for row in rows:
+        (node,) = plan.columns.instances(row, alias)
+        assert isinstance(node, Node)
+        found[node.pk] = node
     return found
 
 

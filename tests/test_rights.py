@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 import io
+import uuid
 
 import pytest
 
 from files import services
-from files.models import Grant
+from files.models import Grant, Node
 from files.rights import OWNER_READ, OWNER_WRITE, Access, rights_for
 
 T, L, R, W = Access.TRAVERSE, Access.LIST, Access.READ, Access.WRITE
@@ -170,3 +171,18 @@ def test_grants_are_read_in_one_statement(demo, django_assert_num_queries):
     with django_assert_num_queries(1):
         rights = rights_for(demo.alice)
     assert set(rights.grants) == {demo.common.uuid, demo.research.uuid}
+
+
+def test_scope_nodes_are_read_as_the_orm_reads_them(demo, django_assert_num_queries):
+    from files import statements
+
+    keys = [demo.node(path).pk for path in ("/common/projects/alpha", "/research/paper.txt")]
+    gone = uuid.uuid4()
+    with django_assert_num_queries(1):
+        found = statements.nodes_by_key([*keys, gone])
+    expected = Node.objects.in_bulk(keys)
+    fields = [field.attname for field in Node._meta.concrete_fields]
+    assert found.keys() == expected.keys()
+    for key, node in found.items():
+        assert {name: getattr(node, name) for name in fields} == {name: getattr(expected[key], name) for name in fields}
+    assert statements.nodes_by_key([]) == {}
