@@ -52,9 +52,12 @@ class Readable(Protocol):
 # No look-arounds, so that Python, ECMAScript (JSON Schema) and pydantic's Rust engine all read it the same:
 # a name of one or two characters that is not "." or "..", or a longer one; never slashes or control
 # characters, never white space at either end. Length is checked separately (1 to 255).
+# White space is spelled out as what str.strip() removes (beyond the control characters, excluded anyway): each
+# engine's \s differs (ECMAScript's leaves out U+0085 and takes U+FEFF, for one).
+_SPACES = " \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 _NAME_CHAR = r"[^/\\\x00-\x1f\x7f]"
-_NAME_EDGE = r"[^/\\\x00-\x1f\x7f\s]"
-_NAME_EDGE_NOT_DOT = r"[^/\\\x00-\x1f\x7f\s.]"
+_NAME_EDGE = r"[^/\\\x00-\x1f\x7f" + _SPACES + "]"
+_NAME_EDGE_NOT_DOT = r"[^/\\\x00-\x1f\x7f" + _SPACES + ".]"
 _NAME_FORMS = (
     _NAME_EDGE_NOT_DOT,
     _NAME_EDGE_NOT_DOT + _NAME_EDGE,
