@@ -143,3 +143,63 @@ def test_dead_properties_follow_a_move_and_go_with_a_delete(demo):
     from files.models import DeadProperty
 
     assert not DeadProperty.objects.exists()
+
+
+def test_a_move_over_an_existing_file_replaces_it(demo):
+    _token, secret = demo.token(demo.alice)
+    dav = DavClient("alice", secret)
+    assert dav.put("/dav/research/a.txt", b"one").status == 201
+    assert dav.put("/dav/research/b.txt", b"two").status == 201
+    assert dav.request("MOVE", "/dav/research/a.txt", destination="/dav/research/b.txt").status == 204
+    assert dav.request("GET", "/dav/research/b.txt").body == b"one"
+    assert dav.request("GET", "/dav/research/a.txt").status == 404
+    assert dav.request("MOVE", ALPHA, destination="/dav/common/projects/beta").status == 204
+    assert dav.propfind("/dav/common/projects/beta").names() == ["data.csv", "readme.txt"]
+
+
+def test_a_move_that_fails_over_an_existing_destination_keeps_both(demo, monkeypatch):
+    """WsgiDAV deletes an existing destination before it moves; here both happen in one transaction."""
+    _token, secret = demo.token(demo.alice)
+    dav = DavClient("alice", secret)
+    assert dav.put("/dav/research/a.txt", b"one").status == 201
+    assert dav.put("/dav/research/b.txt", b"two").status == 201
+
+    def broken_move(**kwargs: object) -> Node:
+        raise services.NodeError("The move failed.")
+
+    monkeypatch.setattr(services, "move", broken_move)
+    assert dav.request("MOVE", "/dav/research/a.txt", destination="/dav/research/b.txt").status == 400
+    assert dav.request("GET", "/dav/research/b.txt").body == b"two"
+    assert dav.request("GET", "/dav/research/a.txt").body == b"one"
+
+
+def test_a_move_onto_a_folder_that_holds_the_source_is_refused(demo):
+    _token, secret = demo.token(demo.alice)
+    dav = DavClient("alice", secret)
+    response = dav.request("MOVE", f"{ALPHA}/data.csv", destination="/dav/common/projects")
+    assert response.status == 403
+    assert dav.propfind(ALPHA).names() == ["data.csv", "readme.txt"]
+
+
+def test_a_move_over_a_locked_destination_takes_its_lock_away(demo):
+    _token, secret = demo.token(demo.alice)
+    dav = DavClient("alice", secret)
+    assert dav.put("/dav/research/a.txt", b"one").status == 201
+    locked = dav.request("LOCK", "/dav/research/b.txt", LOCK_BODY)
+    assert locked.status in (200, 201)
+    token = locked.headers["lock-token"]
+    tagged = f"<http://testserver/dav/research/b.txt> ({token})"
+    moved = dav.request("MOVE", "/dav/research/a.txt", destination="/dav/research/b.txt", **{"if": tagged})
+    assert moved.status == 204
+    assert not DavLock.objects.exists()
+    assert dav.request("GET", "/dav/research/b.txt").body == b"one"
+
+
+def test_a_top_level_name_of_white_space_is_an_ordinary_missing_workspace(demo):
+    """/dav/%20 arrives as PATH_INFO "/ ", which WsgiDAV's own get_uri_parent takes for the root (a 500 once)."""
+    _token, secret = demo.token(demo.alice)
+    dav = DavClient("alice", secret)
+    for method in ("GET", "HEAD", "PROPFIND", "DELETE", "MKCOL", "PUT", "LOCK", "MOVE", "COPY"):
+        status = dav.request(method, "/dav/ ", destination="/dav/common/x").status
+        assert status in (400, 403, 404, 409), (method, status)
+    assert dav.request("PUT", "/dav/common/ ", b"x").status == 400  # no name starts or ends with white space

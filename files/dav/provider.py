@@ -11,7 +11,6 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from wsgidav import util
 from wsgidav.dav_error import (
     HTTP_FORBIDDEN,
     HTTP_NOT_FOUND,
@@ -84,7 +83,8 @@ class Provider(DAVProvider):  # type: ignore[misc]
         if key == "/":
             cache[key] = WorkspaceList(environ)
             return cache[key]  # type: ignore[no-any-return]
-        parent_key = _key(util.get_uri_parent(key))
+        # Not util.get_uri_parent: it strips white space, and takes "/ " (a request for /dav/%20) for the root.
+        parent_key = key.rsplit("/", 1)[0] or "/"
         if environ["REQUEST_METHOD"] in _WANT_PARENT and key == _key(environ["PATH_INFO"]) and parent_key != "/":
             # WsgiDAV asks for the parent next (where the file or folder goes): both in one query.
             node, parent = services.resolve_paths([key, parent_key])

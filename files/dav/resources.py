@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
+from django.db import transaction
 from wsgidav import util
 from wsgidav.dav_error import (
     HTTP_BAD_REQUEST,
@@ -169,11 +170,26 @@ class NodeResourceMixin(DeadPropertiesMixin):
 
     def handle_move(self, dest_path: str) -> bool:
         self._require_removable()
-        self._writable_folder(util.get_uri_parent(dest_path))
+        folder = self._writable_folder(util.get_uri_parent(dest_path))
         existing = self._existing(dest_path)
-        if existing is not None:
-            existing._require_removable()
-        return False  # WsgiDAV goes on: deletes an existing destination, then calls move_recursive.
+        if existing is None:
+            return False  # WsgiDAV goes on to move_recursive.
+        existing._require_removable()
+        if existing.node.contains(self.node):
+            raise _forbidden("A resource cannot be moved onto a folder that holds it.")
+        # Over an existing destination WsgiDAV would delete it first and then move, so a move that failed would
+        # have lost the destination. Both go in one transaction here: the destination is replaced or kept.
+        with transaction.atomic():
+            services.delete(existing.node)
+            try:
+                services.move(node=self.node, parent=folder.node, name=util.get_uri_name(dest_path))
+            except services.NodeError as error:
+                raise _node_error(error) from None
+        # Locks belong to URLs (RFC 4918 §7.7): the destination's went with it, the source's stay behind.
+        existing.remove_all_locks(recursive=True)  # type: ignore[attr-defined]
+        self.remove_all_locks(recursive=True)  # type: ignore[attr-defined]
+        self.provider.forget(self.environ)
+        return True  # WsgiDAV answers 204 No Content: the destination existed.
 
     def handle_copy(self, dest_path: str, *, depth_infinity: bool) -> bool:
         if Access.READ not in self.access:
