@@ -203,8 +203,9 @@ def _received(stream: Readable, max_size: int | None) -> Iterator[tuple[str, int
     storage = default_storage
     if isinstance(storage, FileSystemStorage):
         path = storage.path(name)
+        handle = _create(path)
         try:
-            with _create(path) as handle:
+            with handle:
                 size, sha256 = _copy(stream, handle, limit)
                 if storage.file_permissions_mode is not None:
                     os.fchmod(handle.fileno(), storage.file_permissions_mode)
