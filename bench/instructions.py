@@ -136,24 +136,10 @@ def _instructions(server: str, count: int) -> int:
 def _set_up() -> None:
     shutil.rmtree(WORK, ignore_errors=True)
     (WORK / "fs").mkdir(parents=True)
-    os.environ.update(_environment())
     sys.path.insert(0, str(ROOT))
-    import django
+    from bench.run import setup_project
 
-    django.setup()
-    from datetime import timedelta
-
-    from django.core.management import call_command
-
-    from people.models import User
-    from tokens.models import PersonalAccessToken
-
-    call_command("migrate", verbosity=0)
-    call_command("seed_demo", stdout=open(os.devnull, "w"))
-    _token, raw = PersonalAccessToken.objects.issue(
-        owner=User.objects.get(login="alice"), label="bench", refresh_window=timedelta(hours=1), created_via="cli"
-    )
-    (WORK / "token").write_text(raw)
+    (WORK / "token").write_text(setup_project(_environment(), listing=False)["token"])
 
 
 def main() -> int:

@@ -82,7 +82,9 @@ def interleaved(rounds: int, runs: dict[str, Callable[[], float]]) -> dict[str, 
 # --- the project, in process (setup and the in-process token measurements) ---------------------------------
 
 
-def setup_project(env: dict[str, str]) -> dict[str, Any]:
+def setup_project(env: dict[str, str], *, listing: bool = True) -> dict[str, Any]:
+    """Migrate and seed the demo, issue alice an Auto Refresh token and, with ``listing``, fill
+    /common/bench1000 with 1,000 files: {"token": the raw token}."""
     os.environ.update(env)
     import django
 
@@ -105,7 +107,7 @@ def setup_project(env: dict[str, str]) -> dict[str, Any]:
     )
     common = services.resolve_path("/common")
     assert common is not None
-    if services.resolve_path("/common/bench1000") is None:
+    if listing and services.resolve_path("/common/bench1000") is None:
         folder = services.create_folder(parent=common, name="bench1000")
         for index in range(1000):
             services.write_file(parent=folder, name=f"file-{index:04}.txt", stream=io.BytesIO(b"x" * 100))
