@@ -157,7 +157,10 @@ def test_a_token_never_reaches_token_management(demo):
     assert require_session(request).user == demo.alice
 
 
-def test_unknown_api_urls_are_json_404(client):
-    response = client.get(f"{API}/no/such/thing")
+@pytest.mark.parametrize("method", ["GET", "PUT", "POST", "DELETE"])
+@pytest.mark.parametrize("path", [f"{API}/no/such/thing", f"{API}/nodes/x/children/a%0Ab", "/api/other"])
+def test_unknown_api_urls_are_json_404(method, path):
+    # CSRF enforced, as for a browser: an unsafe method once got Django's HTML "CSRF verification failed" page.
+    response = Client(enforce_csrf_checks=True).generic(method, path, b"x", content_type="application/octet-stream")
     assert response.status_code == 404
     assert response.json() == {"detail": "Not Found"}
