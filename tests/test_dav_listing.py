@@ -40,7 +40,15 @@ NAMED = _prop(
     "<Q:missing/>",
     '<plain xmlns=""/>',
 )
-BODIES = {"empty": b"", "allprop": ALLPROP, "named": NAMED, "dead only": _prop("<Z:colour/>", "<Z:shape/>")}
+BODIES = {
+    "empty": b"",
+    "allprop": ALLPROP,
+    "named": NAMED,
+    "dead only": _prop("<Z:colour/>", "<Z:shape/>"),
+    # rclone's: live properties only (no dead properties or locks are read for it)
+    "live only": _prop("<D:displayname/>", "<D:getlastmodified/>", "<D:getcontentlength/>", "<D:resourcetype/>"),
+    "locks, no dead properties": _prop("<D:lockdiscovery/>", "<D:resourcetype/>"),
+}
 
 
 def _canonical(element: ElementTree.Element) -> object:

@@ -85,3 +85,30 @@ def test_propfind_depth_0_of_a_file_costs_five_queries(uploader):
     status, queries = _queries(uploader, "PROPFIND", "/dav/common/up/new.bin", depth="0")
     # token, the file, grants, its dead properties, the locks over it
     assert (status, len(queries)) == (207, 5)
+
+
+# What rclone asks for after every upload: live properties only, so no dead properties and no locks to read.
+RCLONE_PROPFIND = (
+    b'<?xml version="1.0"?>\n<d:propfind xmlns:d="DAV:">\n <d:prop>\n  <d:displayname/>\n  <d:getlastmodified/>\n'
+    b"  <d:getcontentlength/>\n  <d:resourcetype/>\n </d:prop>\n</d:propfind>\n"
+)
+
+
+def test_rclones_propfind_after_an_upload_costs_three_queries(uploader):
+    assert uploader.put("/dav/common/up/new.bin", b"x" * 1024).status == 201
+    status, queries = _queries(uploader, "PROPFIND", "/dav/common/up/new.bin", RCLONE_PROPFIND, depth="0")
+    # token, the file, grants
+    assert (status, len(queries)) == (207, 3)
+    assert not any("files_deadproperty" in query or "files_davlock" in query for query in queries)
+
+
+@pytest.mark.parametrize(
+    ("asked", "reads"),
+    [("<d:lockdiscovery/>", "files_davlock"), ('<z:colour xmlns:z="urn:z"/>', "files_deadproperty")],
+    ids=["lockdiscovery", "a dead property"],
+)
+def test_a_propfind_reads_locks_or_dead_properties_when_it_asks_for_them(uploader, asked, reads):
+    body = RCLONE_PROPFIND.replace(b"<d:resourcetype/>", asked.encode())
+    status, queries = _queries(uploader, "PROPFIND", "/dav/common/up", body, depth="1")
+    assert status == 207
+    assert [query for query in queries if reads in query]

@@ -5,9 +5,12 @@ serialises: on a folder of 1,000 files that is some 10,000 property look-ups and
 times the cost of the listing itself. The common requests (``allprop``, an empty body, or a ``<prop>`` list of
 the standard live properties and dead properties) are answered here instead, from the visible children (one
 query, through ``Rights.visible_children``), their dead properties (one query) and the lock snapshot (one
-query), and written out as text. The answer is the one WsgiDAV gives for the same request
-(``tests/test_dav_listing.py`` compares the two); anything else (``propname``, ``If`` headers, the workspace
-list, properties such as the quotas) goes to WsgiDAV's own handler.
+query), and written out as text. A ``<prop>`` list that names no dead property skips the second, and one
+without ``lockdiscovery`` the third: rclone's PROPFIND after each upload asks for four live properties.
+
+The answer is the one WsgiDAV gives for the same request (``tests/test_dav_listing.py`` compares the two).
+Anything else (``propname``, ``If`` headers, the workspace list, properties such as the quotas) goes to
+WsgiDAV's own handler.
 """
 
 from __future__ import annotations
@@ -125,7 +128,7 @@ class _Listing:
         self.prefix = provider.mount_path + provider.share_path
         self.by_uuid: dict[uuid.UUID, _Entry] = {}
 
-    def entries(self, resource: NodeResourceMixin, depth: str) -> list[_Entry]:
+    def entries(self, resource: NodeResourceMixin, depth: str, wanted: str | list[str]) -> list[_Entry]:
         node = resource.node
         path = resource.path.rstrip("/") or "/"
         entries = [
@@ -160,8 +163,11 @@ class _Listing:
                 )
                 entries.append(entry)
                 self.by_uuid[key] = entry
-        self._add_dead_properties(node, with_children=with_children)
-        self._add_locks(path, with_children=with_children, entries=entries)
+        # A <prop> list of live properties alone (rclone's, after every upload) needs neither query.
+        if wanted == _ALLPROP or any(not name.startswith("{DAV:}") for name in wanted):
+            self._add_dead_properties(node, with_children=with_children)
+        if wanted == _ALLPROP or "{DAV:}lockdiscovery" in wanted:
+            self._add_locks(path, with_children=with_children, entries=entries)
         return entries
 
     def _entry(self, path: str, *, is_folder: bool, content_type: str, **fields: Any) -> _Entry:
@@ -337,7 +343,7 @@ def propfind(provider: Provider, environ: Environ, start_response: StartResponse
     wanted = _wanted(environ)
     if wanted is None:
         return None
-    entries = _Listing(provider, environ).entries(resource, depth)
+    entries = _Listing(provider, environ).entries(resource, depth, wanted)
     body = "".join(
         [
             '<?xml version="1.0" encoding="utf-8" ?>\n<D:multistatus xmlns:D="DAV:">',
