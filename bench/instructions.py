@@ -30,9 +30,10 @@ RESULTS = ROOT / "bench" / "results"
 FILES = int(os.environ.get("BENCH_FILES", "100"))
 WARM_UP = 20
 PASSWORD = "bench-password"
+# rclone's own (backend/webdav), sent after every upload.
 PROPFIND = (
-    b'<?xml version="1.0"?><d:propfind xmlns:d="DAV:"><d:prop><d:resourcetype/><d:getlastmodified/>'
-    b"<d:getcontentlength/><d:getcontenttype/></d:prop></d:propfind>"
+    b'<?xml version="1.0"?>\n<d:propfind xmlns:d="DAV:">\n <d:prop>\n  <d:displayname/>\n  <d:getlastmodified/>\n'
+    b"  <d:getcontentlength/>\n  <d:resourcetype/>\n </d:prop>\n</d:propfind>\n"
 )
 
 

@@ -5,19 +5,49 @@ microseconds, while the ORM spends several hundred compiling each one. Callers h
 per database alias from the models' own columns; :class:`Columns` remembers which column belongs to which
 model and the fields' own converters (SQLite's text dates, JSON, durations), so that a row turns into
 instances exactly equal to what ``select_related`` would give.
+
+Converting is most of what a row costs, and the same rows come back request after request (a token on each of
+its uses, the folder an upload goes to). So :meth:`Columns.instances` keeps the converted values of the last
+few hundred rows it has seen, keyed by the row itself: a row whose every column is the same gives the same
+values, and any change in any column is a new key. Each call still makes new instances, with their own copies
+of mutable values (JSON lists and dicts); nothing is shared between requests but immutable values.
 """
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+import datetime
+import decimal
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.signals import setting_changed
 from django.db import connections
 from django.db.models import Field, Model, signals
 from django.db.models.base import ModelState
 
 Converter = Callable[[Any, Any, Any], Any]
+#: The converted values of a row, and the indexes of those each instance must get its own copy of.
+Converted = tuple[list[Any], list[int]]
+
+#: Rows remembered per statement; past it, the memo starts over.
+MEMO_SIZE = 256
+_IMMUTABLE = (
+    str,
+    int,  # and bool
+    float,
+    bytes,
+    type(None),
+    datetime.date,  # and datetime
+    datetime.time,
+    datetime.timedelta,
+    uuid.UUID,
+    decimal.Decimal,
+)
+_memos: list[dict[Any, Converted]] = []
 
 
 @dataclass(frozen=True)
@@ -28,20 +58,53 @@ class Columns:
     models: list[tuple[type[Model], list[str]]]
     #: (column index, converters, expression) for the columns that need converting.
     converters: list[tuple[int, list[Converter], Any]]
+    #: (alias, row) → its converted values.
+    memo: dict[Any, Converted] = dataclasses.field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        _memos.append(self.memo)
 
     def instances(self, row: Sequence[Any], alias: str) -> list[Model]:
         """One instance per model from ``row``, marked as loaded from the database ``alias``."""
-        connection = connections[alias]
-        values = list(row)
-        for index, found, expression in self.converters:
-            for convert in found:
-                values[index] = convert(values[index], expression, connection)
+        key: Any = (alias, tuple(row))
+        try:
+            converted = self.memo.get(key)
+        except TypeError:  # an unhashable column (PostgreSQL's memoryview for binary data): no memo
+            key, converted = None, None
+        if converted is None:
+            converted = self._convert(row, alias)
+            if key is not None:
+                if len(self.memo) >= MEMO_SIZE:
+                    self.memo.clear()
+                self.memo[key] = converted
+        values, mutable = converted
+        if mutable:
+            values = list(values)
+            for index in mutable:
+                values[index] = copy.deepcopy(values[index])
         made: list[Model] = []
         start = 0
         for model, names in self.models:
             made.append(_loaded(model, alias, names, values[start : start + len(names)]))
             start += len(names)
         return made
+
+    def _convert(self, row: Sequence[Any], alias: str) -> Converted:
+        connection = connections[alias]
+        values = list(row)
+        for index, found, expression in self.converters:
+            for convert in found:
+                values[index] = convert(values[index], expression, connection)
+        return values, [index for index, value in enumerate(values) if not isinstance(value, _IMMUTABLE)]
+
+
+def _forget_converted(**kwargs: Any) -> None:
+    """Conversions read settings (the database's time zone): a test that changes one starts over."""
+    for memo in _memos:
+        memo.clear()
+
+
+setting_changed.connect(_forget_converted)
 
 
 def _loaded(model: type[Model], alias: str, names: list[str], values: list[Any]) -> Model:

@@ -286,6 +286,18 @@ def test_a_resolved_node_equals_the_orms_field_for_field(demo):
     assert (resolved.workspace.slug, resolved.workspace.created_at) == ("common", expected.workspace.created_at)
 
 
+def test_a_path_resolved_again_is_a_new_instance_and_sees_changes(demo):
+    first = services.resolve_path("/common/projects/alpha/data.csv")
+    second = services.resolve_path("/common/projects/alpha/data.csv")
+    assert first is not None and second is not None
+    assert first == second and first is not second and first.workspace is not second.workspace
+    first.size = 1
+    Node.objects.filter(pk=first.pk).update(etag="changed")
+    third = services.resolve_path("/common/projects/alpha/data.csv")
+    assert third is not None
+    assert (third.size, third.etag) == (second.size, "changed")
+
+
 def test_a_post_init_listener_still_hears_about_resolved_nodes(demo):
     from django.db.models.signals import post_init
 
