@@ -68,14 +68,46 @@ def _is_within(path: str, ancestor_path: str) -> bool:
 
 @dataclass
 class Rights:
-    """The reach of one (user, token), loaded once (one or two queries) and then answered in memory."""
+    """The reach of one (user, token), loaded once (one or two queries) and then answered in memory.
+
+    The owner's grants are read when first needed, all at once; a path lookup may bring the grant on the
+    workspace it resolves in along in its own query (``services.resolve_paths(…, rights=…)``), and then a
+    request that stays in that workspace (most WebDAV requests) reads no other grant.
+    """
 
     user: User
     token: PersonalAccessToken | None
-    #: workspace uuid → the owner's access there (union of their grants).
-    grants: dict[uuid.UUID, Access]
     #: None for an unscoped principal; otherwise each scope with its node as it is now (None if gone).
     scopes: list[tuple[Scope, Node | None]] | None = field(default=None)
+    #: workspace uuid → the owner's access there (union of their grants), as far as it has been read.
+    _grants: dict[uuid.UUID, Access] = field(default_factory=dict)
+    #: Whether ``_grants`` holds every grant (an absent workspace is then one without a grant).
+    _all_read: bool = False
+
+    @property
+    def grants(self) -> dict[uuid.UUID, Access]:
+        """workspace uuid → the owner's access there (union of their grants), for every granted workspace."""
+        if not self._all_read:
+            self._grants = _owner_grants(self.user)
+            self._all_read = True
+        return self._grants
+
+    def grant(self, workspace_id: uuid.UUID) -> Access:
+        """The owner's access to one workspace (no query when it is already known)."""
+        known = self._grants.get(workspace_id)
+        if known is not None:
+            return known
+        return self.grants.get(workspace_id, Access.NONE)
+
+    @property
+    def grantee(self) -> int | None:
+        """The user whose grant a path lookup should bring along, or None when there is nothing left to read."""
+        return None if self._all_read or not self.user.is_active else self.user.pk
+
+    def note_grant(self, workspace_id: uuid.UUID, *, read: bool, write: bool) -> None:
+        """What a path lookup read of the grantee's grants on one workspace: any grant, any read+write one."""
+        if not self._all_read:
+            self._grants[workspace_id] = OWNER_WRITE if write else OWNER_READ if read else Access.NONE
 
     @property
     def is_scoped(self) -> bool:
@@ -88,7 +120,7 @@ class Rights:
 
     def workspace_access(self, workspace_id: uuid.UUID) -> Access:
         """Access to a workspace's root; NONE hides the whole workspace."""
-        grant = self.grants.get(workspace_id, Access.NONE)
+        grant = self.grant(workspace_id)
         if not grant or not self.is_scoped:
             return grant
         access = Access.NONE
@@ -103,7 +135,7 @@ class Rights:
     def access_at(self, workspace_id: uuid.UUID, path: str) -> Access:
         """What the principal may do with the node at ``path`` in a workspace: for listings that read rows,
         not model instances (a thousand children cost no thousand model instances)."""
-        grant = self.grants.get(workspace_id, Access.NONE)
+        grant = self.grant(workspace_id)
         if not grant or not self.is_scoped:
             return grant
         access = Access.NONE
@@ -118,7 +150,7 @@ class Rights:
         """Whether ``node`` may be deleted, renamed or moved away: write access strictly inside a subtree."""
         if node.is_root:
             return False
-        grant = self.grants.get(node.workspace_id, Access.NONE)
+        grant = self.grant(node.workspace_id)
         if not self.is_scoped:
             return Access.WRITE in grant
         if Access.WRITE not in grant:
@@ -166,19 +198,24 @@ def _grant_rows(user: User) -> list[tuple[uuid.UUID, str]]:
     return [(key if isinstance(key, uuid.UUID) else uuid.UUID(key), level) for key, level in rows]
 
 
-def rights_for(user: User, token: PersonalAccessToken | None = None) -> Rights:
-    """Load the reach of ``user`` (through ``token``, when the request came with one)."""
+def _owner_grants(user: User) -> dict[uuid.UUID, Access]:
     grants: dict[uuid.UUID, Access] = {}
     if user.is_active:
         for workspace_id, level in _grant_rows(user):
             access = OWNER_WRITE if level == Grant.READ_WRITE else OWNER_READ
             grants[workspace_id] = grants.get(workspace_id, Access.NONE) | access
+    return grants
+
+
+def rights_for(user: User, token: PersonalAccessToken | None = None) -> Rights:
+    """The reach of ``user`` (through ``token``, when the request came with one). A scoped token's scope nodes
+    are read here; the owner's grants when first needed."""
     scopes: list[tuple[Scope, Node | None]] | None = None
     if token is not None and token.scopes:
         parsed = [parse_scope(text) for text in token.scopes]
         nodes = statements.nodes_by_key([scope.node for scope in parsed])
         scopes = [(scope, nodes.get(scope.node)) for scope in parsed]
-    return Rights(user=user, token=token, grants=grants, scopes=scopes)
+    return Rights(user=user, token=token, scopes=scopes)
 
 
 def node_access(user: User, token: PersonalAccessToken | None, node: Node) -> Access:

@@ -15,7 +15,7 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import IO, BinaryIO, Protocol
+from typing import IO, TYPE_CHECKING, BinaryIO, Protocol
 
 from django.conf import settings
 from django.core.files import File
@@ -27,6 +27,9 @@ from django.utils import timezone
 
 from files import statements
 from files.models import Node, Workspace
+
+if TYPE_CHECKING:
+    from files.rights import Rights
 
 CHUNK_SIZE = 256 * 1024
 MAX_PATH_LENGTH = 2048
@@ -103,14 +106,17 @@ def create_workspace(*, slug: str, label: str) -> Workspace:
     return workspace
 
 
-def resolve_path(public_path: str) -> Node | None:
+def resolve_path(public_path: str, *, rights: Rights | None = None) -> Node | None:
     """The node at ``/<workspace slug>/<names…>``, or None (one query)."""
-    found = resolve_paths([public_path])
+    found = resolve_paths([public_path], rights=rights)
     return found[0]
 
 
-def resolve_paths(public_paths: list[str]) -> list[Node | None]:
+def resolve_paths(public_paths: list[str], *, rights: Rights | None = None) -> list[Node | None]:
     """The nodes at ``public_paths`` (``/<slug>/…``), one query per workspace; None where there is none.
+
+    With ``rights`` whose owner's grants are still unread, the same query brings the grant on the workspace
+    along (``Rights.note_grant``): a request that stays in one workspace reads no grant on its own.
 
     Written out rather than built by the ORM (``files.statements``): every API and WebDAV request resolves a
     path or two, and building this join through the ORM costs several times what the database takes to answer.
@@ -125,11 +131,14 @@ def resolve_paths(public_paths: list[str]) -> list[Node | None]:
             wanted.append((parts[0], "".join(f"/{part}" for part in parts[1:])))
     slugs = {item[0] for item in wanted if item is not None}
     if len(slugs) > 1:
-        return [node for public_path in public_paths for node in resolve_paths([public_path])]
+        return [node for public_path in public_paths for node in resolve_paths([public_path], rights=rights)]
     if not slugs:
         return [None] * len(public_paths)
     paths = sorted({item[1] for item in wanted if item is not None})
-    found = statements.nodes_at(slugs.pop(), paths)
+    grantee = rights.grantee if rights is not None else None
+    found, grant = statements.nodes_at(slugs.pop(), paths, grantee=grantee)
+    if rights is not None and grant is not None:
+        rights.note_grant(grant.workspace_id, read=grant.read, write=grant.write)
     return [found.get(item[1]) if item is not None else None for item in wanted]
 
 

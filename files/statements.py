@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from django.db import connections
 
 from cellsadmin.prepared import Columns, columns
-from files.models import Node, Workspace
+from files.models import Grant, Node, Workspace
+from people.models import User
 
 _inserts: dict[str, str] = {}
 
@@ -27,40 +28,75 @@ class _NodeQuery:
     columns: Columns
 
 
-_node_queries: dict[tuple[str, int], _NodeQuery] = {}
+_node_queries: dict[tuple[str, int, bool], _NodeQuery] = {}
 # The workspace columns a resolved node carries (its creation date is left out: nothing here reads it).
 _WORKSPACE_FIELDS = ("uuid", "slug", "label")
 
 
-def _node_query(alias: str, count: int) -> _NodeQuery:
+@dataclass(frozen=True)
+class WorkspaceGrant:
+    """What a user's grants (their own and their groups') give on one workspace."""
+
+    workspace_id: uuid.UUID
+    #: Any grant at all.
+    read: bool
+    #: A read+write grant.
+    write: bool
+
+
+def _node_query(alias: str, count: int, *, with_grant: bool) -> _NodeQuery:
     quote = connections[alias].ops.quote_name
     workspace_fields = [field for field in Workspace._meta.concrete_fields if field.attname in _WORKSPACE_FIELDS]
     selected = columns(alias, (Node, "n", None), (Workspace, "w", workspace_fields))
+    grant = ""
+    if with_grant:
+        members = User.groups.through._meta
+        granted = (
+            f"SELECT 1 FROM {quote(Grant._meta.db_table)} g WHERE g.{quote('workspace_id')} = w.{quote('uuid')}"  # noqa: S608
+            f" AND (g.{quote('user_id')} = %s OR g.{quote('group_id')} IN"
+            f" (SELECT m.{quote('group_id')} FROM {quote(members.db_table)} m WHERE m.{quote('user_id')} = %s))"
+        )
+        grant = f", EXISTS ({granted}), EXISTS ({granted} AND g.{quote('level')} = %s)"
     paths = ", ".join(["%s"] * count)
     sql = (
-        f"SELECT {selected.select} FROM {quote(Node._meta.db_table)} n"  # noqa: S608 (names from metadata)
+        f"SELECT {selected.select}{grant} FROM {quote(Node._meta.db_table)} n"  # noqa: S608 (names from metadata)
         f" INNER JOIN {quote(Workspace._meta.db_table)} w ON w.{quote('uuid')} = n.{quote('workspace_id')}"
         f" WHERE w.{quote('slug')} = %s AND n.{quote('path')} IN ({paths})"
     )
     return _NodeQuery(sql=sql, columns=selected)
 
 
-def nodes_at(slug: str, paths: list[str], alias: str = "default") -> dict[str, Node]:
+def nodes_at(
+    slug: str, paths: list[str], alias: str = "default", *, grantee: int | None = None
+) -> tuple[dict[str, Node], WorkspaceGrant | None]:
     """The nodes at ``paths`` (``""``, ``"/a/b"``) in the workspace ``slug``, by path, each with its workspace
-    attached as select_related would: one statement, prepared once per number of paths."""
-    plan = _node_queries.get((alias, len(paths)))
+    attached as select_related would: one statement, prepared once per number of paths.
+
+    With ``grantee`` (a user's primary key), the same statement also reads what that user's grants give on the
+    workspace (when any path was found): the path lookup of a request and its rights in one round trip.
+    """
+    key = (alias, len(paths), grantee is not None)
+    plan = _node_queries.get(key)
     if plan is None:
-        plan = _node_queries[alias, len(paths)] = _node_query(alias, len(paths))
+        plan = _node_queries[key] = _node_query(alias, len(paths), with_grant=grantee is not None)
+    params: list[str | int] = [slug, *paths]
+    if grantee is not None:
+        params[:0] = [grantee, grantee, grantee, grantee, Grant.READ_WRITE]
     with connections[alias].cursor() as cursor:
-        cursor.execute(plan.sql, [slug, *paths])
+        cursor.execute(plan.sql, params)
         rows = cursor.fetchall()
     found: dict[str, Node] = {}
+    grant = None
     for row in rows:
+        if grantee is not None:
+            row, (read, write) = row[:-2], row[-2:]
         node, workspace = plan.columns.instances(row, alias)
         assert isinstance(node, Node)
         node.workspace = workspace  # type: ignore[assignment]
         found[node.path] = node
-    return found
+        if grantee is not None:
+            grant = WorkspaceGrant(node.workspace_id, read=bool(read), write=bool(write))
+    return found, grant
 
 
 _by_key_queries: dict[tuple[str, int], _NodeQuery] = {}

@@ -45,8 +45,9 @@ def test_depth_1_propfind_costs_a_constant_number_of_queries(demo, scoped):
     few = _propfind_queries(dav, "/dav/research/small", 10)
     many = _propfind_queries(dav, "/dav/research/large", 1000)
     assert few == many
-    # token, the folder, grants, (scope nodes), the children, their and the folder's dead properties, the locks
-    assert many == (7 if scoped else 6)
+    # token, the folder with the grant on its workspace, (scope nodes), the children, their and the folder's dead
+    # properties, the locks
+    assert many == (6 if scoped else 5)
     body = dav.propfind("/dav/research/large").body
     assert body.count(b"opaquelocktoken") == 1
     assert body.count(b">blue<") == 1
@@ -67,24 +68,25 @@ def uploader(demo):
     return dav
 
 
-def test_mkcol_on_an_existing_folder_costs_three_queries(uploader):
+def test_mkcol_on_an_existing_folder_costs_two_queries(uploader):
     status, queries = _queries(uploader, "MKCOL", "/dav/common/up")
-    # token, the folder (and its parent, in the same query), grants
-    assert (status, len(queries)) == (405, 3)
+    # token; the folder, its parent and the grant on their workspace, in one query
+    assert (status, len(queries)) == (405, 2)
+    assert not any(query.startswith("SELECT workspace_id, level FROM files_grant") for query in queries)
 
 
-def test_put_of_a_new_small_file_costs_five_queries(uploader):
+def test_put_of_a_new_small_file_costs_four_queries(uploader):
     status, queries = _queries(uploader, "PUT", "/dav/common/up/new.bin", b"x" * 1024)
-    # token, the file and its folder, grants, the locks over the folder, the INSERT
-    assert (status, len(queries)) == (201, 5)
+    # token, the file and its folder with the grant, the locks over the folder, the INSERT
+    assert (status, len(queries)) == (201, 4)
     assert queries[-1].startswith("INSERT")
 
 
-def test_propfind_depth_0_of_a_file_costs_five_queries(uploader):
+def test_propfind_depth_0_of_a_file_costs_four_queries(uploader):
     assert uploader.put("/dav/common/up/new.bin", b"x" * 1024).status == 201
     status, queries = _queries(uploader, "PROPFIND", "/dav/common/up/new.bin", depth="0")
-    # token, the file, grants, its dead properties, the locks over it
-    assert (status, len(queries)) == (207, 5)
+    # token, the file with the grant, its dead properties, the locks over it
+    assert (status, len(queries)) == (207, 4)
 
 
 # What rclone asks for after every upload: live properties only, so no dead properties and no locks to read.
@@ -94,11 +96,11 @@ RCLONE_PROPFIND = (
 )
 
 
-def test_rclones_propfind_after_an_upload_costs_three_queries(uploader):
+def test_rclones_propfind_after_an_upload_costs_two_queries(uploader):
     assert uploader.put("/dav/common/up/new.bin", b"x" * 1024).status == 201
     status, queries = _queries(uploader, "PROPFIND", "/dav/common/up/new.bin", RCLONE_PROPFIND, depth="0")
-    # token, the file, grants
-    assert (status, len(queries)) == (207, 3)
+    # token, the file with the grant
+    assert (status, len(queries)) == (207, 2)
     assert not any("files_deadproperty" in query or "files_davlock" in query for query in queries)
 
 

@@ -167,10 +167,62 @@ def test_access_at_a_path_answers_as_access_to_the_node(demo):
         assert rights.access_at(node.workspace_id, node.path) == rights.access(node), path
 
 
-def test_grants_are_read_in_one_statement(demo, django_assert_num_queries):
-    with django_assert_num_queries(1):
+def test_grants_are_read_in_one_statement_when_first_needed(demo, django_assert_num_queries):
+    with django_assert_num_queries(0):
         rights = rights_for(demo.alice)
-    assert set(rights.grants) == {demo.common.uuid, demo.research.uuid}
+    research = demo.research.nodes.get(path="")
+    with django_assert_num_queries(1):
+        assert set(rights.grants) == {demo.common.uuid, demo.research.uuid}
+        assert rights.access(research) == OWNER_WRITE
+
+
+def _grant_cases(demo):
+    from django.contrib.auth.models import Group
+
+    team = Group.objects.create(name="team")
+    carol = type(demo.alice).objects.create_user(login="carol", password="x" * 20)  # no grant at all
+    dave = type(demo.alice).objects.create_user(login="dave", password="x" * 20)
+    dave.groups.add(team)
+    Grant.objects.create(workspace=demo.research, group=team, level=Grant.READ)
+    # bob reads common himself and may write it through the group: the union is read+write.
+    demo.bob.groups.add(team)
+    Grant.objects.create(workspace=demo.common, group=team, level=Grant.READ_WRITE)
+    gone = type(demo.alice).objects.create_user(login="gone", password="x" * 20, is_active=False)
+    Grant.objects.create(workspace=demo.common, user=gone, level=Grant.READ_WRITE)
+    return {"alice": demo.alice, "bob": demo.bob, "carol": carol, "dave": dave, "gone": gone}
+
+
+@pytest.mark.parametrize("login", ["alice", "bob", "carol", "dave", "gone"])
+@pytest.mark.parametrize("path", ["/common/projects/alpha", "/research/paper.txt", "/research"])
+def test_a_path_lookup_brings_the_workspaces_grant_along(demo, django_assert_num_queries, login, path):
+    user = _grant_cases(demo)[login]
+    expected = rights_for(user)
+    expected_access = expected.access(demo.node(path))
+    rights = rights_for(user)
+    with django_assert_num_queries(1):
+        node = services.resolve_path(path, rights=rights)
+        assert node is not None
+        assert rights.access(node) == expected_access
+        assert rights.can_remove(node) == expected.can_remove(node)
+    # Another workspace, or the whole list, reads every grant once.
+    with django_assert_num_queries(0 if login == "gone" else 1):
+        assert rights.grants == expected.grants
+    assert {ws.slug for ws in rights.visible_workspaces()} == {ws.slug for ws in expected.visible_workspaces()}
+    assert rights.access(node) == expected_access
+
+
+def test_a_seeded_grant_agrees_for_a_scoped_token(demo, django_assert_num_queries):
+    alpha = demo.node("/common/projects/alpha")
+    token, _ = demo.token(demo.alice, scopes=[f"node:{alpha.uuid}:r"])
+    rights = rights_for(demo.alice, token)
+    with django_assert_num_queries(1):
+        node = services.resolve_path("/common/projects/alpha/data.csv", rights=rights)
+        assert node is not None
+        assert rights.access(node) == T | L | R
+        assert not rights.can_remove(node)
+    research = demo.research.nodes.get(path="")
+    with django_assert_num_queries(1):  # another workspace: every grant is read
+        assert rights.access(research) == Access.NONE
 
 
 def test_scope_nodes_are_read_as_the_orm_reads_them(demo, django_assert_num_queries):
