@@ -15,7 +15,6 @@ database alone cannot be used to test guesses.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 import string
@@ -109,5 +108,5 @@ def digest(parts: ParsedToken, version: int | None = None) -> tuple[int, str] | 
     for candidate, key in peppers():
         if version is None or candidate == version:
             message = (parts.lookup_id + parts.secret).encode("ascii")
-            return candidate, hmac.new(key, message, hashlib.sha256).hexdigest()
+            return candidate, hmac.digest(key, message, "sha256").hex()
     return None
