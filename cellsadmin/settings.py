@@ -7,11 +7,13 @@ PostgreSQL, ``REDIS_URL`` adds a shared cache. Secrets that are not given are ge
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -224,6 +226,16 @@ if HTTPS:
 if env.bool("TRUST_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# Load balancers and reverse proxies in front of the application (addresses or networks): a request from one of
+# them is counted (throttles, django-axes, last use, audit) under the client address it appends to
+# X-Forwarded-For (cellsadmin.client_address). Empty: the peer's address, whatever the header says.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy.strip(), strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(f"TRUSTED_PROXIES: {_proxy!r} is not an IP address or network.") from None
+AXES_CLIENT_IP_CALLABLE = "cellsadmin.client_address.client_ip"
 
 # No inline scripts anywhere: the console's few lines of JavaScript are static files.
 CONTENT_SECURITY_POLICY = {

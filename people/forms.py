@@ -7,7 +7,8 @@ from typing import Any
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
-from tokens.auth import CONSOLE, authenticate, client_ip
+from cellsadmin.client_address import client_ip
+from tokens.auth import CONSOLE, authenticate
 from tokens.throttle import Throttled
 
 

@@ -23,11 +23,6 @@ WEBDAV = "WebDAV"
 CONSOLE = "console"
 
 
-def client_ip(request: HttpRequest) -> str | None:
-    """The address a request came from, as the WSGI server saw it (a proxy must pass the client's on)."""
-    return request.META.get("REMOTE_ADDR") or None
-
-
 @dataclass(frozen=True)
 class Principal:
     """Who a request acts for, and through which token (None: the user's own password or session)."""

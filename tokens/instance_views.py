@@ -15,8 +15,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import reswap, retarget, trigger_client_event
 
+from cellsadmin.client_address import client_ip
 from people.permissions import admin_required, is_partial, render_page, signed_in_user
-from tokens.auth import client_ip
 from tokens.durations import DurationError, format_duration, parse_duration
 from tokens.filters import AuditFilter, InventoryFilter
 from tokens.forms import UNITS, ReasonForm, default_duration

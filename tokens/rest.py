@@ -18,6 +18,7 @@ from ninja.security.apikey import APIKeyCookie
 from ninja.security.http import HttpBearer
 from ninja.utils import check_csrf
 
+from cellsadmin.client_address import client_ip
 from tokens import auth
 from tokens.auth import Principal
 
@@ -45,7 +46,7 @@ class BearerAuth(HttpBearer):
 
     def authenticate(self, request: HttpRequest, token: str) -> Principal:
         principal = auth.authenticate(
-            token, protocol=auth.REST, ip=auth.client_ip(request), user_agent=request.headers.get("User-Agent", "")
+            token, protocol=auth.REST, ip=client_ip(request), user_agent=request.headers.get("User-Agent", "")
         )
         if principal is None:
             raise InvalidToken("The access token is invalid, expired or revoked.")

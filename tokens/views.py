@@ -21,11 +21,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import reswap, retarget, trigger_client_event
 
+from cellsadmin.client_address import client_ip
 from files.models import Node
 from people.models import User
 from people.permissions import is_partial, render_page, signed_in_user
 from tokens import picker
-from tokens.auth import client_ip
 from tokens.forms import MODEL_HINTS, UNITS, ReasonForm, TokenForm, policy_hints
 from tokens.listing import expiration_label, token_rows
 from tokens.models import PersonalAccessToken, TokenError

@@ -16,6 +16,7 @@ from typing import Any
 from wsgidav.dc.base_dc import BaseDomainController
 from wsgidav.http_authenticator import HTTPAuthenticator
 
+from cellsadmin.client_address import client_address
 from tokens.auth import WEBDAV, Principal, authenticate
 from tokens.throttle import Throttled
 
@@ -59,7 +60,7 @@ class DomainController(BaseDomainController):  # type: ignore[misc]
             password,
             login=user_name,
             protocol=WEBDAV,
-            ip=environ.get("REMOTE_ADDR"),
+            ip=client_address(environ),
             user_agent=environ.get("HTTP_USER_AGENT", ""),
             allow_password=True,
         )
