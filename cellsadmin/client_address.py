@@ -71,9 +71,9 @@ def client_address(meta: Mapping[str, Any]) -> str | None:
     """The client's address for a WSGI environ or ``request.META``: the peer's, or (from a trusted proxy) the
     right-most untrusted hop of ``X-Forwarded-For``. None when the server did not say."""
     peer_text: str | None = meta.get("REMOTE_ADDR") or None
-    networks = trusted_proxies()
-    if peer_text is None or not networks:
+    if peer_text is None or not settings.TRUSTED_PROXIES:
         return peer_text
+    networks = trusted_proxies()
     peer = _address(peer_text)
     if peer is None or not _is_trusted(peer, networks):
         return peer_text
