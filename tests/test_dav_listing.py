@@ -4,9 +4,14 @@ of request it takes on (and it leaves the others to WsgiDAV)."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from xml.etree import ElementTree
+from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from wsgidav import util
 
 from files.dav import listing
 from files.models import DavLock
@@ -15,6 +20,7 @@ from tests.test_dav_scopes import LOCK_BODY
 
 FOLDER = "/dav/common/listing"
 ODD_NAME = "a&b <c> (1) é %.txt"
+PARIS = ZoneInfo("Europe/Paris")
 
 ALLPROP = b'<?xml version="1.0" encoding="utf-8"?><D:propfind xmlns:D="DAV:"><D:allprop/></D:propfind>'
 
@@ -161,3 +167,14 @@ def test_other_requests_are_left_to_wsgidav(tree, monkeypatch, body, headers):
 def test_a_missing_path_is_still_404(tree):
     _token, secret = tree.token(tree.alice)
     assert DavClient("alice", secret).propfind(f"{FOLDER}/nothing-here").status == 404
+
+
+@given(
+    moment=st.datetimes(
+        min_value=datetime(1970, 1, 2), max_value=datetime(9999, 12, 30), timezones=st.sampled_from([UTC, PARIS])
+    )
+)
+def test_dates_are_written_as_wsgidav_writes_them(moment):
+    seconds = moment.timestamp()
+    assert listing._rfc1123(moment) == util.get_rfc1123_time(seconds)
+    assert listing._rfc3339(moment) == util.get_rfc3339_time(seconds)

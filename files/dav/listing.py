@@ -20,7 +20,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 from xml.etree import ElementTree
@@ -232,30 +232,45 @@ def _lock_discovery(entry: _Entry) -> str:
     return "".join(parts)
 
 
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _rfc1123(moment: datetime) -> str:
+    """WsgiDAV's ``get_rfc1123_time`` (``email.utils.formatdate`` in GMT, whole seconds), straight from the
+    datetime rather than through a timestamp and a time tuple: a listing writes one per entry."""
+    utc = moment.astimezone(UTC)
+    return f"{_DAYS[utc.weekday()]}, {utc.day:02d} {_MONTHS[utc.month - 1]} {utc.year:04d} {utc:%H:%M:%S} GMT"
+
+
+def _rfc3339(moment: datetime) -> str:
+    """WsgiDAV's ``get_rfc3339_time``, likewise."""
+    return f"{moment.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}"
+
+
+# Each live property of an entry as XML, by name.
+_RENDER: dict[str, Callable[[_Entry], str]] = {
+    "{DAV:}resourcetype": lambda entry: (
+        "<D:resourcetype><D:collection/></D:resourcetype>" if entry.is_folder else "<D:resourcetype/>"
+    ),
+    "{DAV:}creationdate": lambda entry: f"<D:creationdate>{_rfc3339(entry.created_at)}</D:creationdate>",
+    "{DAV:}getcontentlength": lambda entry: f"<D:getcontentlength>{entry.size}</D:getcontentlength>",
+    "{DAV:}getcontenttype": lambda entry: f"<D:getcontenttype>{_text(entry.content_type)}</D:getcontenttype>",
+    "{DAV:}getlastmodified": lambda entry: f"<D:getlastmodified>{_rfc1123(entry.mtime)}</D:getlastmodified>",
+    "{DAV:}displayname": lambda entry: f"<D:displayname>{_text(entry.display_name)}</D:displayname>",
+    "{DAV:}getetag": lambda entry: f"<D:getetag>{_text(entry.etag)}</D:getetag>",
+    "{DAV:}lockdiscovery": _lock_discovery,
+    "{DAV:}supportedlock": lambda entry: _SUPPORTED_LOCK,
+}
+assert _RENDER.keys() == _LIVE
+
+
 def _live(entry: _Entry, name: str) -> str | None:
     """The live property ``name`` of ``entry`` as XML; None where WsgiDAV answers 404."""
     if entry.is_folder and name in _FILE_ONLY:
         return None
-    local = name[6:]
-    if local == "resourcetype":
-        return "<D:resourcetype><D:collection/></D:resourcetype>" if entry.is_folder else "<D:resourcetype/>"
-    if local == "creationdate":
-        return f"<D:creationdate>{util.get_rfc3339_time(entry.created_at.timestamp())}</D:creationdate>"
-    if local == "getcontentlength":
-        return f"<D:getcontentlength>{entry.size}</D:getcontentlength>"
-    if local == "getcontenttype":
-        return f"<D:getcontenttype>{_text(entry.content_type)}</D:getcontenttype>"
-    if local == "getlastmodified":
-        return f"<D:getlastmodified>{util.get_rfc1123_time(entry.mtime.timestamp())}</D:getlastmodified>"
-    if local == "displayname":
-        return f"<D:displayname>{_text(entry.display_name)}</D:displayname>"
-    if local == "getetag":
-        return f"<D:getetag>{_text(entry.etag)}</D:getetag>"
-    if local == "lockdiscovery":
-        return _lock_discovery(entry)
-    if local == "supportedlock":
-        return _SUPPORTED_LOCK
-    return None
+    render = _RENDER.get(name)
+    return render(entry) if render is not None else None
 
 
 # In WsgiDAV's order (DAVResource.get_property_names): live properties, lock properties, dead properties.
@@ -272,14 +287,22 @@ _ALLPROP_FILE = [
 _LOCK_PROPERTIES = ["{DAV:}lockdiscovery", "{DAV:}supportedlock"]
 
 
+def _allprop_names(entry: _Entry) -> list[str]:
+    names = list(_ALLPROP_FOLDER if entry.is_folder else _ALLPROP_FILE)
+    if Access.WRITE in entry.access:  # WsgiDAV leaves them out where locking is prevented
+        names += _LOCK_PROPERTIES
+    return names
+
+
 def _response(entry: _Entry, wanted: str | list[str]) -> str:
-    if wanted == _ALLPROP:
-        names = list(_ALLPROP_FOLDER if entry.is_folder else _ALLPROP_FILE)
-        if Access.WRITE in entry.access:  # WsgiDAV leaves them out where locking is prevented
-            names += _LOCK_PROPERTIES
-        names += list(entry.dead)
-    else:
-        names = list(wanted)
+    if wanted == _ALLPROP and not entry.dead:
+        # The common case of a large listing: every property is found, so one <propstat>.
+        found = "".join([_RENDER[name](entry) for name in _allprop_names(entry)])
+        return (
+            f"<D:response><D:href>{entry.href}</D:href>"
+            f"<D:propstat><D:prop>{found}</D:prop><D:status>{_OK}</D:status></D:propstat></D:response>"
+        )
+    names = [*_allprop_names(entry), *entry.dead] if wanted == _ALLPROP else list(wanted)
     # One <propstat> per status, in the order each status first appears (as WsgiDAV groups them).
     groups: dict[str, list[str]] = {}
     for name in names:
@@ -288,7 +311,7 @@ def _response(entry: _Entry, wanted: str | list[str]) -> str:
             # PROPPATCH stores a serialised element; anything else (a declaration first) is parsed first.
             groups.setdefault(_OK, []).append(value if not value.startswith("<?") else _fragment(value))
             continue
-        live = _live(entry, name) if name in _LIVE else None
+        live = _live(entry, name)
         if live is None:
             groups.setdefault(_NOT_FOUND, []).append(_element(name))
         else:
