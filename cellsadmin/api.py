@@ -110,6 +110,22 @@ api.add_router("", "people.api.router")
 api.add_router("", "files.api.router")
 
 
+class JsonMethodNotAllowed:
+    """Middleware: a method an API endpoint does not take is answered like every other API error, as JSON
+    ``{"detail": …}`` (ninja answers it with a plain-text body), keeping the ``Allow`` header."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.status_code == 405 and request.path_info.startswith("/api/"):
+            allowed = response.get("Allow", "")
+            response = JsonResponse({"detail": f"Method {request.method} not allowed; allowed: {allowed}."}, status=405)
+            response["Allow"] = allowed
+        return response
+
+
 @csrf_exempt
 def not_found(request: HttpRequest) -> HttpResponse:
     """Any other URL under /api/: JSON like the rest of the API, not the console's HTML 404 page. It changes

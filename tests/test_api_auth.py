@@ -164,3 +164,28 @@ def test_unknown_api_urls_are_json_404(method, path):
     response = Client(enforce_csrf_checks=True).generic(method, path, b"x", content_type="application/octet-stream")
     assert response.status_code == 404
     assert response.json() == {"detail": "Not Found"}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("DELETE", f"{API}/me", {"GET"}),
+        ("POST", f"{API}/workspaces", {"GET"}),
+        ("PATCH", f"{API}/nodes", {"GET"}),
+        ("POST", f"{API}/nodes/00000000-0000-0000-0000-000000000000/content", {"GET", "PUT"}),
+    ],
+)
+def test_a_method_an_endpoint_does_not_take_is_a_json_405_with_allow(demo, method, path, allowed):
+    _token, raw = demo.token(demo.alice)
+    for client in (Client(), Client(HTTP_AUTHORIZATION=f"Bearer {raw}")):
+        response = client.generic(method, path)
+        assert response.status_code == 405
+        assert {name.strip() for name in response["Allow"].split(",")} == allowed
+        assert response["Content-Type"] == "application/json"
+        assert response.json()["detail"].startswith(f"Method {method} not allowed")
+
+
+def test_the_console_keeps_its_own_405(admin_client, demo):
+    response = admin_client.get("/logout/")
+    assert response.status_code == 405
+    assert response["Content-Type"].startswith("text/html")
