@@ -5,7 +5,8 @@
 - A successful PAT-authenticated response carries ``Token-Expires-At`` (RFC 3339), so a script sees an Auto
   Refresh token slide and a Hard Limit approach.
 - Tree errors from ``files.services`` map to statuses here, once: a taken name is 409, an over-size upload
-  413, any other refusal of the tree (a bad name, a folder into itself) 400.
+  413, a write whose If-Match / If-None-Match fails 412, any other refusal of the tree (a bad name, a folder
+  into itself) 400.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI, Swagger
 from ninja.errors import AuthenticationError
 
-from files.services import NameTaken, NodeError, UploadTooLarge
+from files.services import NameTaken, NodeError, PreconditionFailed, UploadTooLarge
 from files.uploads import LengthRequired
 from tokens.auth import Principal
 from tokens.rest import REALM, InvalidToken, bearer_auth, session_auth
@@ -68,6 +69,11 @@ def _no_credentials(request: HttpRequest, exc: AuthenticationError) -> HttpRespo
 @api.exception_handler(NodeError)
 def _tree_refused(request: HttpRequest, exc: NodeError) -> HttpResponse:
     return _error(request, 400, str(exc))
+
+
+@api.exception_handler(PreconditionFailed)
+def _precondition_failed(request: HttpRequest, exc: PreconditionFailed) -> HttpResponse:
+    return _error(request, 412, str(exc))
 
 
 @api.exception_handler(NameTaken)

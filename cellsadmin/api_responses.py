@@ -29,6 +29,7 @@ ERRORS: dict[int, Any] = {
     404: Error,
     409: Error,
     411: Error,
+    412: Error,
     413: Error,
     416: Error,
     422: ValidationErrors,

@@ -22,6 +22,7 @@ from ninja import Field, Path, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from cellsadmin.api_responses import responses
+from files import conditions as conditional
 from files import downloads, services
 from files.models import Node
 from files.rights import Access, Rights, rights_for
@@ -187,22 +188,35 @@ def create_folder(request: HttpRequest, node_id: UUID, payload: FolderIn) -> Sta
 
 @router.put(
     "/nodes/{node_id}/children/{path:name}",
-    response=responses({200: NodeOut, 201: NodeOut}, 400, 403, 404, 409, 411, 413, 422),
+    response=responses({200: NodeOut, 201: NodeOut}, 400, 403, 404, 409, 411, 412, 413, 422),
     openapi_extra=_UPLOAD,
-    summary="Upload a file (the raw bytes): 201 when created, 200 when it replaced a file",
+    summary="Upload a file (the raw bytes): 201 when created, 200 when it replaced a file "
+    "(If-Match, If-None-Match: * to create only)",
 )
 def put_child(request: HttpRequest, node_id: UUID, name: Annotated[NodeName, Path()]) -> Status[NodeOut]:
     rights = _rights(request)
     parent, access = _node(rights, node_id)
-    if Access.WRITE not in access:
-        # A token scoped to a single file may overwrite that file, though not its folder.
+    conditions = conditional.from_request(request)
+    existing = None
+    if Access.WRITE not in access or conditions is not None:
         existing = Node.objects.select_related("workspace").filter(parent=parent, name=name).first()
-        if existing is None or Access.WRITE not in rights.access(existing):
-            raise HttpError(403, "You may not write in this folder.")
+    # A token scoped to a single file may overwrite that file, though not its folder.
+    if Access.WRITE not in access and (existing is None or Access.WRITE not in rights.access(existing)):
+        raise HttpError(403, "You may not write in this folder.")
     _require_folder(parent, "Files can only be written inside a folder.")
+    if conditions is not None and not (existing is not None and existing.is_folder):
+        _check(conditions, existing)
     body = RequestBody(request)
-    node, created = services.write_file(parent=parent, name=name, stream=body, content_type=body.content_type)
+    node, created = services.write_file(
+        parent=parent, name=name, stream=body, content_type=body.content_type, precondition=conditions
+    )
     return Status(201 if created else 200, node_out(node))
+
+
+def _check(conditions: conditional.Conditions, node: Node | None) -> None:
+    """The write's conditions against the file as the request found it: refused before the body is read."""
+    if not conditions.allows(node.etag if node is not None else None):
+        raise services.PreconditionFailed("The file is not in the state this write was made for.")
 
 
 @router.get(
@@ -226,15 +240,18 @@ def get_content(request: HttpRequest, node_id: UUID) -> HttpResponseBase:
 
 @router.put(
     "/nodes/{node_id}/content",
-    response=responses({200: NodeOut}, 400, 403, 404, 409, 411, 413, 422),
+    response=responses({200: NodeOut}, 400, 403, 404, 409, 411, 412, 413, 422),
     openapi_extra=_UPLOAD,
-    summary="Replace a file's bytes",
+    summary="Replace a file's bytes (If-Match: only if it is still the version you read)",
 )
 def put_content(request: HttpRequest, node_id: UUID) -> NodeOut:
     node, access = _node(_rights(request), node_id)
     _require(access, Access.WRITE, "You may not change this file.")
     _require_file(node, "A folder has no content.")
-    return node_out(services.replace_content(node=node, stream=RequestBody(request)))
+    conditions = conditional.from_request(request)
+    if conditions is not None:
+        _check(conditions, node)
+    return node_out(services.replace_content(node=node, stream=RequestBody(request), precondition=conditions))
 
 
 @router.patch(

@@ -47,6 +47,15 @@ class UploadTooLarge(NodeError):
     pass
 
 
+class PreconditionFailed(NodeError):
+    """The file is not in the state the write was made for (``If-Match`` / ``If-None-Match``)."""
+
+
+class Precondition(Protocol):
+    def allows(self, etag: str | None) -> bool:
+        """Whether the write may go on over the file with this ``etag`` (None: there is no such file)."""
+
+
 class Readable(Protocol):
     def read(self, size: int = ..., /) -> bytes: ...
 
@@ -255,9 +264,19 @@ def _discard_blobs(names: list[str]) -> None:
 
 
 def write_file(
-    *, parent: Node, name: str, stream: Readable, max_size: int | None = None, content_type: str = ""
+    *,
+    parent: Node,
+    name: str,
+    stream: Readable,
+    max_size: int | None = None,
+    content_type: str = "",
+    precondition: Precondition | None = None,
 ) -> tuple[Node, bool]:
-    """Create or replace the file ``name`` in ``parent`` with the bytes of ``stream``: (node, created)."""
+    """Create or replace the file ``name`` in ``parent`` with the bytes of ``stream``: (node, created).
+
+    A ``precondition`` is asked about the file as it is when the write takes place (under the row lock that
+    the replacement holds), so no other write can slip in between; PreconditionFailed if it says no.
+    """
     if not parent.is_folder:
         raise NodeError("Files can only be written inside a folder.")
     validate_name(name)
@@ -279,15 +298,19 @@ def write_file(
             )
             # A new name (the common case: uploads of new files) is one INSERT, which holds the database's
             # write lock for no longer than the statement; a taken one is replaced below, under a row lock.
-            if statements.insert_new_node(node):
+            if (precondition is None or precondition.allows(None)) and statements.insert_new_node(node):
                 return node, True
             with transaction.atomic():
                 existing = Node.objects.select_for_update().filter(parent=parent, name=name).first()
                 created = existing is None
                 old_blob = ""
+                if existing is not None and existing.is_folder:
+                    raise NameTaken(f"{name!r} is a folder.")
+                if precondition is not None and not precondition.allows(existing.etag if existing else None):
+                    raise PreconditionFailed(
+                        f"{name!r} has changed (or appeared, or gone) since the version this write was made for."
+                    )
                 if existing is not None:  # None: removed since the INSERT; the new row goes in after all
-                    if existing.is_folder:
-                        raise NameTaken(f"{name!r} is a folder.")
                     old_blob = existing.blob
                     for field in ("blob", "size", "etag", "mtime", "content_type"):
                         setattr(existing, field, getattr(node, field))
@@ -299,11 +322,18 @@ def write_file(
     return node, created
 
 
-def replace_content(*, node: Node, stream: Readable, max_size: int | None = None) -> Node:
+def replace_content(
+    *, node: Node, stream: Readable, max_size: int | None = None, precondition: Precondition | None = None
+) -> Node:
     if node.is_folder or node.parent is None:
         raise NodeError("Only a file has content.")
     updated, _created = write_file(
-        parent=node.parent, name=node.name, stream=stream, max_size=max_size, content_type=node.content_type
+        parent=node.parent,
+        name=node.name,
+        stream=stream,
+        max_size=max_size,
+        content_type=node.content_type,
+        precondition=precondition,
     )
     return updated
 

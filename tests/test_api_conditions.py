@@ -1,0 +1,112 @@
+"""Conditional uploads over the REST API: If-Match replaces only the version a script read, If-None-Match: *
+creates only; otherwise 412, and nothing changes (not even a stray blob)."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.files.storage import default_storage
+
+from files import services
+from files.conditions import Conditions
+from files.models import Node
+from tests.api_helpers import bearer, call
+
+
+@pytest.fixture
+def alice(demo):
+    return bearer(demo.token(demo.alice)[1])
+
+
+@pytest.fixture
+def readme(demo):
+    return demo.node("/common/projects/alpha/readme.txt")
+
+
+def _content(node: Node) -> bytes:
+    node.refresh_from_db()
+    with services.open_content(node) as handle:
+        return handle.read()
+
+
+def _blobs() -> set[str]:
+    """Every blob in the storage, whether a node points at it or not."""
+    found: set[str] = set()
+    for folder in default_storage.listdir("blobs")[0]:
+        found.update(f"{folder}/{name}" for name in default_storage.listdir(f"blobs/{folder}")[1])
+    return found
+
+
+def test_if_match_replaces_the_version_that_was_read(client, alice, readme):
+    etag = call(client, "GET", f"/nodes/{readme.uuid}/content", headers=alice)["ETag"]
+    first = call(client, "PUT", f"/nodes/{readme.uuid}/content", b"mine", alice, HTTP_IF_MATCH=etag)
+    assert first.status_code == 200
+    assert f'"{first.json()["etag"]}"' != etag
+    # A second writer who read the same version loses, and changes nothing.
+    second = call(client, "PUT", f"/nodes/{readme.uuid}/content", b"theirs", alice, HTTP_IF_MATCH=etag)
+    assert second.status_code == 412
+    assert second["Content-Type"].startswith("application/json")
+    assert "not in the state" in second.json()["detail"]
+    assert _content(readme) == b"mine"
+
+
+@pytest.mark.parametrize("header", ['"0000"', 'W/"{etag}"', "not-a-tag", '"a", "b"'])
+def test_if_match_with_another_tag_is_412(client, alice, readme, header):
+    blobs, before = _blobs(), _content(readme)
+    header = header.format(etag=readme.etag)  # a weak tag never matches If-Match
+    response = call(client, "PUT", f"/nodes/{readme.uuid}/content", b"x", alice, HTTP_IF_MATCH=header)
+    assert response.status_code == 412
+    assert (_content(readme), _blobs()) == (before, blobs)
+
+
+@pytest.mark.parametrize("header", ["*", '"0000", "{etag}"'])
+def test_if_match_any_or_in_a_list(client, alice, readme, header):
+    response = call(
+        client, "PUT", f"/nodes/{readme.uuid}/content", b"new", alice, HTTP_IF_MATCH=header.format(etag=readme.etag)
+    )
+    assert response.status_code == 200
+    assert _content(readme) == b"new"
+
+
+def test_if_none_match_star_creates_only(demo, client, alice):
+    alpha = demo.node("/common/projects/alpha")
+    url = f"/nodes/{alpha.uuid}/children/once.txt"
+    assert call(client, "PUT", url, b"first", alice, HTTP_IF_NONE_MATCH="*").status_code == 201
+    refused = call(client, "PUT", url, b"second", alice, HTTP_IF_NONE_MATCH="*")
+    assert refused.status_code == 412
+    assert _content(demo.node("/common/projects/alpha/once.txt")) == b"first"
+    # Replacing by name under If-Match, and If-Match on a name that is free.
+    etag = f'"{demo.node("/common/projects/alpha/once.txt").etag}"'
+    assert call(client, "PUT", url, b"third", alice, HTTP_IF_MATCH=etag).status_code == 200
+    free = f"/nodes/{alpha.uuid}/children/nothing-here.txt"
+    assert call(client, "PUT", free, b"x", alice, HTTP_IF_MATCH="*").status_code == 412
+    assert not Node.objects.filter(name="nothing-here.txt").exists()
+
+
+def test_if_none_match_with_the_current_tag_is_412(client, alice, readme):
+    etag = f'W/"{readme.etag}"'  # If-None-Match compares weakly
+    response = call(client, "PUT", f"/nodes/{readme.uuid}/content", b"x", alice, HTTP_IF_NONE_MATCH=etag)
+    assert response.status_code == 412
+    ok = call(client, "PUT", f"/nodes/{readme.uuid}/content", b"x", alice, HTTP_IF_NONE_MATCH='"other"')
+    assert ok.status_code == 200
+
+
+def test_the_condition_is_checked_again_when_the_write_takes_place(demo, readme):
+    """Another write lands after the request was checked and while its body was read: the condition is asked
+    again under the row lock, so the second write still fails and leaves no blob behind."""
+    read_version = readme.etag
+    conditions = Conditions(match=(f'"{read_version}"',), none_match=None)
+    blobs = _blobs()
+
+    class Racing(io.BytesIO):
+        def read(self, size: int = -1) -> bytes:
+            chunk = super().read(size)
+            if not chunk and Node.objects.get(pk=readme.pk).etag == read_version:
+                services.replace_content(node=readme, stream=io.BytesIO(b"the other write"))
+            return chunk
+
+    with pytest.raises(services.PreconditionFailed):
+        services.replace_content(node=readme, stream=Racing(b"mine"), precondition=conditions)
+    assert _content(readme) == b"the other write"
+    assert len(_blobs() - blobs) == 1  # the other write's blob, and not this one's
