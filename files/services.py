@@ -29,6 +29,8 @@ from files import statements
 from files.models import Node, Workspace
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from files.rights import Rights
 
 CHUNK_SIZE = 256 * 1024
@@ -271,8 +273,10 @@ def write_file(
     max_size: int | None = None,
     content_type: str = "",
     precondition: Precondition | None = None,
+    mtime: datetime | None = None,
 ) -> tuple[Node, bool]:
-    """Create or replace the file ``name`` in ``parent`` with the bytes of ``stream``: (node, created).
+    """Create or replace the file ``name`` in ``parent`` with the bytes of ``stream``: (node, created). Its
+    modification time is ``mtime`` (a client's own, as WebDAV's ``X-OC-Mtime`` gives it), else now.
 
     A ``precondition`` is asked about the file as it is when the write takes place (under the row lock that
     the replacement holds), so no other write can slip in between; PreconditionFailed if it says no.
@@ -293,7 +297,7 @@ def write_file(
                 blob=blob,
                 size=size,
                 etag=sha256[:40],
-                mtime=timezone.now(),
+                mtime=mtime or timezone.now(),
                 content_type=content_type,
             )
             # A new name (the common case: uploads of new files) is one INSERT, which holds the database's

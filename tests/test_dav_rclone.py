@@ -15,7 +15,9 @@ pytestmark = [pytest.mark.system, pytest.mark.django_db(transaction=True)]
 
 
 class Rclone:
-    def __init__(self, program: str, base: str, login: str, secret: str, home: Path) -> None:
+    def __init__(
+        self, program: str, base: str, login: str, secret: str, home: Path, *, vendor: str = "other"
+    ) -> None:
         obscured = subprocess.run(
             [program, "obscure", secret], capture_output=True, text=True, check=True, timeout=30
         ).stdout.strip()
@@ -23,7 +25,7 @@ class Rclone:
         self.flags = [
             "--config", str(home / "rclone.conf"),
             "--webdav-url", f"{base}/dav/",
-            "--webdav-vendor", "other",
+            "--webdav-vendor", vendor,
             "--webdav-user", login,
             "--webdav-pass", obscured,
             "--low-level-retries", "1",

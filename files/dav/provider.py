@@ -6,12 +6,16 @@ path several times) and forgotten after every write.
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from wsgidav.dav_error import (
+    HTTP_BAD_REQUEST,
     HTTP_FORBIDDEN,
     HTTP_NOT_FOUND,
     HTTP_REQUEST_ENTITY_TOO_LARGE,
@@ -23,7 +27,7 @@ from wsgidav.dav_provider import DAVProvider
 from files import services
 from files.dav import listing, locks
 from files.dav.auth import lock_principal, principal_of
-from files.dav.resources import FileResource, FolderResource, NodeResourceMixin, WorkspaceList
+from files.dav.resources import CLIENT_MTIME, FileResource, FolderResource, NodeResourceMixin, WorkspaceList
 from files.models import Node
 from files.rights import Access, Rights, rights_for
 
@@ -38,6 +42,33 @@ _WANT_PARENT = frozenset({"PUT", "MKCOL"})
 
 def _key(path: str) -> str:
     return path.rstrip("/") or "/"
+
+
+# The newest time a file can have: the end of year 9999, as a datetime can hold it.
+_LATEST = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC).timestamp()
+_SECONDS = re.compile(r"[0-9]{1,12}(?:\.[0-9]{1,9})?")
+
+
+def client_mtime(header: str) -> datetime:
+    """``X-OC-Mtime`` (the ownCloud and Nextcloud clients', and rclone's with ``--webdav-vendor owncloud``): the
+    file's own modification time in seconds since 1970, which the upload keeps instead of the time it arrived.
+    Anything but a number of seconds within years 1970 to 9999 is a 400, before the body is read."""
+    text = header.strip()
+    seconds = float(text) if _SECONDS.fullmatch(text) else math.nan  # ASCII digits only, as float() is not
+    if not 0 <= seconds <= _LATEST:  # also NaN
+        raise DAVError(HTTP_BAD_REQUEST, "X-OC-Mtime must be the seconds since 1970 (UTC) of the file's modification.")
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def _mtime_accepted(start_response: StartResponse) -> StartResponse:
+    """As ownCloud answers an upload that kept the client's time: ``X-OC-MTime: accepted``."""
+
+    def accepted(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        if status.startswith("2"):
+            headers = [*headers, ("X-OC-MTime", "accepted")]
+        return start_response(status, headers, exc_info)
+
+    return accepted
 
 
 class Provider(DAVProvider):  # type: ignore[misc]
@@ -127,6 +158,9 @@ class Provider(DAVProvider):  # type: ignore[misc]
                 length = 0
             if length > settings.MAX_UPLOAD_SIZE:
                 raise DAVError(HTTP_REQUEST_ENTITY_TOO_LARGE)
+            if "HTTP_X_OC_MTIME" in environ:
+                environ[CLIENT_MTIME] = client_mtime(environ["HTTP_X_OC_MTIME"])
+                start_response = _mtime_accepted(start_response)
             # WsgiDAV checks the locks over the folder and then over the file: one read answers both. A PUT
             # takes no locks, and a lock taken meanwhile elsewhere races with the upload either way.
             with locks.snapshot():

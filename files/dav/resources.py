@@ -32,6 +32,9 @@ from files.dav.properties import DeadPropertiesMixin, copy_dead_properties
 from files.models import Node
 from files.rights import Access, Rights
 
+#: Where a PUT's ``X-OC-Mtime`` waits for the upload (``files.dav.provider.client_mtime``).
+CLIENT_MTIME = "cellsadmin.client_mtime"
+
 if TYPE_CHECKING:
     from files.dav.provider import Provider
 
@@ -338,7 +341,12 @@ class FileResource(NodeResourceMixin, DAVNonCollection):  # type: ignore[misc]
             parent, name, content_type = self.node.parent, self.node.name, self.node.content_type
         try:
             node, _created = services.write_file(
-                parent=parent, name=name, stream=stream, max_size=settings.MAX_UPLOAD_SIZE, content_type=content_type
+                parent=parent,
+                name=name,
+                stream=stream,
+                max_size=settings.MAX_UPLOAD_SIZE,
+                content_type=content_type,
+                mtime=self.environ.get(CLIENT_MTIME),
             )
         except services.NodeError as error:
             raise _node_error(error) from None
