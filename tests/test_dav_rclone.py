@@ -15,9 +15,7 @@ pytestmark = [pytest.mark.system, pytest.mark.django_db(transaction=True)]
 
 
 class Rclone:
-    def __init__(
-        self, program: str, base: str, login: str, secret: str, home: Path, *, vendor: str = "other"
-    ) -> None:
+    def __init__(self, program: str, base: str, login: str, secret: str, home: Path, *, vendor: str = "other") -> None:
         obscured = subprocess.run(
             [program, "obscure", secret], capture_output=True, text=True, check=True, timeout=30
         ).stdout.strip()

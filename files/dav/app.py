@@ -74,7 +74,10 @@ def _error_page(error: DAVError, start_response: StartResponse) -> Iterator[byte
     if error.err_condition:
         content_type, body = "application/xml; charset=utf-8", error.err_condition.as_string().encode()
     else:
-        content_type, body = "text/plain; charset=utf-8", (status + "\n").encode()
+        # A refusal of the client's request says why (our own reasons, or WsgiDAV's about the request itself);
+        # a server error never says more than its status.
+        reason = error.context_info if 400 <= error.value < 500 and error.context_info else ""
+        content_type, body = "text/plain; charset=utf-8", (status + "\n" + (f"{reason}\n" if reason else "")).encode()
     start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(body)))])
     yield body
 
