@@ -34,7 +34,27 @@ router = Router(tags=["files"])
 NOT_FOUND = "No such node."
 
 _BINARY = {"schema": {"type": "string", "format": "binary"}}
-_UPLOAD: dict[str, Any] = {"requestBody": {"required": True, "content": {"application/octet-stream": _BINARY}}}
+# The write conditions of an upload (files.conditions), read from the request's headers.
+_CONDITIONS = [
+    {
+        "name": "If-Match",
+        "in": "header",
+        "required": False,
+        "schema": {"type": "string"},
+        "description": 'Write only over this version of the file: its ETag (`"…"`), or `*` for any.',
+    },
+    {
+        "name": "If-None-Match",
+        "in": "header",
+        "required": False,
+        "schema": {"type": "string"},
+        "description": "`*`: write only if there is no such file yet (create, never replace).",
+    },
+]
+_UPLOAD: dict[str, Any] = {
+    "requestBody": {"required": True, "content": {"application/octet-stream": _BINARY}},
+    "parameters": _CONDITIONS,
+}
 
 
 #: A node name as the tree accepts it (files.services.validate_name), declared so clients see the rules.
