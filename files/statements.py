@@ -13,11 +13,11 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
 from django.db import connections
 
 from cellsadmin.prepared import Columns, columns
 from files.models import Grant, Node, Workspace
-from people.models import User
 
 _inserts: dict[str, str] = {}
 
@@ -50,7 +50,7 @@ def _node_query(alias: str, count: int, *, with_grant: bool) -> _NodeQuery:
     selected = columns(alias, (Node, "n", None), (Workspace, "w", workspace_fields))
     grant = ""
     if with_grant:
-        members = User.groups.through._meta
+        members = get_user_model().groups.through._meta
         granted = (
             f"SELECT 1 FROM {quote(Grant._meta.db_table)} g WHERE g.{quote('workspace_id')} = w.{quote('uuid')}"  # noqa: S608
             f" AND (g.{quote('user_id')} = %s OR g.{quote('group_id')} IN"
