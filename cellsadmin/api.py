@@ -66,29 +66,23 @@ def _no_credentials(request: HttpRequest, exc: AuthenticationError) -> HttpRespo
     return response
 
 
-@api.exception_handler(NodeError)
-def _tree_refused(request: HttpRequest, exc: NodeError) -> HttpResponse:
-    return _error(request, 400, str(exc))
+def _answered_with(status: int) -> Callable[[HttpRequest, Exception | type[Exception]], HttpResponse]:
+    def handler(request: HttpRequest, exc: Exception | type[Exception]) -> HttpResponse:
+        return _error(request, status, str(exc))
+
+    return handler
 
 
-@api.exception_handler(PreconditionFailed)
-def _precondition_failed(request: HttpRequest, exc: PreconditionFailed) -> HttpResponse:
-    return _error(request, 412, str(exc))
-
-
-@api.exception_handler(NameTaken)
-def _name_taken(request: HttpRequest, exc: NameTaken) -> HttpResponse:
-    return _error(request, 409, str(exc))
-
-
-@api.exception_handler(LengthRequired)
-def _length_required(request: HttpRequest, exc: LengthRequired) -> HttpResponse:
-    return _error(request, 411, str(exc))
-
-
-@api.exception_handler(UploadTooLarge)
-def _too_large(request: HttpRequest, exc: UploadTooLarge) -> HttpResponse:
-    return _error(request, 413, str(exc))
+# Tree and upload errors, each to its status (the most specific class wins, as ninja looks them up by MRO).
+_REFUSALS: list[tuple[type[Exception], int]] = [
+    (NodeError, 400),
+    (NameTaken, 409),
+    (LengthRequired, 411),
+    (PreconditionFailed, 412),
+    (UploadTooLarge, 413),
+]
+for _refusal, _status in _REFUSALS:
+    api.add_exception_handler(_refusal, _answered_with(_status))
 
 
 def rfc3339(moment: datetime) -> str:

@@ -36,6 +36,23 @@ def _fresh_cache() -> None:
     cache.clear()
 
 
+def stored_blobs() -> set[str]:
+    """Every blob in the storage (``ab/<name>``), whether a node points at it or not."""
+    from django.core.files.storage import default_storage
+
+    found: set[str] = set()
+    for folder in default_storage.listdir("blobs")[0]:
+        found.update(f"{folder}/{name}" for name in default_storage.listdir(f"blobs/{folder}")[1])
+    return found
+
+
+def content_of(node: Node) -> bytes:
+    """A file's bytes as stored now (the node is read again first)."""
+    node.refresh_from_db()
+    with services.open_content(node) as handle:
+        return handle.read()
+
+
 def fill_folder(folder: Node, count: int) -> None:
     """``count`` small file rows in ``folder`` at once (listing tests need many children, not their content)."""
     from django.utils import timezone

@@ -6,12 +6,12 @@ from __future__ import annotations
 import io
 
 import pytest
-from django.core.files.storage import default_storage
 
 from files import services
 from files.conditions import Conditions
 from files.models import Node
 from tests.api_helpers import bearer, call
+from tests.conftest import content_of, stored_blobs
 
 
 @pytest.fixture
@@ -24,20 +24,6 @@ def readme(demo):
     return demo.node("/common/projects/alpha/readme.txt")
 
 
-def _content(node: Node) -> bytes:
-    node.refresh_from_db()
-    with services.open_content(node) as handle:
-        return handle.read()
-
-
-def _blobs() -> set[str]:
-    """Every blob in the storage, whether a node points at it or not."""
-    found: set[str] = set()
-    for folder in default_storage.listdir("blobs")[0]:
-        found.update(f"{folder}/{name}" for name in default_storage.listdir(f"blobs/{folder}")[1])
-    return found
-
-
 def test_if_match_replaces_the_version_that_was_read(client, alice, readme):
     etag = call(client, "GET", f"/nodes/{readme.uuid}/content", headers=alice)["ETag"]
     first = call(client, "PUT", f"/nodes/{readme.uuid}/content", b"mine", alice, HTTP_IF_MATCH=etag)
@@ -48,16 +34,16 @@ def test_if_match_replaces_the_version_that_was_read(client, alice, readme):
     assert second.status_code == 412
     assert second["Content-Type"].startswith("application/json")
     assert "not in the state" in second.json()["detail"]
-    assert _content(readme) == b"mine"
+    assert content_of(readme) == b"mine"
 
 
 @pytest.mark.parametrize("header", ['"0000"', 'W/"{etag}"', "not-a-tag", '"a", "b"'])
 def test_if_match_with_another_tag_is_412(client, alice, readme, header):
-    blobs, before = _blobs(), _content(readme)
+    blobs, before = stored_blobs(), content_of(readme)
     header = header.format(etag=readme.etag)  # a weak tag never matches If-Match
     response = call(client, "PUT", f"/nodes/{readme.uuid}/content", b"x", alice, HTTP_IF_MATCH=header)
     assert response.status_code == 412
-    assert (_content(readme), _blobs()) == (before, blobs)
+    assert (content_of(readme), stored_blobs()) == (before, blobs)
 
 
 @pytest.mark.parametrize("header", ["*", '"0000", "{etag}"'])
@@ -66,7 +52,7 @@ def test_if_match_any_or_in_a_list(client, alice, readme, header):
         client, "PUT", f"/nodes/{readme.uuid}/content", b"new", alice, HTTP_IF_MATCH=header.format(etag=readme.etag)
     )
     assert response.status_code == 200
-    assert _content(readme) == b"new"
+    assert content_of(readme) == b"new"
 
 
 def test_if_none_match_star_creates_only(demo, client, alice):
@@ -75,7 +61,7 @@ def test_if_none_match_star_creates_only(demo, client, alice):
     assert call(client, "PUT", url, b"first", alice, HTTP_IF_NONE_MATCH="*").status_code == 201
     refused = call(client, "PUT", url, b"second", alice, HTTP_IF_NONE_MATCH="*")
     assert refused.status_code == 412
-    assert _content(demo.node("/common/projects/alpha/once.txt")) == b"first"
+    assert content_of(demo.node("/common/projects/alpha/once.txt")) == b"first"
     # Replacing by name under If-Match, and If-Match on a name that is free.
     etag = f'"{demo.node("/common/projects/alpha/once.txt").etag}"'
     assert call(client, "PUT", url, b"third", alice, HTTP_IF_MATCH=etag).status_code == 200
@@ -97,7 +83,7 @@ def test_the_condition_is_checked_again_when_the_write_takes_place(demo, readme)
     again under the row lock, so the second write still fails and leaves no blob behind."""
     read_version = readme.etag
     conditions = Conditions(match=(f'"{read_version}"',), none_match=None)
-    blobs = _blobs()
+    blobs = stored_blobs()
 
     class Racing(io.BytesIO):
         def read(self, size: int = -1) -> bytes:
@@ -108,5 +94,5 @@ def test_the_condition_is_checked_again_when_the_write_takes_place(demo, readme)
 
     with pytest.raises(services.PreconditionFailed):
         services.replace_content(node=readme, stream=Racing(b"mine"), precondition=conditions)
-    assert _content(readme) == b"the other write"
-    assert len(_blobs() - blobs) == 1  # the other write's blob, and not this one's
+    assert content_of(readme) == b"the other write"
+    assert len(stored_blobs() - blobs) == 1  # the other write's blob, and not this one's

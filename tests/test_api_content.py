@@ -10,6 +10,7 @@ from django.conf import settings as django_settings
 
 from files.models import Node
 from tests.api_helpers import API, bearer, call
+from tests.conftest import content_of as read
 
 
 @pytest.fixture
@@ -20,14 +21,6 @@ def alice(demo):
 @pytest.fixture
 def readme(demo):
     return demo.node("/common/projects/alpha/readme.txt")
-
-
-def read(node: Node) -> bytes:
-    from files import services
-
-    node.refresh_from_db()
-    with services.open_content(node) as handle:
-        return handle.read()
 
 
 def temp_files() -> list[str]:

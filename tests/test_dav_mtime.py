@@ -7,10 +7,9 @@ import os
 from datetime import UTC, datetime
 
 import pytest
-from django.core.files.storage import default_storage
 
 from files.models import Node
-from tests.conftest import require_tool
+from tests.conftest import require_tool, stored_blobs
 from tests.dav_support import DavClient, live_server
 from tests.test_dav_rclone import Rclone
 
@@ -21,13 +20,6 @@ FOLDER = "/dav/common/projects/alpha"
 def dav(demo):
     _token, secret = demo.token(demo.alice)
     return DavClient("alice", secret)
-
-
-def _blobs() -> set[str]:
-    found: set[str] = set()
-    for folder in default_storage.listdir("blobs")[0]:
-        found.update(f"{folder}/{name}" for name in default_storage.listdir(f"blobs/{folder}")[1])
-    return found
 
 
 @pytest.mark.parametrize(
@@ -62,12 +54,12 @@ def test_a_replacement_takes_the_new_time_and_without_the_header_it_is_now(demo,
     "header", ["", "soon", "-1", "nan", "inf", "1e20", "253402300800", "0x10", "1700000000;drop", "١٧٠٠"]
 )
 def test_a_bad_modification_time_is_400_and_stores_nothing(demo, dav, header):
-    blobs = _blobs()
+    blobs = stored_blobs()
     response = dav.put(f"{FOLDER}/refused.txt", b"refused", x_oc_mtime=header)
     assert response.status == 400
     assert "x-oc-mtime" not in response.headers
     assert not Node.objects.filter(name="refused.txt").exists()
-    assert _blobs() == blobs
+    assert stored_blobs() == blobs
 
 
 @pytest.mark.system

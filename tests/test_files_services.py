@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from files import services
 from files.models import Node
+from tests.conftest import stored_blobs
 
 
 class Exploding(io.BytesIO):
@@ -226,29 +227,22 @@ def test_replacing_a_file_keeps_its_identity_and_creation_date(demo, django_capt
 
 
 def test_a_file_over_a_folder_is_refused_and_leaves_no_blob(demo):
-    files_before = _stored_blobs()
+    files_before = stored_blobs()
     with pytest.raises(services.NameTaken):
         services.write_file(parent=demo.node("/common"), name="projects", stream=io.BytesIO(b"x"))
     assert demo.node("/common/projects").is_folder
-    assert _stored_blobs() == files_before
-
-
-def _stored_blobs() -> set[str]:
-    found: set[str] = set()
-    for folder in default_storage.listdir("blobs")[0]:
-        found.update(f"{folder}/{name}" for name in default_storage.listdir(f"blobs/{folder}")[1])
-    return found
+    assert stored_blobs() == files_before
 
 
 @pytest.mark.parametrize("new_name", [True, False], ids=["new file", "replacement"])
 def test_a_failed_upload_leaves_no_blob_and_no_temporary_file(demo, settings, new_name):
     folder, name = demo.node("/common"), "half.txt" if new_name else "welcome.txt"
-    files_before = _stored_blobs()
+    files_before = stored_blobs()
     with pytest.raises(ConnectionResetError):
         services.write_file(parent=folder, name=name, stream=Exploding(b"x" * 100))
     with pytest.raises(services.UploadTooLarge):
         services.write_file(parent=folder, name=name, stream=io.BytesIO(b"x" * 1000), max_size=100)
-    assert _stored_blobs() == files_before
+    assert stored_blobs() == files_before
     assert os.listdir(settings.FILE_UPLOAD_TEMP_DIR) == []
 
 
@@ -270,7 +264,7 @@ def test_a_remote_storage_gets_finished_files(demo, settings, django_capture_on_
     with pytest.raises(ConnectionResetError):
         services.write_file(parent=folder, name="remote.txt", stream=Exploding(b"x" * 100))
     assert _content(services.resolve_path("/common/remote.txt")) == b"two"
-    assert _stored_blobs() == {replaced.blob.removeprefix("blobs/")}
+    assert stored_blobs() == {replaced.blob.removeprefix("blobs/")}
     assert os.listdir(settings.FILE_UPLOAD_TEMP_DIR) == []
 
 
