@@ -123,6 +123,18 @@ def _signed_in(user: User) -> Client:
 
 
 @pytest.fixture
+def alice(demo: Demo) -> dict[str, str]:
+    """The Authorization header of a fresh token of alice's, for the API test client."""
+    return {"HTTP_AUTHORIZATION": f"Bearer {demo.token(demo.alice)[1]}"}
+
+
+@pytest.fixture
+def readme(demo: Demo) -> Node:
+    """A file alice may write (and bob read)."""
+    return demo.node("/common/projects/alpha/readme.txt")
+
+
+@pytest.fixture
 def admin_client(demo: Demo) -> Client:
     """The console as the demo administrator (replaces pytest-django's fixture of the same name)."""
     return _signed_in(demo.admin)

@@ -10,18 +10,8 @@ import pytest
 from files import services
 from files.conditions import Conditions
 from files.models import Node
-from tests.api_helpers import bearer, call
+from tests.api_helpers import call
 from tests.conftest import content_of, stored_blobs
-
-
-@pytest.fixture
-def alice(demo):
-    return bearer(demo.token(demo.alice)[1])
-
-
-@pytest.fixture
-def readme(demo):
-    return demo.node("/common/projects/alpha/readme.txt")
 
 
 def test_if_match_replaces_the_version_that_was_read(client, alice, readme):

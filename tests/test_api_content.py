@@ -13,16 +13,6 @@ from tests.api_helpers import API, bearer, call
 from tests.conftest import content_of as read
 
 
-@pytest.fixture
-def alice(demo):
-    return bearer(demo.token(demo.alice)[1])
-
-
-@pytest.fixture
-def readme(demo):
-    return demo.node("/common/projects/alpha/readme.txt")
-
-
 def temp_files() -> list[str]:
     return os.listdir(django_settings.FILE_UPLOAD_TEMP_DIR)
 

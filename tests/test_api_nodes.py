@@ -8,11 +8,6 @@ from files.models import Node
 from tests.api_helpers import API, bearer, call
 
 
-@pytest.fixture
-def alice(demo):
-    return bearer(demo.token(demo.alice)[1])
-
-
 def scoped(demo, path: str, perm: str) -> dict[str, str]:
     return bearer(demo.token(demo.alice, scopes=[f"node:{demo.node(path).uuid}:{perm}"])[1])
 
