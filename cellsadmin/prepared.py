@@ -81,7 +81,7 @@ class Columns:
         if mutable:
             values = list(values)
             for index in mutable:
-                values[index] = copy.deepcopy(values[index])
+                values[index] = _copied(values[index])
         made: list[Model] = []
         start = 0
         for model, names in self.models:
@@ -96,6 +96,16 @@ class Columns:
             for convert in found:
                 values[index] = convert(values[index], expression, connection)
         return values, [index for index, value in enumerate(values) if not isinstance(value, _IMMUTABLE)]
+
+
+def _copied(value: Any) -> Any:
+    """A deep copy of a converted value: JSON's lists and dicts by hand (``copy.deepcopy`` costs a token check
+    several microseconds for an empty list of scopes), anything else through ``copy.deepcopy``."""
+    if type(value) is list:
+        return [item if isinstance(item, _IMMUTABLE) else _copied(item) for item in value]
+    if type(value) is dict:
+        return {key: item if isinstance(item, _IMMUTABLE) else _copied(item) for key, item in value.items()}
+    return copy.deepcopy(value)
 
 
 def _forget_converted(**kwargs: Any) -> None:

@@ -53,15 +53,16 @@ def _node_query(alias: str, count: int, *, with_grant: bool) -> _NodeQuery:
         members = get_user_model().groups.through._meta
         granted = (
             f"SELECT 1 FROM {quote(Grant._meta.db_table)} g WHERE g.{quote('workspace_id')} = w.{quote('uuid')}"  # noqa: S608
-            f" AND (g.{quote('user_id')} = %s OR g.{quote('group_id')} IN"
-            f" (SELECT m.{quote('group_id')} FROM {quote(members.db_table)} m WHERE m.{quote('user_id')} = %s))"
+            f" AND (g.{quote('user_id')} = %(grantee)s OR g.{quote('group_id')} IN"
+            f" (SELECT m.{quote('group_id')} FROM {quote(members.db_table)} m"
+            f" WHERE m.{quote('user_id')} = %(grantee)s))"
         )
-        grant = f", EXISTS ({granted}), EXISTS ({granted} AND g.{quote('level')} = %s)"
-    paths = ", ".join(["%s"] * count)
+        grant = f", EXISTS ({granted}), EXISTS ({granted} AND g.{quote('level')} = %(read_write)s)"
+    paths = ", ".join(f"%(path{index})s" for index in range(count))
     sql = (
         f"SELECT {selected.select}{grant} FROM {quote(Node._meta.db_table)} n"  # noqa: S608 (names from metadata)
         f" INNER JOIN {quote(Workspace._meta.db_table)} w ON w.{quote('uuid')} = n.{quote('workspace_id')}"
-        f" WHERE w.{quote('slug')} = %s AND n.{quote('path')} IN ({paths})"
+        f" WHERE w.{quote('slug')} = %(slug)s AND n.{quote('path')} IN ({paths})"
     )
     return _NodeQuery(sql=sql, columns=selected)
 
@@ -79,9 +80,11 @@ def nodes_at(
     plan = _node_queries.get(key)
     if plan is None:
         plan = _node_queries[key] = _node_query(alias, len(paths), with_grant=grantee is not None)
-    params: list[str | int] = [slug, *paths]
+    # Named parameters: Django's SQLite cursor fills them in with one % instead of a regular expression over
+    # the whole statement, which was a tenth of a lookup.
+    params: dict[str, str | int] = {"slug": slug, **{f"path{index}": path for index, path in enumerate(paths)}}
     if grantee is not None:
-        params[:0] = [grantee, grantee, grantee, grantee, Grant.READ_WRITE]
+        params.update(grantee=grantee, read_write=Grant.READ_WRITE)
     with connections[alias].cursor() as cursor:
         cursor.execute(plan.sql, params)
         rows = cursor.fetchall()

@@ -78,3 +78,14 @@ def test_the_memo_of_converted_rows_is_bounded(demo, monkeypatch):
         assert found is not None and found.label == token.label
     memo = lookup._plans["default"].columns.memo
     assert 0 < len(memo) <= 3
+
+
+def test_converted_json_is_copied_deeply_for_each_instance():
+    from cellsadmin.prepared import _copied
+
+    value = {"uses": [{"ip": "192.0.2.1", "seen": [1, 2]}], "n": 1, "none": None}
+    copied = _copied(value)
+    assert copied == value
+    copied["uses"][0]["seen"].append(3)
+    copied["uses"].append({})
+    assert value == {"uses": [{"ip": "192.0.2.1", "seen": [1, 2]}], "n": 1, "none": None}

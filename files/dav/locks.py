@@ -100,15 +100,18 @@ def _locks_over(path: str, *, include_children: bool) -> list[LockDict]:
     substr rather than LIKE: lock roots are quoted URLs, full of the "%" LIKE would take for a wildcard.
     """
     ancestors = _ancestors(path)
-    conditions = ["root IN (" + ", ".join(["%s"] * len(ancestors)) + ")"]
-    params: list[Any] = list(ancestors)
+    # Named parameters: Django's SQLite cursor fills them in with one % rather than a regular expression.
+    params: dict[str, Any] = {f"root{index}": root for index, root in enumerate(ancestors)}
+    conditions = ["root IN (" + ", ".join(f"%({name})s" for name in params) + ")"]
     if include_children:
         below = path.rstrip("/") + "/"
-        conditions.append("substr(root, 1, %s) = %s")
-        params += [len(below), below]
-    sql = f"SELECT {', '.join(_LOCK_COLUMNS)} FROM files_davlock WHERE ({' OR '.join(conditions)}) AND expire >= %s"  # noqa: S608 (only placeholders are interpolated)
+        conditions.append("substr(root, 1, %(length)s) = %(below)s")
+        params.update(length=len(below), below=below)
+    params["now"] = time.time()
+    where = f"({' OR '.join(conditions)}) AND expire >= %(now)s"
+    sql = f"SELECT {', '.join(_LOCK_COLUMNS)} FROM files_davlock WHERE {where}"  # noqa: S608 (only placeholders are interpolated)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, time.time()])
+        cursor.execute(sql, params)
         rows = cursor.fetchall()
     locks = [dict(zip(_LOCK_COLUMNS, row, strict=True)) for row in rows]
     for lock in locks:
