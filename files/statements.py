@@ -138,7 +138,7 @@ def _insert_sql(alias: str) -> str:
     connection = connections[alias]
     quote = connection.ops.quote_name
     columns = ", ".join(quote(field.column) for field in Node._meta.concrete_fields)
-    placeholders = ", ".join(["%s"] * len(Node._meta.concrete_fields))
+    placeholders = ", ".join(f"%({field.attname})s" for field in Node._meta.concrete_fields)
     # No conflict target: any unique constraint (a sibling of that name, the same path) means "taken".
     # Foreign keys and checks still raise, unlike SQLite's INSERT OR IGNORE.
     table = quote(Node._meta.db_table)
@@ -156,11 +156,12 @@ def insert_new_node(node: Node, alias: str = "default") -> bool:
         sql = _inserts[alias] = _insert_sql(alias)
     connection = connections[alias]
     # pre_save as Model.save does on an insert (it stamps created_at).
-    values = [
-        field.get_db_prep_save(field.pre_save(node, add=True), connection) for field in Node._meta.concrete_fields
-    ]
+    values = {
+        field.attname: field.get_db_prep_save(field.pre_save(node, add=True), connection)
+        for field in Node._meta.concrete_fields
+    }
     with connection.cursor() as cursor:
-        cursor.execute(sql, values)
+        cursor.execute(sql, values)  # named parameters, as in nodes_at
         inserted: bool = cursor.rowcount == 1
     if inserted:
         node._state.adding = False
