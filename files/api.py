@@ -170,9 +170,10 @@ def list_workspaces(request: HttpRequest) -> list[WorkspaceOut]:
 
 @router.get("/nodes", response=responses({200: NodeOut}, 404, 422), summary="Find a node by its path")
 def node_by_path(request: HttpRequest, query: Query[PathQuery]) -> NodeOut:
+    rights = _rights(request)
     # A NUL can be in a URL but not in a PostgreSQL string; no node has one in its name.
-    node = services.resolve_path(query.path) if "\x00" not in query.path else None
-    found, _access = _reachable(_rights(request), node)
+    node = services.resolve_path(query.path, rights=rights) if "\x00" not in query.path else None
+    found, _access = _reachable(rights, node)
     return node_out(found)
 
 
