@@ -18,6 +18,7 @@ keepalive = 5
 # (with one shared socket, one busy worker can end up holding most keep-alive connections).
 reuse_port = True
 accesslog = "-"
-# The access log shows method, path, status and size: never headers, so never a token.
-access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(L)ss'
+# The access log shows the peer, X-Forwarded-For (the client behind a load balancer, as the proxy chain wrote
+# it; "-" without one), method, path, status and size: no other header, so never a token.
+access_log_format = '%(h)s %({x-forwarded-for}i)s "%(r)s" %(s)s %(b)s %(L)ss'
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
