@@ -8,58 +8,32 @@ previous content, no stray blob, and never a node without content.
 
 from __future__ import annotations
 
-import hashlib
 import mimetypes
-import os
-import tempfile
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import IO, TYPE_CHECKING, BinaryIO, Protocol
+from typing import IO, TYPE_CHECKING, Protocol
 
-from django.conf import settings
-from django.core.files import File
-from django.core.files.storage import FileSystemStorage, default_storage
+from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet, Value
 from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 
-from files import statements
-from files.models import Node, Workspace
+from files import blobs, statements
+from files.blobs import CHUNK_SIZE, Readable
+from files.errors import ConcurrentChange, NameTaken, NodeError, PreconditionFailed, UploadTooLarge
+from files.models import DeadProperty, Node, Workspace
 
 if TYPE_CHECKING:
     from datetime import datetime
 
     from files.rights import Rights
 
-CHUNK_SIZE = 256 * 1024
 MAX_PATH_LENGTH = 2048
-
-
-class NodeError(ValueError):
-    """An operation the tree refuses: a bad name, a name taken, a folder expected, and so on."""
-
-
-class NameTaken(NodeError):
-    pass
-
-
-class UploadTooLarge(NodeError):
-    pass
-
-
-class PreconditionFailed(NodeError):
-    """The file is not in the state the write was made for (``If-Match`` / ``If-None-Match``)."""
 
 
 class Precondition(Protocol):
     def allows(self, etag: str | None) -> bool:
         """Whether the write may go on over the file with this ``etag`` (None: there is no such file)."""
-
-
-class Readable(Protocol):
-    def read(self, size: int = ..., /) -> bytes: ...
 
 
 # validate_name()'s rules as one regular expression, for the API schemas (their clients see the rules up front).
@@ -176,95 +150,6 @@ def create_folder(*, parent: Node, name: str) -> Node:
         raise NameTaken(f"{name!r} already exists here.") from None
 
 
-class _SpooledFile(File):  # type: ignore[type-arg]
-    """A finished temporary file; FileSystemStorage moves it into place instead of copying it."""
-
-    def temporary_file_path(self) -> str:
-        return str(self.name)
-
-
-def _copy(stream: Readable, handle: IO[bytes], limit: int) -> tuple[int, str]:
-    """Copy ``stream`` into ``handle`` up to ``limit`` bytes: (size, sha256)."""
-    digest = hashlib.sha256()
-    size = 0
-    while chunk := stream.read(CHUNK_SIZE):
-        size += len(chunk)
-        if size > limit:
-            raise UploadTooLarge(f"The file is larger than the limit of {limit} bytes.")
-        digest.update(chunk)
-        handle.write(chunk)
-    handle.flush()
-    if settings.FSYNC_UPLOADS:
-        os.fsync(handle.fileno())
-    return size, digest.hexdigest()
-
-
-def _create(path: str) -> BinaryIO:
-    """Open a new file at ``path`` for writing; it must not exist yet (its folder may not)."""
-    try:
-        return open(path, "xb")
-    except FileNotFoundError:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        return open(path, "xb")
-
-
-@contextmanager
-def _received(stream: Readable, max_size: int | None) -> Iterator[tuple[str, int, str]]:
-    """Store ``stream`` as a new blob: yields (blob name, size, sha256), and removes the blob if the block fails.
-
-    On a local storage the bytes go straight into the blob's own file, created exclusively under a fresh name:
-    nothing reads a blob before a node points at it, so it needs no temporary file and no move (a sync client
-    uploading many small files pays those on every file). Any other storage (S3 and the like) is handed a
-    finished temporary file.
-    """
-    limit = settings.MAX_UPLOAD_SIZE if max_size is None else max_size
-    key = uuid.uuid4().hex
-    name = f"blobs/{key[:2]}/{key}"
-    storage = default_storage
-    if isinstance(storage, FileSystemStorage):
-        path = storage.path(name)
-        handle = _create(path)
-        try:
-            with handle:
-                size, sha256 = _copy(stream, handle, limit)
-                if storage.file_permissions_mode is not None:
-                    os.fchmod(handle.fileno(), storage.file_permissions_mode)
-        except BaseException:
-            os.unlink(path)
-            raise
-    else:
-        with _spooled(stream, limit) as (temp_path, size, sha256), open(temp_path, "rb") as spooled:
-            name = storage.save(name, _SpooledFile(spooled, name=temp_path))
-    try:
-        yield name, size, sha256
-    except BaseException:
-        _discard_blob(name)
-        raise
-
-
-@contextmanager
-def _spooled(stream: Readable, limit: int) -> Iterator[tuple[str, int, str]]:
-    """Copy ``stream`` into a temporary file: yields (path, size, sha256), and removes what is left."""
-    handle = tempfile.NamedTemporaryFile(dir=settings.FILE_UPLOAD_TEMP_DIR, prefix="upload-", delete=False)
-    try:
-        with handle:
-            size, sha256 = _copy(stream, handle, limit)
-        yield handle.name, size, sha256
-    finally:
-        if os.path.exists(handle.name):
-            os.unlink(handle.name)
-
-
-def _discard_blob(name: str) -> None:
-    if name:
-        default_storage.delete(name)
-
-
-def _discard_blobs(names: list[str]) -> None:
-    for name in names:
-        _discard_blob(name)
-
-
 def write_file(
     *,
     parent: Node,
@@ -286,7 +171,7 @@ def write_file(
     validate_name(name)
     path = _child_path(parent, name)
     content_type = content_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
-    with _received(stream, max_size) as (blob, size, sha256):
+    with blobs.received(stream, max_size) as (blob, size, sha256):
         try:
             node = Node(
                 workspace_id=parent.workspace_id,
@@ -320,7 +205,7 @@ def write_file(
                         setattr(existing, field, getattr(node, field))
                     node = existing
                 node.save()
-                transaction.on_commit(lambda: _discard_blob(old_blob))
+                transaction.on_commit(lambda: blobs.discard(old_blob))
         except IntegrityError:
             raise NameTaken(f"{name!r} already exists here.") from None  # the blob goes with the failure
     return node, created
@@ -387,22 +272,89 @@ def delete(node: Node) -> None:
         raise NodeError("A workspace root cannot be deleted.")
     with transaction.atomic():
         subtree = _subtree(node)
-        blobs = [blob for blob in subtree.exclude(blob="").values_list("blob", flat=True)]
+        names = list(subtree.exclude(blob="").values_list("blob", flat=True))
         node.delete()
-        transaction.on_commit(lambda: _discard_blobs(blobs))
+        transaction.on_commit(lambda: blobs.discard_all(names))
 
 
-def copy(*, node: Node, parent: Node, name: str | None = None) -> Node:
-    """Copy ``node`` (a file or a whole folder) under ``parent``; a file's content is duplicated."""
+def copy(
+    *, node: Node, parent: Node, name: str | None = None, members: bool = True, replacing: Node | None = None
+) -> Node:
+    """Copy ``node`` under ``parent``: a file, or a folder with everything below it (without, when not
+    ``members``). ``replacing`` is what the copy takes the place of (WebDAV's ``Overwrite: T``).
+
+    All or nothing. The contents are duplicated into new blobs first, outside any transaction (copying bytes
+    must not hold the database's write lock); then one transaction deletes ``replacing`` and inserts every new
+    node and its dead properties. If anything fails, the tree is as it was and the new blobs are gone. A copy
+    keeps modification times, content types and dead properties; a file keeps its entity tag (the same bytes).
+    """
     name = validate_name(name if name is not None else node.name)
+    if not parent.is_folder:
+        raise NodeError("The destination must be a folder.")
     if node.is_folder and node.contains(parent):
         raise NodeError("A folder cannot be copied into itself.")
-    if not node.is_folder:
-        with open_content(node) as handle:
-            copied, _created = write_file(parent=parent, name=name, stream=handle, content_type=node.content_type)
-        return copied
-    with transaction.atomic():
-        target = create_folder(parent=parent, name=name)
-        for child in children(node):
-            copy(node=child, parent=target)
-    return target
+    if replacing is not None and replacing.contains(node):
+        raise NodeError("A copy cannot replace a folder that holds what it copies.")
+    whole = node.is_folder and members
+    sources = sorted(_subtree(node) if whole else [node], key=lambda source: source.path.count("/"))
+    top = _child_path(parent, name)
+    copies: dict[uuid.UUID, Node] = {}
+    new_blobs: list[str] = []
+    try:
+        for source in sources:  # parents before their children
+            path = top + source.path[len(node.path) :]
+            if len(path) > MAX_PATH_LENGTH:
+                raise NodeError(f"A path must be at most {MAX_PATH_LENGTH} characters long.")
+            blob = ""
+            if source.blob:
+                blob = _duplicate(source)
+                new_blobs.append(blob)
+            first = source.pk == node.pk
+            copies[source.pk] = Node(
+                workspace_id=parent.workspace_id,
+                parent=parent if first else copies[source.parent_id],  # type: ignore[index]
+                name=name if first else source.name,
+                path=path,
+                type=source.type,
+                size=source.size,
+                etag=_new_etag() if source.is_folder else source.etag,
+                mtime=source.mtime,
+                blob=blob,
+                content_type=source.content_type,
+            )
+        properties = DeadProperty.objects.filter(node__in=_subtree(node) if whole else [node])
+        with transaction.atomic():
+            if replacing is not None:
+                delete(replacing)
+            Node.objects.bulk_create(copies.values())
+            DeadProperty.objects.bulk_create(
+                DeadProperty(node=copies[prop.node_id], name=prop.name, value=prop.value) for prop in properties
+            )
+    except BaseException as error:
+        blobs.discard_all(new_blobs)
+        if isinstance(error, IntegrityError):
+            raise NameTaken(f"{name!r} already exists there.") from None
+        raise
+    return copies[node.pk]
+
+
+def _duplicate(source: Node) -> str:
+    """A new blob with ``source``'s content."""
+    try:
+        handle = open_content(source)
+    except FileNotFoundError:  # replaced or deleted since it was read
+        raise ConcurrentChange(f"{source.name!r} changed while it was being copied; try again.") from None
+    with handle:
+        return blobs.store(handle, source.size)[0]
+
+
+__all__ = [
+    "CHUNK_SIZE",
+    "ConcurrentChange",
+    "NameTaken",
+    "NodeError",
+    "Precondition",
+    "PreconditionFailed",
+    "Readable",
+    "UploadTooLarge",
+]

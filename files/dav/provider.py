@@ -27,7 +27,14 @@ from wsgidav.dav_provider import DAVProvider
 from files import services
 from files.dav import listing, locks
 from files.dav.auth import lock_principal, principal_of
-from files.dav.resources import CLIENT_MTIME, FileResource, FolderResource, NodeResourceMixin, WorkspaceList
+from files.dav.resources import (
+    CLIENT_MTIME,
+    COPIED_TO_NEW,
+    FileResource,
+    FolderResource,
+    NodeResourceMixin,
+    WorkspaceList,
+)
 from files.models import Node
 from files.rights import Access, Rights, rights_for
 
@@ -58,6 +65,18 @@ def client_mtime(header: str) -> datetime:
     if not 0 <= seconds <= _LATEST:  # also NaN
         raise DAVError(HTTP_BAD_REQUEST, "X-OC-Mtime must be the seconds since 1970 (UTC) of the file's modification.")
     return datetime.fromtimestamp(seconds, UTC)
+
+
+def _created_if_new(environ: Environ, start_response: StartResponse) -> StartResponse:
+    """WsgiDAV answers every COPY a provider carries out itself with 204; RFC 4918 §9.8.5 wants 201 when the
+    destination did not exist before."""
+
+    def answer(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        if environ.get(COPIED_TO_NEW) and status.startswith("204"):
+            status = "201 Created"
+        return start_response(status, headers, exc_info)
+
+    return answer
 
 
 def _mtime_accepted(start_response: StartResponse) -> StartResponse:
@@ -172,6 +191,8 @@ class Provider(DAVProvider):  # type: ignore[misc]
                 raise DAVError(HTTP_FORBIDDEN)
         if method == "LOCK":
             return self._lock(environ, start_response, default_handler)
+        if method == "COPY":
+            return default_handler(environ, _created_if_new(environ, start_response))
         return default_handler(environ, start_response)
 
     def _lock(

@@ -34,6 +34,8 @@ from files.rights import Access, Rights
 
 #: Where a PUT's ``X-OC-Mtime`` waits for the upload (``files.dav.provider.client_mtime``).
 CLIENT_MTIME = "cellsadmin.client_mtime"
+#: Set by a COPY that created its destination: the answer is then 201, not WsgiDAV's 204.
+COPIED_TO_NEW = "cellsadmin.copied_to_new"
 
 if TYPE_CHECKING:
     from files.dav.provider import Provider
@@ -48,7 +50,7 @@ def _forbidden(reason: str) -> DAVError:
 def _node_error(error: services.NodeError) -> DAVError:
     if isinstance(error, services.UploadTooLarge):
         return DAVError(HTTP_REQUEST_ENTITY_TOO_LARGE, context_info=str(error))
-    if isinstance(error, services.NameTaken):
+    if isinstance(error, services.NameTaken | services.ConcurrentChange):
         return DAVError(HTTP_CONFLICT, context_info=str(error))
     return DAVError(HTTP_BAD_REQUEST, context_info=str(error))
 
@@ -195,18 +197,34 @@ class NodeResourceMixin(DeadPropertiesMixin):
         return True  # WsgiDAV answers 204 No Content: the destination existed.
 
     def handle_copy(self, dest_path: str, *, depth_infinity: bool) -> bool:
+        """Every COPY, in one go: the copy of a whole folder lands complete or not at all, rather than member by
+        member as WsgiDAV would (a failure halfway left half a tree and a 207)."""
         if Access.READ not in self.access:
             raise _forbidden("This cannot be read with this token.")
-        self._writable_folder(util.get_uri_parent(dest_path))
+        folder = self._writable_folder(util.get_uri_parent(dest_path))
         existing = self._existing(dest_path)
-        if existing is None:
-            return False
         if isinstance(self, FileResource) and isinstance(existing, FileResource) and Access.WRITE in existing.access:
             # File over file: replace the content in place (atomic), rather than WsgiDAV's delete + create.
             existing.replace_with(self.node)
             return True
-        existing._require_removable()
-        return False
+        if existing is not None:
+            existing._require_removable()
+            if existing.node.contains(self.node):
+                raise _forbidden("A resource cannot be copied onto a folder that holds it.")
+        try:
+            services.copy(
+                node=self.node,
+                parent=folder.node,
+                name=util.get_uri_name(dest_path),
+                members=depth_infinity,
+                replacing=existing.node if existing is not None else None,
+            )
+        except services.NodeError as error:
+            raise _node_error(error) from None
+        if existing is None:
+            self.environ[COPIED_TO_NEW] = True
+        self.provider.forget(self.environ)
+        return True  # WsgiDAV answers 204; the provider makes it 201 when there was no destination.
 
     def support_recursive_move(self, dest_path: str) -> bool:
         # Files too: WsgiDAV's default asserts a collection and would answer every file MOVE with 500.
@@ -279,19 +297,6 @@ class FolderResource(NodeResourceMixin, DAVCollection):  # type: ignore[misc]
             raise _node_error(error) from None
         self.provider.forget(self.environ)
 
-    def copy_move_single(self, dest_path: str, *, is_move: bool) -> None:
-        folder = self._writable_folder(util.get_uri_parent(dest_path))
-        existing = self._existing(dest_path)
-        if isinstance(existing, FolderResource):
-            target = existing.node
-        else:
-            try:
-                target = services.create_folder(parent=folder.node, name=util.get_uri_name(dest_path))
-            except services.NodeError as error:
-                raise _node_error(error) from None
-        copy_dead_properties(self.node, target)
-        self.provider.forget(self.environ)
-
 
 class FileResource(NodeResourceMixin, DAVNonCollection):  # type: ignore[misc]
     """A file; ``node`` is None for the target of a PUT that has not arrived yet (see ``create_empty_resource``)."""
@@ -358,21 +363,6 @@ class FileResource(NodeResourceMixin, DAVNonCollection):  # type: ignore[misc]
         with services.open_content(source) as handle:
             self.receive(handle)
         copy_dead_properties(source, self.node)
-
-    def copy_move_single(self, dest_path: str, *, is_move: bool) -> None:
-        folder = self._writable_folder(util.get_uri_parent(dest_path))
-        try:
-            with services.open_content(self.node) as handle:
-                target, _created = services.write_file(
-                    parent=folder.node,
-                    name=util.get_uri_name(dest_path),
-                    stream=handle,
-                    content_type=self.node.content_type,
-                )
-        except services.NodeError as error:
-            raise _node_error(error) from None
-        copy_dead_properties(self.node, target)
-        self.provider.forget(self.environ)
 
 
 class WorkspaceList(DAVCollection):  # type: ignore[misc]

@@ -1,0 +1,23 @@
+"""What the node tree refuses, as exceptions the REST API and WebDAV map to their statuses."""
+
+from __future__ import annotations
+
+
+class NodeError(ValueError):
+    """An operation the tree refuses: a bad name, a name taken, a folder expected, and so on."""
+
+
+class NameTaken(NodeError):
+    pass
+
+
+class UploadTooLarge(NodeError):
+    pass
+
+
+class PreconditionFailed(NodeError):
+    """The file is not in the state the write was made for (``If-Match`` / ``If-None-Match``)."""
+
+
+class ConcurrentChange(NodeError):
+    """What an operation was reading changed under it (a file of a folder being copied went away)."""
