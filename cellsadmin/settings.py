@@ -257,6 +257,7 @@ CONTENT_SECURITY_POLICY = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"dav_client_refusals": {"()": "files.dav.log_filters.ClientRefusals"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
@@ -264,5 +265,7 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
         # WsgiDAV silences its logger (NullHandler, no propagation) unless it is configured here.
         "wsgidav": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        # An upload refused while its body is stored (412, 413, 423) is answered, not a failure to log.
+        "wsgidav.request_server": {"filters": ["dav_client_refusals"]},
     },
 }

@@ -1,4 +1,4 @@
-"""Conditional writes over the REST API: ``If-Match`` and ``If-None-Match`` on an upload (RFC 9110 §13.1).
+"""Conditional writes: ``If-Match`` and ``If-None-Match`` on an upload (RFC 9110 §13.1), REST and WebDAV alike.
 
 A script that read a file (and its ``ETag``) can replace it only if nobody has changed it since
 (``If-Match: "<etag>"``), and create a file only if the name is still free (``If-None-Match: *``); otherwise it
@@ -39,7 +39,11 @@ class Conditions:
 
 def from_request(request: HttpRequest) -> Conditions | None:
     """The request's write conditions, or None when it sets neither header."""
-    match, none_match = request.headers.get("If-Match"), request.headers.get("If-None-Match")
+    return from_headers(request.headers.get("If-Match"), request.headers.get("If-None-Match"))
+
+
+def from_headers(match: str | None, none_match: str | None) -> Conditions | None:
+    """Write conditions from the two headers' values (None: not sent), or None when neither was sent."""
     if match is None and none_match is None:
         return None
     return Conditions(

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from files.rights import Rights
 
 MAX_PATH_LENGTH = 2048
+_CHANGED = "{name!r} has changed (or appeared, or gone) since the version this write was made for."
 
 
 class Precondition(Protocol):
@@ -187,8 +188,17 @@ def write_file(
             )
             # A new name (the common case: uploads of new files) is one INSERT, which holds the database's
             # write lock for no longer than the statement; a taken one is replaced below, under a row lock.
-            if (precondition is None or precondition.allows(None)) and statements.insert_new_node(node):
-                return node, True
+            # A precondition is asked once the INSERT has taken the name, in the same transaction, so that what
+            # it read still holds when the transaction commits (a refusal takes the INSERT back).
+            if precondition is None:
+                if statements.insert_new_node(node):
+                    return node, True
+            else:
+                with transaction.atomic():
+                    if statements.insert_new_node(node):
+                        if not precondition.allows(None):
+                            raise PreconditionFailed(_CHANGED.format(name=name))
+                        return node, True
             with transaction.atomic():
                 existing = Node.objects.select_for_update().filter(parent=parent, name=name).first()
                 created = existing is None
@@ -196,9 +206,7 @@ def write_file(
                 if existing is not None and existing.is_folder:
                     raise NameTaken(f"{name!r} is a folder.")
                 if precondition is not None and not precondition.allows(existing.etag if existing else None):
-                    raise PreconditionFailed(
-                        f"{name!r} has changed (or appeared, or gone) since the version this write was made for."
-                    )
+                    raise PreconditionFailed(_CHANGED.format(name=name))
                 if existing is not None:  # None: removed since the INSERT; the new row goes in after all
                     old_blob = existing.blob
                     for field in ("blob", "size", "etag", "mtime", "content_type"):

@@ -117,3 +117,28 @@ def gunicorn(env: dict[str, str], count: int = 2) -> Iterator[list[int]]:
         for server in servers:
             server.terminate()
             server.wait(timeout=10)
+
+
+class SlowUpload:
+    """A PUT whose body is still arriving: all of it but the last byte is sent, the last byte on ``finish()``.
+
+    Meanwhile the server process that took it is inside the request, and another process can be asked
+    something. A body larger than the sockets' buffers (tens of MiB on loopback) can only have been sent once
+    the server has started reading it, past the checks it makes before the body."""
+
+    def __init__(self, port: int, path: str, body: bytes, **headers: str) -> None:
+        self._connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        self._connection.putrequest("PUT", path)
+        self._connection.putheader("Content-Length", str(len(body)))
+        for key, value in headers.items():
+            self._connection.putheader(key.replace("_", "-"), value)
+        self._connection.endheaders()
+        self._last = body[-1:]
+        self._connection.send(body[:-1])
+
+    def finish(self) -> http.client.HTTPResponse:
+        self._connection.send(self._last)
+        response = self._connection.getresponse()
+        response.data = response.read()  # type: ignore[attr-defined]
+        self._connection.close()
+        return response

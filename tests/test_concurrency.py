@@ -81,3 +81,58 @@ def test_concurrent_uploads_of_one_new_name_make_one_file(demo):
     assert len(nodes) == 1
     with services.open_content(nodes[0]) as handle:
         assert handle.read().startswith(b"writer ")
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="runs against PostgreSQL (DATABASE_URL=postgres://…)")
+def test_a_lock_request_waits_for_a_write_that_has_checked_its_locks(demo):
+    """A write's last look at the locks (``check_still_writable``) and its commit are one step for a LOCK: the
+    LOCK's transaction cannot start between them, so it cannot be granted over a write that has just found the
+    URL free."""
+    from django.db import transaction
+
+    from files.dav import locks
+
+    manager = locks.DatabaseLockManager(locks.DatabaseLockStorage())
+    checked = threading.Event()
+    order: list[str] = []
+    errors: list[BaseException] = []
+
+    def write() -> None:
+        try:
+            with transaction.atomic():
+                locks.check_still_writable(
+                    manager, url="/common/welcome.txt", new_in=None, token_list=[], principal="someone"
+                )
+                checked.set()
+                with connection.cursor() as cursor:
+                    for _ in range(1000):  # until the LOCK below is seen waiting (10 s at most)
+                        cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+                        if cursor.fetchone()[0]:
+                            break
+                        threading.Event().wait(0.01)
+                    else:
+                        raise AssertionError("the LOCK did not wait for the write")
+                order.append("write commits")
+        except BaseException as error:  # collected and asserted below
+            errors.append(error)
+            checked.set()
+        finally:
+            connections.close_all()
+
+    def lock() -> None:
+        try:
+            assert checked.wait(timeout=30)
+            with locks.serialized():
+                order.append("lock proceeds")
+        except BaseException as error:  # collected and asserted below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=write), threading.Thread(target=lock)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert order == ["write commits", "lock proceeds"]

@@ -16,6 +16,10 @@ import pytest
 
 from tests.dav_support import basic
 from tests.servers import gunicorn, manage, reachable, request, scratch_env, scratch_postgres
+from tests.test_dav_processes import (
+    check_a_folder_locked_elsewhere_while_a_small_file_arrives_refuses_it,
+    check_a_lock_granted_elsewhere_while_a_body_arrives_refuses_the_write,
+)
 from tests.test_dav_scopes import LOCK_BODY
 
 pytestmark = pytest.mark.system
@@ -89,6 +93,20 @@ def test_a_lock_taken_through_one_instance_blocks_a_put_through_the_other(cluste
     assert request(cluster.second, "PUT", path, b"conflicting", Authorization=auth).status == 423
     assert request(cluster.second, "UNLOCK", path, Authorization=auth, Lock_Token=lock_token).status == 204
     assert request(cluster.first, "PUT", path, b"after the lock", Authorization=auth).status == 204
+
+
+def test_a_lock_granted_by_one_instance_while_a_body_arrives_at_the_other_refuses_the_write(cluster):
+    raw, _ = cluster.token()
+    check_a_lock_granted_elsewhere_while_a_body_arrives_refuses_the_write(
+        cluster.first, cluster.second, basic("alice", raw)
+    )
+
+
+def test_a_folder_locked_through_one_instance_while_a_file_arrives_at_the_other_refuses_it(cluster):
+    raw, _ = cluster.token()
+    check_a_folder_locked_elsewhere_while_a_small_file_arrives_refuses_it(
+        cluster.first, cluster.second, basic("alice", raw)
+    )
 
 
 def test_the_failure_throttle_counts_across_both_instances(cluster):

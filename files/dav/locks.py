@@ -46,9 +46,15 @@ _snapshot: contextvars.ContextVar[_Snapshot | None] = contextvars.ContextVar("da
 
 
 @contextmanager
-def snapshot() -> Iterator[None]:
-    """Serve lock reads from one query for the duration of a read-only request."""
-    token = _snapshot.set(_Snapshot())
+def snapshot(*, checked_at_write: bool = False) -> Iterator[None]:
+    """Serve lock reads from one query for the duration of a request.
+
+    ``checked_at_write``: read none, and let every check before the write pass. For a PUT whose write asks
+    :func:`check_still_writable` anyway, and that has nothing to gain from being refused before its body has
+    arrived (a small body, no ``If`` header naming lock tokens): its one read of the locks is the one that
+    counts, where the write takes place.
+    """
+    token = _snapshot.set(_Snapshot(root="/", locks=[]) if checked_at_write else _Snapshot())
     try:
         yield
     finally:
@@ -63,6 +69,32 @@ def serialized() -> Iterator[None]:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_ADVISORY_KEY])
         yield
+
+
+def check_still_writable(
+    manager: DatabaseLockManager, *, url: str, new_in: str | None, token_list: list[str], principal: str
+) -> None:
+    """Inside the transaction that writes ``url``: 423 if a lock the request did not submit covers it now, or
+    (``new_in``: the folder a new file goes into) covers that folder's list of members.
+
+    WsgiDAV checks a PUT's locks before the body arrives, and keeps other LOCKs off the URL until the write is
+    done only within its own process. A LOCK served by another process (or machine) while a body is still
+    arriving would be granted, and the write would then land under it. Asked again where the write takes
+    place, with the locks read afresh, the answer holds: on SQLite the write's transaction holds the database's
+    write lock, which a LOCK's transaction needs too; on PostgreSQL the write takes in shared mode the advisory
+    lock that :func:`serialized` LOCK requests take exclusively. So a LOCK lands wholly before the write (which
+    is then refused) or after it.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [_ADVISORY_KEY])
+    # One fresh read of the locks answers both questions.
+    fresh = _snapshot.set(_Snapshot())
+    try:
+        for target in (new_in, url) if new_in is not None else (url,):
+            manager.check_write_permission(url=target, depth="0", token_list=token_list, principal=principal)
+    finally:
+        _snapshot.reset(fresh)
 
 
 def _as_dict(row: DavLock) -> LockDict:
@@ -218,6 +250,8 @@ class DatabaseLockStorage:
         locks = self._from_snapshot(path, include_children=include_children)
         if locks is None:
             locks = _locks_over(path, include_children=include_children)
+        if not locks:
+            return []
         ancestors = set(_ancestors(path))
         below = path.rstrip("/") + "/"
         return [

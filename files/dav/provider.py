@@ -47,6 +47,16 @@ _RESOURCES = "cellsadmin.resources"
 _WANT_PARENT = frozenset({"PUT", "MKCOL"})
 
 
+#: A PUT body of more bytes than this is refused for its locks before it is read, as well as when it is written.
+_EARLY_LOCK_CHECK_ABOVE = services.CHUNK_SIZE
+
+
+def _content_length(environ: Environ) -> int | None:
+    """The declared body length; None when the body comes chunked (or the header is not a length)."""
+    text = environ.get("CONTENT_LENGTH") or ""
+    return int(text) if text.isascii() and text.isdigit() else None
+
+
 def _key(path: str) -> str:
     return path.rstrip("/") or "/"
 
@@ -171,18 +181,17 @@ class Provider(DAVProvider):  # type: ignore[misc]
                     return answered
                 return default_handler(environ, start_response)
         if method == "PUT":
-            try:
-                length = int(environ.get("CONTENT_LENGTH") or 0)
-            except ValueError:
-                length = 0
-            if length > settings.MAX_UPLOAD_SIZE:
+            length = _content_length(environ)
+            if length is not None and length > settings.MAX_UPLOAD_SIZE:
                 raise DAVError(HTTP_REQUEST_ENTITY_TOO_LARGE)
             if "HTTP_X_OC_MTIME" in environ:
                 environ[CLIENT_MTIME] = client_mtime(environ["HTTP_X_OC_MTIME"])
                 start_response = _mtime_accepted(start_response)
-            # WsgiDAV checks the locks over the folder and then over the file: one read answers both. A PUT
-            # takes no locks, and a lock taken meanwhile elsewhere races with the upload either way.
-            with locks.snapshot():
+            # WsgiDAV checks the locks over the folder and then over the file before the body is read: one
+            # read answers both. The write checks them again where it takes place (another process may grant a
+            # lock meanwhile); a small body without lock tokens is not worth refusing early, and skips the first.
+            small = length is not None and length <= _EARLY_LOCK_CHECK_ABOVE and "HTTP_IF" not in environ
+            with locks.snapshot(checked_at_write=small):
                 return default_handler(environ, start_response)
         if method == "PROPPATCH":
             # One refusal for the whole request, rather than a 207 with a 403 per property.

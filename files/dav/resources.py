@@ -20,6 +20,7 @@ from wsgidav.dav_error import (
     HTTP_CONFLICT,
     HTTP_FORBIDDEN,
     HTTP_LOCKED,
+    HTTP_PRECONDITION_FAILED,
     HTTP_REQUEST_ENTITY_TOO_LARGE,
     DAVError,
     DAVErrorCondition,
@@ -27,7 +28,8 @@ from wsgidav.dav_error import (
 )
 from wsgidav.dav_provider import DAVCollection, DAVNonCollection
 
-from files import services
+from files import conditions, services
+from files.dav import locks
 from files.dav.properties import DeadPropertiesMixin, copy_dead_properties
 from files.models import Node
 from files.rights import Access, Rights
@@ -52,6 +54,8 @@ def _node_error(error: services.NodeError) -> DAVError:
         return DAVError(HTTP_REQUEST_ENTITY_TOO_LARGE, context_info=str(error))
     if isinstance(error, services.NameTaken | services.ConcurrentChange):
         return DAVError(HTTP_CONFLICT, context_info=str(error))
+    if isinstance(error, services.PreconditionFailed):
+        return DAVError(HTTP_PRECONDITION_FAILED, context_info=str(error))
     return DAVError(HTTP_BAD_REQUEST, context_info=str(error))
 
 
@@ -93,6 +97,35 @@ class _Upload:
 
     def close(self) -> None:
         pass
+
+
+class _WriteGuard:
+    """What a WebDAV write must still satisfy where it takes place (``files.services.write_file`` asks under
+    the row lock of the file it replaces, or in the transaction that inserts a new one): the locks, read afresh
+    (``files.dav.locks.check_still_writable``: another process may have granted one while the body arrived),
+    and a PUT's ``If-Match`` / ``If-None-Match`` against the file as it is then, so that two clients that read
+    the same version cannot both replace it. WsgiDAV has asked both before the body was read."""
+
+    def __init__(self, resource: FileResource) -> None:
+        self._resource = resource
+        environ = resource.environ
+        self._conditions = (
+            conditions.from_headers(environ.get("HTTP_IF_MATCH"), environ.get("HTTP_IF_NONE_MATCH"))
+            if environ["REQUEST_METHOD"] == "PUT"
+            else None
+        )
+
+    def allows(self, etag: str | None) -> bool:
+        resource, environ = self._resource, self._resource.environ
+        url = resource.get_ref_url()
+        locks.check_still_writable(
+            resource.provider.lock_manager,
+            url=url,
+            new_in=util.get_uri_parent(url) if etag is None else None,
+            token_list=environ.get("wsgidav.ifLockTokenList", []),
+            principal=environ["wsgidav.user_name"],
+        )
+        return self._conditions is None or self._conditions.allows(etag)
 
 
 class NodeResourceMixin(DeadPropertiesMixin):
@@ -351,6 +384,7 @@ class FileResource(NodeResourceMixin, DAVNonCollection):  # type: ignore[misc]
                 stream=stream,
                 max_size=settings.MAX_UPLOAD_SIZE,
                 content_type=content_type,
+                precondition=_WriteGuard(self),
                 mtime=self.environ.get(CLIENT_MTIME),
             )
         except services.NodeError as error:
