@@ -15,6 +15,7 @@ WsgiDAV's own handler.
 
 from __future__ import annotations
 
+import functools
 import io
 import time
 import uuid
@@ -128,7 +129,7 @@ class _Listing:
         self.prefix = provider.mount_path + provider.share_path
         self.by_uuid: dict[uuid.UUID, _Entry] = {}
 
-    def entries(self, resource: NodeResourceMixin, depth: str, wanted: str | list[str]) -> list[_Entry]:
+    def entries(self, resource: NodeResourceMixin, depth: str, wanted: str | tuple[str, ...]) -> list[_Entry]:
         node = resource.node
         path = resource.path.rstrip("/") or "/"
         entries = [
@@ -294,7 +295,7 @@ def _allprop_names(entry: _Entry) -> list[str]:
     return names
 
 
-def _response(entry: _Entry, wanted: str | list[str]) -> str:
+def _response(entry: _Entry, wanted: str | tuple[str, ...]) -> str:
     if wanted == _ALLPROP and not entry.dead:
         # The common case of a large listing: every property is found, so one <propstat>.
         found = "".join([_RENDER[name](entry) for name in _allprop_names(entry)])
@@ -323,7 +324,7 @@ def _response(entry: _Entry, wanted: str | list[str]) -> str:
     return "".join(parts)
 
 
-def _wanted(environ: Environ) -> str | list[str] | None:
+def _wanted(environ: Environ) -> str | tuple[str, ...] | None:
     """What a PROPFIND body asks for, or None for whatever is left to WsgiDAV. Reads the body and puts it
     back for WsgiDAV to read again."""
     length_header = environ.get("CONTENT_LENGTH", "").strip()
@@ -337,6 +338,17 @@ def _wanted(environ: Environ) -> str | list[str] | None:
         return _ALLPROP if length == 0 else None
     body = environ["wsgi.input"].read(length)
     environ["wsgi.input"] = io.BytesIO(body)
+    return _asked(body) if len(body) <= _REMEMBERED_BODY else _asked.__wrapped__(body)
+
+
+#: A client sends the same PROPFIND body again and again (rclone after every upload): bodies up to this size
+#: are parsed once per process (a few hundred of them at most, so a few hundred KiB).
+_REMEMBERED_BODY = 2048
+
+
+@functools.lru_cache(maxsize=256)
+def _asked(body: bytes) -> str | tuple[str, ...] | None:
+    """The property names (or allprop) a PROPFIND body asks for; None for what is left to WsgiDAV."""
     try:
         root = xml_tools.etree.fromstring(body)  # defusedxml: no entities, no external references
     except Exception:
@@ -349,7 +361,7 @@ def _wanted(environ: Environ) -> str | list[str] | None:
         return _ALLPROP
     if request.tag != "{DAV:}prop":
         return None
-    names = [str(element.tag) for element in request]
+    names = tuple(str(element.tag) for element in request)
     if not names or any(name.startswith("{DAV:}") and name not in _LIVE for name in names):
         return None
     return names
