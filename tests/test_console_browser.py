@@ -277,3 +277,32 @@ def test_the_inventory_filters_and_bulk_deletes_with_confirmation_without_a_relo
     assert PersonalAccessToken.objects.authenticate(kept_raw) is not None
     reasons = AuditEvent.objects.filter(event=AuditEvent.DELETED).values_list("token_label", "reason")
     assert sorted(reasons) == [("old backup", "cleanup"), ("old report job", "cleanup")]
+
+
+def test_copy_puts_the_new_token_on_the_clipboard(browser, live_server, demo):
+    from playwright.sync_api import expect
+
+    context = browser.new_context(
+        base_url=live_server.url,
+        viewport={"width": 1280, "height": 900},
+        permissions=["clipboard-read", "clipboard-write"],
+    )
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    try:
+        open_alices_tokens(page)
+        page.get_by_role("button", name="Create a personal access token").click()
+        dialog = page.get_by_role("dialog", name="Create a Personal Access Token")
+        dialog.get_by_label("Label").fill("copied once")
+        dialog.get_by_role("button", name="Generate").click()
+        token_field = page.get_by_label("Token", exact=True)
+        expect(token_field).to_have_value(re.compile(r"^cpat_"))
+        copy = page.get_by_role("button", name="Copy", exact=True)
+        copy.click()
+        expect(page.get_by_role("button", name="Copied", exact=True)).to_be_visible()
+        expect(page.get_by_text("Token copied to the clipboard.")).to_be_attached()
+        copied = page.evaluate("navigator.clipboard.readText()")
+        assert copied == token_field.input_value()
+        assert PersonalAccessToken.objects.authenticate(copied).label == "copied once"
+    finally:
+        context.close()
