@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import mimetypes
 import uuid
+from collections.abc import Callable
 from typing import IO, TYPE_CHECKING, Protocol
 
 from django.core.files.storage import default_storage
@@ -286,10 +287,17 @@ def delete(node: Node) -> None:
 
 
 def copy(
-    *, node: Node, parent: Node, name: str | None = None, members: bool = True, replacing: Node | None = None
+    *,
+    node: Node,
+    parent: Node,
+    name: str | None = None,
+    members: bool = True,
+    replacing: Node | None = None,
+    guard: Callable[[], None] | None = None,
 ) -> Node:
     """Copy ``node`` under ``parent``: a file, or a folder with everything below it (without, when not
-    ``members``). ``replacing`` is what the copy takes the place of (WebDAV's ``Overwrite: T``).
+    ``members``). ``replacing`` is what the copy takes the place of (WebDAV's ``Overwrite: T``); ``guard`` is
+    called in the transaction that writes the copy, before anything is written, and may raise to refuse it.
 
     All or nothing. The contents are duplicated into new blobs first, outside any transaction (copying bytes
     must not hold the database's write lock); then one transaction deletes ``replacing`` and inserts every new
@@ -332,6 +340,8 @@ def copy(
             )
         properties = DeadProperty.objects.filter(node__in=_subtree(node) if whole else [node])
         with transaction.atomic():
+            if guard is not None:
+                guard()
             if replacing is not None:
                 delete(replacing)
             Node.objects.bulk_create(copies.values())

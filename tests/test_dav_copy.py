@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from files import services
-from files.models import DeadProperty, Node
+from files.models import DavLock, DeadProperty, Node
 from tests.conftest import content_of, stored_blobs
 from tests.dav_support import DavClient
 from tests.test_dav_scopes import PROPPATCH_BODY
@@ -142,3 +142,22 @@ def _bytes(data: bytes):
     import io
 
     return io.BytesIO(data)
+
+
+def test_a_destination_locked_while_the_copy_is_made_refuses_it(demo, dav, monkeypatch):
+    """Another process locks the destination folder while the contents are being duplicated."""
+    from files.dav.locks import DatabaseLockStorage
+
+    duplicate = services._duplicate
+
+    def duplicate_then_lock(source: Node) -> str:
+        if not DavLock.objects.exists():
+            lock = {"principal": "someone else", "owner": b"", "scope": "exclusive", "type": "write"}
+            DatabaseLockStorage().create("/research", {**lock, "depth": "infinity", "timeout": 600})
+        return duplicate(source)
+
+    monkeypatch.setattr(services, "_duplicate", duplicate_then_lock)
+    nodes, blobs_before = Node.objects.count(), stored_blobs()
+    assert dav.request("COPY", ALPHA, destination="/dav/research/alpha-copy").status == 423
+    assert Node.objects.count() == nodes
+    assert stored_blobs() == blobs_before

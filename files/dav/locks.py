@@ -72,10 +72,17 @@ def serialized() -> Iterator[None]:
 
 
 def check_still_writable(
-    manager: DatabaseLockManager, *, url: str, new_in: str | None, token_list: list[str], principal: str
+    manager: DatabaseLockManager,
+    *,
+    url: str,
+    new_in: str | None,
+    token_list: list[str],
+    principal: str,
+    depth: str = "0",
 ) -> None:
-    """Inside the transaction that writes ``url``: 423 if a lock the request did not submit covers it now, or
-    (``new_in``: the folder a new file goes into) covers that folder's list of members.
+    """Inside the transaction that writes ``url``: 423 if a lock the request did not submit covers it now (or,
+    with ``depth`` infinity, anything below it), or covers the list of members of ``new_in``, the folder that
+    a new resource goes into.
 
     WsgiDAV checks a PUT's locks before the body arrives, and keeps other LOCKs off the URL until the write is
     done only within its own process. A LOCK served by another process (or machine) while a body is still
@@ -91,8 +98,9 @@ def check_still_writable(
     # One fresh read of the locks answers both questions.
     fresh = _snapshot.set(_Snapshot())
     try:
-        for target in (new_in, url) if new_in is not None else (url,):
-            manager.check_write_permission(url=target, depth="0", token_list=token_list, principal=principal)
+        if new_in is not None:
+            manager.check_write_permission(url=new_in, depth="0", token_list=token_list, principal=principal)
+        manager.check_write_permission(url=url, depth=depth, token_list=token_list, principal=principal)
     finally:
         _snapshot.reset(fresh)
 

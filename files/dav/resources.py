@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import quote
 
 from django.conf import settings
 from django.db import transaction
@@ -104,7 +105,8 @@ class _WriteGuard:
     the row lock of the file it replaces, or in the transaction that inserts a new one): the locks, read afresh
     (``files.dav.locks.check_still_writable``: another process may have granted one while the body arrived),
     and a PUT's ``If-Match`` / ``If-None-Match`` against the file as it is then, so that two clients that read
-    the same version cannot both replace it. WsgiDAV has asked both before the body was read."""
+    the same version cannot both replace it. WsgiDAV asks both before the body is read as well (the locks only
+    for a large body, or one sent with lock tokens: ``files.dav.provider``)."""
 
     def __init__(self, resource: FileResource) -> None:
         self._resource = resource
@@ -136,6 +138,12 @@ class NodeResourceMixin(DeadPropertiesMixin):
     provider: Provider
     node: Node
     access: Access
+
+    if TYPE_CHECKING:  # WsgiDAV's DAVResource methods, which every class using this mixin has
+
+        def get_ref_url(self) -> str: ...
+
+        def remove_all_locks(self, *, recursive: bool) -> None: ...
 
     def _setup(self, node: Node, access: Access) -> None:
         self.node = node
@@ -186,7 +194,7 @@ class NodeResourceMixin(DeadPropertiesMixin):
         """423 unless every lock on this resource, its ancestors and its descendants is the requester's and was
         submitted. WsgiDAV checks descendants only when it deletes child by child; we delete in one go."""
         lock_manager = self.provider.lock_manager
-        url = self.get_ref_url()  # type: ignore[attr-defined]
+        url = self.get_ref_url()
         tokens = self.environ["wsgidav.ifLockTokenList"]
         principal = self.environ["wsgidav.user_name"]
         lock_manager.check_write_permission(url=url, depth="0", token_list=tokens, principal=principal)
@@ -202,7 +210,7 @@ class NodeResourceMixin(DeadPropertiesMixin):
     def delete(self) -> list[Any]:
         self._require_removable()
         services.delete(self.node)
-        self.remove_all_locks(recursive=True)  # type: ignore[attr-defined]
+        self.remove_all_locks(recursive=True)
         self.provider.forget(self.environ)
         return []
 
@@ -224,8 +232,8 @@ class NodeResourceMixin(DeadPropertiesMixin):
             except services.NodeError as error:
                 raise _node_error(error) from None
         # Locks belong to URLs (RFC 4918 §7.7): the destination's went with it, the source's stay behind.
-        existing.remove_all_locks(recursive=True)  # type: ignore[attr-defined]
-        self.remove_all_locks(recursive=True)  # type: ignore[attr-defined]
+        existing.remove_all_locks(recursive=True)
+        self.remove_all_locks(recursive=True)
         self.provider.forget(self.environ)
         return True  # WsgiDAV answers 204 No Content: the destination existed.
 
@@ -244,13 +252,28 @@ class NodeResourceMixin(DeadPropertiesMixin):
             existing._require_removable()
             if existing.node.contains(self.node):
                 raise _forbidden("A resource cannot be copied onto a folder that holds it.")
+        name = util.get_uri_name(dest_path)
+        environ = self.environ
+
+        def guard() -> None:
+            # The destination's locks, again where the copy is written (duplicating the contents takes time).
+            locks.check_still_writable(
+                self.provider.lock_manager,
+                url=existing.get_ref_url() if existing is not None else folder.get_ref_url() + quote(name),
+                new_in=folder.get_ref_url() if existing is None else None,
+                token_list=environ.get("wsgidav.ifLockTokenList", []),
+                principal=environ["wsgidav.user_name"],
+                depth="infinity" if isinstance(existing, FolderResource) else "0",
+            )
+
         try:
             services.copy(
                 node=self.node,
                 parent=folder.node,
-                name=util.get_uri_name(dest_path),
+                name=name,
                 members=depth_infinity,
                 replacing=existing.node if existing is not None else None,
+                guard=guard,
             )
         except services.NodeError as error:
             raise _node_error(error) from None
@@ -270,7 +293,7 @@ class NodeResourceMixin(DeadPropertiesMixin):
         except services.NodeError as error:
             raise _node_error(error) from None
         # Locks belong to URLs; they do not travel with the node (RFC 4918 §7.7).
-        self.remove_all_locks(recursive=True)  # type: ignore[attr-defined]
+        self.remove_all_locks(recursive=True)
         self.provider.forget(self.environ)
         return []
 
