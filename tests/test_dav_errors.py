@@ -38,3 +38,45 @@ def test_a_server_error_tells_nothing_but_its_status(demo, monkeypatch, caplog):
     assert failed.status == 500
     assert failed.body == b"500 Internal Server Error\n"
     assert "connection to /var/lib/secret refused" in caplog.text  # logged, not shown
+
+
+import pytest  # noqa: E402
+
+from files import services  # noqa: E402
+
+ALPHA = "/dav/common/projects/alpha"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "destination", "operation"),
+    [
+        ("COPY", ALPHA, "/dav/research/alpha", "copy"),
+        ("MOVE", ALPHA, "/dav/research/alpha", "move"),
+        ("MOVE", ALPHA, "/dav/common/projects/beta", "delete"),  # over an existing folder
+        ("DELETE", ALPHA, None, "delete"),
+    ],
+)
+def test_a_server_error_inside_copy_move_or_delete_tells_nothing_either(
+    demo, monkeypatch, caplog, method, path, destination, operation
+):
+    """WsgiDAV catches what these raise and writes its own error page, which would show the exception."""
+    _token, secret = demo.token(demo.alice)
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise OSError("disk /var/lib/secret is full")
+
+    monkeypatch.setattr(services, operation, broken)
+    headers = {"destination": destination} if destination else {}
+    with caplog.at_level(logging.ERROR):
+        failed = DavClient("alice", secret).request(method, path, **headers)
+    assert failed.status == 500
+    assert failed.body == b"500 Internal Server Error\n"
+    assert "disk /var/lib/secret is full" in caplog.text  # logged, not shown
+
+
+def test_a_refusal_inside_copy_says_why_in_the_same_form(demo):
+    _token, secret = demo.token(demo.alice)
+    refused = DavClient("alice", secret).request("COPY", f"{ALPHA}/readme.txt", destination="/dav/common/projects")
+    assert refused.status == 403
+    assert refused.headers["content-type"] == "text/plain; charset=utf-8"
+    assert refused.body.decode().splitlines() == ["403 Forbidden", "A resource cannot be copied onto a folder that holds it."]

@@ -20,6 +20,7 @@ from wsgidav.wsgidav_app import WsgiDAVApp
 
 from files import services
 from files.dav.auth import BasicAuthenticator, DomainController
+from files.dav.errors import error_page
 from files.dav.locks import DatabaseLockManager, DatabaseLockStorage
 from files.dav.provider import Provider
 
@@ -71,13 +72,7 @@ def _error_page(error: DAVError, start_response: StartResponse) -> Iterator[byte
         start_response(status, [("Content-Length", "0")])
         yield b""
         return
-    if error.err_condition:
-        content_type, body = "application/xml; charset=utf-8", error.err_condition.as_string().encode()
-    else:
-        # A refusal of the client's request says why (our own reasons, or WsgiDAV's about the request itself);
-        # a server error never says more than its status.
-        reason = error.context_info if 400 <= error.value < 500 and error.context_info else ""
-        content_type, body = "text/plain; charset=utf-8", (status + "\n" + (f"{reason}\n" if reason else "")).encode()
+    content_type, body = error_page(error)
     start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(body)))])
     yield body
 

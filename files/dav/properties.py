@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from wsgidav import util, xml_tools
 from wsgidav.dav_error import HTTP_FORBIDDEN, DAVError
 
+from files.dav.errors import shielded
 from files.models import DeadProperty, Node
 
 if TYPE_CHECKING:
@@ -41,6 +42,7 @@ class DeadPropertiesMixin:
             return xml_tools.string_to_xml(value)
         return super().get_property_value(name)  # type: ignore[misc]
 
+    @shielded
     def set_property_value(self, name: str, value: Any, *, dry_run: bool = False) -> None:
         from files.rights import Access
 

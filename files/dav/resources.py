@@ -31,6 +31,7 @@ from wsgidav.dav_provider import DAVCollection, DAVNonCollection
 
 from files import conditions, services
 from files.dav import locks
+from files.dav.errors import Refusal, shielded
 from files.dav.properties import DeadPropertiesMixin, copy_dead_properties
 from files.models import Node
 from files.rights import Access, Rights
@@ -47,17 +48,17 @@ Environ = dict[str, Any]
 
 
 def _forbidden(reason: str) -> DAVError:
-    return DAVError(HTTP_FORBIDDEN, context_info=reason)
+    return Refusal(HTTP_FORBIDDEN, context_info=reason)
 
 
 def _node_error(error: services.NodeError) -> DAVError:
     if isinstance(error, services.UploadTooLarge):
-        return DAVError(HTTP_REQUEST_ENTITY_TOO_LARGE, context_info=str(error))
+        return Refusal(HTTP_REQUEST_ENTITY_TOO_LARGE, context_info=str(error))
     if isinstance(error, services.NameTaken | services.ConcurrentChange):
-        return DAVError(HTTP_CONFLICT, context_info=str(error))
+        return Refusal(HTTP_CONFLICT, context_info=str(error))
     if isinstance(error, services.PreconditionFailed):
-        return DAVError(HTTP_PRECONDITION_FAILED, context_info=str(error))
-    return DAVError(HTTP_BAD_REQUEST, context_info=str(error))
+        return Refusal(HTTP_PRECONDITION_FAILED, context_info=str(error))
+    return Refusal(HTTP_BAD_REQUEST, context_info=str(error))
 
 
 class _ChunkStream:
@@ -184,6 +185,7 @@ class NodeResourceMixin(DeadPropertiesMixin):
 
     # --- DELETE / MOVE / COPY: every check first, before WsgiDAV touches anything ---------------------------
 
+    @shielded
     def handle_delete(self) -> bool:
         self._require_removable()
         self._check_locks_in_subtree()
@@ -207,6 +209,7 @@ class NodeResourceMixin(DeadPropertiesMixin):
         if conflicts.hrefs:
             raise DAVError(HTTP_LOCKED, err_condition=conflicts)
 
+    @shielded
     def delete(self) -> list[Any]:
         self._require_removable()
         services.delete(self.node)
@@ -214,6 +217,7 @@ class NodeResourceMixin(DeadPropertiesMixin):
         self.provider.forget(self.environ)
         return []
 
+    @shielded
     def handle_move(self, dest_path: str) -> bool:
         self._require_removable()
         folder = self._writable_folder(util.get_uri_parent(dest_path))
@@ -237,6 +241,7 @@ class NodeResourceMixin(DeadPropertiesMixin):
         self.provider.forget(self.environ)
         return True  # WsgiDAV answers 204 No Content: the destination existed.
 
+    @shielded
     def handle_copy(self, dest_path: str, *, depth_infinity: bool) -> bool:
         """Every COPY, in one go: the copy of a whole folder lands complete or not at all, rather than member by
         member as WsgiDAV would (a failure halfway left half a tree and a 207)."""
@@ -286,6 +291,7 @@ class NodeResourceMixin(DeadPropertiesMixin):
         # Files too: WsgiDAV's default asserts a collection and would answer every file MOVE with 500.
         return True
 
+    @shielded
     def move_recursive(self, dest_path: str) -> list[Any]:
         folder = self._writable_folder(util.get_uri_parent(dest_path))
         try:

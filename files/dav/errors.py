@@ -1,0 +1,63 @@
+"""How a WebDAV error reads: plain text, its status and, when the client's request is refused, why. A server
+error says nothing but its status; the exception goes to the log.
+
+WsgiDAV writes some error pages itself: for what a provider raises inside COPY, MOVE, DELETE and PROPPATCH,
+which it catches and answers on the spot, as HTML that names WsgiDAV and, for a server error, shows the
+exception. :class:`Refusal` renders as ours wherever it is rendered, and :func:`shielded` (on the resource
+methods WsgiDAV calls there) turns anything else raised into a logged, bare ``Refusal(500)``.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from wsgidav.dav_error import HTTP_INTERNAL_ERROR, DAVError, get_http_status_string
+
+logger = logging.getLogger(__name__)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def error_page(error: DAVError) -> tuple[str, bytes]:
+    """(content type, body) of the answer to ``error``."""
+    if error.err_condition:
+        return "application/xml; charset=utf-8", error.err_condition.as_string().encode()
+    status = get_http_status_string(error)
+    # A refusal of the client's request says why (our own reasons, or WsgiDAV's about the request itself);
+    # a server error never says more than its status.
+    reason = error.context_info if 400 <= error.value < 500 and error.context_info else ""
+    return "text/plain; charset=utf-8", (status + "\n" + (f"{reason}\n" if reason else "")).encode()
+
+
+class Refusal(DAVError):  # type: ignore[misc]
+    """A DAVError whose page is :func:`error_page`, also where WsgiDAV renders it."""
+
+    def get_response_page(self) -> tuple[str, bytes]:
+        return error_page(self)
+
+
+def shielded(method: F) -> F:
+    """For resource methods whose exceptions WsgiDAV answers itself: a DAVError keeps its status (and reads
+    as ours), anything else is logged and answered with a bare 500."""
+
+    @functools.wraps(method)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(*args, **kwargs)
+        except Refusal:
+            raise
+        except DAVError as error:
+            raise Refusal(
+                error.value,
+                context_info=error.context_info,
+                err_condition=error.err_condition,
+                add_headers=error.add_headers,
+            ) from None
+        except Exception:
+            logger.exception("WebDAV %s failed", method.__qualname__)
+            raise Refusal(HTTP_INTERNAL_ERROR) from None
+
+    return wrapper  # type: ignore[return-value]
