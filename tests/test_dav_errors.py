@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import logging
 
+import pytest
+
+from files import services
 from files.dav import listing
 from tests.dav_support import DavClient
 
@@ -40,10 +43,6 @@ def test_a_server_error_tells_nothing_but_its_status(demo, monkeypatch, caplog):
     assert "connection to /var/lib/secret refused" in caplog.text  # logged, not shown
 
 
-import pytest  # noqa: E402
-
-from files import services  # noqa: E402
-
 ALPHA = "/dav/common/projects/alpha"
 
 
@@ -79,4 +78,7 @@ def test_a_refusal_inside_copy_says_why_in_the_same_form(demo):
     refused = DavClient("alice", secret).request("COPY", f"{ALPHA}/readme.txt", destination="/dav/common/projects")
     assert refused.status == 403
     assert refused.headers["content-type"] == "text/plain; charset=utf-8"
-    assert refused.body.decode().splitlines() == ["403 Forbidden", "A resource cannot be copied onto a folder that holds it."]
+    assert refused.body.decode().splitlines() == [
+        "403 Forbidden",
+        "A resource cannot be copied onto a folder that holds it.",
+    ]
