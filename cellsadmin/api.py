@@ -5,8 +5,8 @@
 - A successful PAT-authenticated response carries ``Token-Expires-At`` (RFC 3339), so a script sees an Auto
   Refresh token slide and a Hard Limit approach.
 - Tree errors from ``files.services`` map to statuses here, once: a taken name is 409, an over-size upload
-  413, a write whose If-Match / If-None-Match fails 412, any other refusal of the tree (a bad name, a folder
-  into itself) 400.
+  413, a write whose If-Match / If-None-Match fails 412, a write to what a WebDAV lock holds 423, any other
+  refusal of the tree (a bad name, a folder into itself) 400.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI, Swagger
 from ninja.errors import AuthenticationError
 
-from files.services import NameTaken, NodeError, PreconditionFailed, UploadTooLarge
+from files.services import Locked, NameTaken, NodeError, PreconditionFailed, UploadTooLarge
 from files.uploads import LengthRequired
 from tokens.auth import Principal
 from tokens.rest import REALM, InvalidToken, bearer_auth, session_auth
@@ -80,6 +80,7 @@ _REFUSALS: list[tuple[type[Exception], int]] = [
     (LengthRequired, 411),
     (PreconditionFailed, 412),
     (UploadTooLarge, 413),
+    (Locked, 423),
 ]
 for _refusal, _status in _REFUSALS:
     api.add_exception_handler(_refusal, _answered_with(_status))

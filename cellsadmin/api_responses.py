@@ -33,6 +33,7 @@ ERRORS: dict[int, Any] = {
     413: Error,
     416: Error,
     422: ValidationErrors,
+    423: Error,
     429: Error,
 }
 

@@ -7,7 +7,9 @@ Reach rules, asked of ``files.rights`` and never decided here:
 - a node that exists for the principal but may not be changed (read-only grant or scope, a scoped node
   itself, a workspace root) is 403; content that may not be read (a ``w``-only scope) is 403 too;
 - a request that conflicts with what the node is (children of a file, content of a folder, a name taken)
-  is 409; a name the tree refuses (empty, ``..``, slashes, control characters) is 400.
+  is 409; a name the tree refuses (empty, ``..``, slashes, control characters) is 400;
+- a write to what a WebDAV lock holds (an editor has the file open) is 423: the API cannot present a lock
+  token, so every lock holds against it, whoever owns it (``files.dav.locks.refuse_if_locked``).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
+from django.db import transaction
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from ninja import Field, Path, Query, Router, Schema, Status
@@ -24,6 +27,7 @@ from ninja.errors import HttpError
 from cellsadmin.api_responses import responses
 from files import conditions as conditional
 from files import downloads, services
+from files.dav import locks
 from files.models import Node
 from files.rights import Access, Rights, rights_for
 from files.uploads import RequestBody
@@ -197,19 +201,22 @@ def list_children(request: HttpRequest, node_id: UUID) -> list[NodeOut]:
 
 @router.post(
     "/nodes/{node_id}/children",
-    response=responses({201: NodeOut}, 400, 403, 404, 409, 422),
+    response=responses({201: NodeOut}, 400, 403, 404, 409, 422, 423),
     summary="Create a folder",
 )
 def create_folder(request: HttpRequest, node_id: UUID, payload: FolderIn) -> Status[NodeOut]:
     parent, access = _node(_rights(request), node_id)
     _require(access, Access.WRITE, "You may not create anything in this folder.")
     _require_folder(parent, "Folders can only be created inside a folder.")
-    return Status(201, node_out(services.create_folder(parent=parent, name=payload.name)))
+    with transaction.atomic():
+        locks.refuse_if_locked(locks.member_url(parent, payload.name), new_in=locks.url_of(parent))
+        folder = services.create_folder(parent=parent, name=payload.name)
+    return Status(201, node_out(folder))
 
 
 @router.put(
     "/nodes/{node_id}/children/{path:name}",
-    response=responses({200: NodeOut, 201: NodeOut}, 400, 403, 404, 409, 411, 412, 413, 422),
+    response=responses({200: NodeOut, 201: NodeOut}, 400, 403, 404, 409, 411, 412, 413, 422, 423),
     openapi_extra=_UPLOAD,
     summary="Upload a file (the raw bytes): 201 when created, 200 when it replaced a file "
     "(If-Match, If-None-Match: * to create only)",
@@ -228,10 +235,20 @@ def put_child(request: HttpRequest, node_id: UUID, name: Annotated[NodeName, Pat
     if conditions is not None and not (existing is not None and existing.is_folder):
         _check(conditions, existing)
     body = RequestBody(request)
+    guard = locks.upload_guard(locks.member_url(parent, name), conditions)
+    if _long(body):
+        if existing is None and Access.WRITE in access and conditions is None:  # not looked up yet
+            existing = Node.objects.filter(parent=parent, name=name).first()
+        guard.check_locks(exists=existing is not None)
     node, created = services.write_file(
-        parent=parent, name=name, stream=body, content_type=body.content_type, precondition=conditions
+        parent=parent, name=name, stream=body, content_type=body.content_type, precondition=guard
     )
     return Status(201 if created else 200, node_out(node))
+
+
+def _long(body: RequestBody) -> bool:
+    """Whether an upload's locks are worth checking before its body is read, as well as where it is written."""
+    return body.expected is None or body.expected > services.CHUNK_SIZE
 
 
 def _check(conditions: conditional.Conditions, node: Node | None) -> None:
@@ -261,7 +278,7 @@ def get_content(request: HttpRequest, node_id: UUID) -> HttpResponseBase:
 
 @router.put(
     "/nodes/{node_id}/content",
-    response=responses({200: NodeOut}, 400, 403, 404, 409, 411, 412, 413, 422),
+    response=responses({200: NodeOut}, 400, 403, 404, 409, 411, 412, 413, 422, 423),
     openapi_extra=_UPLOAD,
     summary="Replace a file's bytes (If-Match: only if it is still the version you read)",
 )
@@ -272,12 +289,16 @@ def put_content(request: HttpRequest, node_id: UUID) -> NodeOut:
     conditions = conditional.from_request(request)
     if conditions is not None:
         _check(conditions, node)
-    return node_out(services.replace_content(node=node, stream=RequestBody(request), precondition=conditions))
+    body = RequestBody(request)
+    guard = locks.upload_guard(locks.url_of(node), conditions)
+    if _long(body):
+        guard.check_locks(exists=True)
+    return node_out(services.replace_content(node=node, stream=body, precondition=guard))
 
 
 @router.patch(
     "/nodes/{node_id}",
-    response=responses({200: NodeOut}, 400, 403, 404, 409, 422),
+    response=responses({200: NodeOut}, 400, 403, 404, 409, 422, 423),
     summary="Rename and/or move a node",
 )
 def change_node(request: HttpRequest, node_id: UUID, payload: NodeChange) -> NodeOut:
@@ -293,14 +314,20 @@ def change_node(request: HttpRequest, node_id: UUID, payload: NodeChange) -> Nod
         _require(access, Access.WRITE, "You may not write in the destination folder.")
         _require_folder(destination, "The destination must be a folder.")
     assert destination is not None  # can_remove() is False for a root
-    moved = services.move(node=node, parent=destination, name=payload.name)
+    with transaction.atomic():
+        source = locks.url_of(node)
+        locks.refuse_if_locked(source, depth="infinity", new_in=locks.folder_of(source))
+        locks.refuse_if_locked(
+            locks.member_url(destination, payload.name or node.name), new_in=locks.url_of(destination)
+        )
+        moved = services.move(node=node, parent=destination, name=payload.name)
     # The move may have changed the workspace: read the node back with the one it is in now.
     return node_out(Node.objects.select_related("workspace").get(pk=moved.pk))
 
 
 @router.delete(
     "/nodes/{node_id}",
-    response=responses({204: None}, 403, 404, 422),
+    response=responses({204: None}, 403, 404, 422, 423),
     summary="Delete a node (a folder with everything in it)",
 )
 def delete_node(request: HttpRequest, node_id: UUID) -> Status[None]:
@@ -308,5 +335,8 @@ def delete_node(request: HttpRequest, node_id: UUID) -> Status[None]:
     node, _access = _node(rights, node_id)
     if not rights.can_remove(node):
         raise HttpError(403, "You may not delete this node.")
-    services.delete(node)
+    with transaction.atomic():
+        url = locks.url_of(node)
+        locks.refuse_if_locked(url, depth="infinity", new_in=locks.folder_of(url))
+        services.delete(node)
     return Status(204, None)

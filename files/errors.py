@@ -21,3 +21,8 @@ class PreconditionFailed(NodeError):
 
 class ConcurrentChange(NodeError):
     """What an operation was reading changed under it (a file of a folder being copied went away)."""
+
+
+class Locked(NodeError):
+    """A WebDAV lock holds what the write would change (the node, a folder above it with Depth infinity, or the
+    folder whose members it would change). A write that cannot present the lock's token is refused."""

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from files import blobs, statements
 from files.blobs import CHUNK_SIZE, Readable
-from files.errors import ConcurrentChange, NameTaken, NodeError, PreconditionFailed, UploadTooLarge
+from files.errors import ConcurrentChange, Locked, NameTaken, NodeError, PreconditionFailed, UploadTooLarge
 from files.models import DeadProperty, Node, Workspace
 
 if TYPE_CHECKING:
@@ -369,6 +369,7 @@ def _duplicate(source: Node) -> str:
 __all__ = [
     "CHUNK_SIZE",
     "ConcurrentChange",
+    "Locked",
     "NameTaken",
     "NodeError",
     "Precondition",

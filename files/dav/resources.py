@@ -101,36 +101,6 @@ class _Upload:
         pass
 
 
-class _WriteGuard:
-    """What a WebDAV write must still satisfy where it takes place (``files.services.write_file`` asks under
-    the row lock of the file it replaces, or in the transaction that inserts a new one): the locks, read afresh
-    (``files.dav.locks.check_still_writable``: another process may have granted one while the body arrived),
-    and a PUT's ``If-Match`` / ``If-None-Match`` against the file as it is then, so that two clients that read
-    the same version cannot both replace it. WsgiDAV asks both before the body is read as well (the locks only
-    for a large body, or one sent with lock tokens: ``files.dav.provider``)."""
-
-    def __init__(self, resource: FileResource) -> None:
-        self._resource = resource
-        environ = resource.environ
-        self._conditions = (
-            conditions.from_headers(environ.get("HTTP_IF_MATCH"), environ.get("HTTP_IF_NONE_MATCH"))
-            if environ["REQUEST_METHOD"] == "PUT"
-            else None
-        )
-
-    def allows(self, etag: str | None) -> bool:
-        resource, environ = self._resource, self._resource.environ
-        url = resource.get_ref_url()
-        locks.check_still_writable(
-            resource.provider.lock_manager,
-            url=url,
-            new_in=util.get_uri_parent(url) if etag is None else None,
-            token_list=environ.get("wsgidav.ifLockTokenList", []),
-            principal=environ["wsgidav.user_name"],
-        )
-        return self._conditions is None or self._conditions.allows(etag)
-
-
 class NodeResourceMixin(DeadPropertiesMixin):
     """What folders and files share. Set by ``__init__``: the node and what the principal may do with it."""
 
@@ -413,7 +383,7 @@ class FileResource(NodeResourceMixin, DAVNonCollection):  # type: ignore[misc]
                 stream=stream,
                 max_size=settings.MAX_UPLOAD_SIZE,
                 content_type=content_type,
-                precondition=_WriteGuard(self),
+                precondition=self._write_guard(),
                 mtime=self.environ.get(CLIENT_MTIME),
             )
         except services.NodeError as error:
@@ -421,6 +391,30 @@ class FileResource(NodeResourceMixin, DAVNonCollection):  # type: ignore[misc]
         self._setup(node, self.rights.access(node))
         self._parent = None
         self.provider.forget(self.environ)
+
+    def _write_guard(self) -> locks.WriteGuard:
+        """The locks (and a PUT's If-Match / If-None-Match), asked again where the upload is written: another
+        process may have granted a lock while the body arrived, another client replaced the version. WsgiDAV
+        has asked them before the body (the locks only for a large body or one sent with lock tokens, see
+        ``files.dav.provider``)."""
+        environ = self.environ
+        url = self.get_ref_url()
+        token_list, principal = environ.get("wsgidav.ifLockTokenList", []), environ["wsgidav.user_name"]
+
+        def check(url: str, new_in: str | None) -> None:
+            locks.check_still_writable(
+                self.provider.lock_manager, url=url, new_in=new_in, token_list=token_list, principal=principal
+            )
+
+        put = environ["REQUEST_METHOD"] == "PUT"
+        return locks.WriteGuard(
+            check,
+            url=url,
+            folder_url=util.get_uri_parent(url),
+            conditions=conditions.from_headers(environ.get("HTTP_IF_MATCH"), environ.get("HTTP_IF_NONE_MATCH"))
+            if put
+            else None,
+        )
 
     def replace_with(self, source: Node) -> None:
         with services.open_content(source) as handle:
