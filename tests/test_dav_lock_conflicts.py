@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from wsgidav.lock_man.lock_manager import LockManager
 
 from files.dav.locks import DatabaseLockManager, DatabaseLockStorage
+from files.models import DavLock
 from tests.dav_support import DavClient
 from tests.test_dav_scopes import LOCK_BODY
 
@@ -80,3 +81,32 @@ def test_a_put_under_someone_elses_lock_is_refused(demo, locked, depth):
     assert admin.put("/dav/common/a/b/new2.txt", b"without the token").status == (
         201 if locked.endswith("f.txt") else 423
     )
+
+
+@pytest.mark.parametrize(
+    ("locked", "destination"),
+    [
+        ("/common/projects/alpha/readme.txt", "/dav/research/alpha"),  # something inside the source
+        ("/research", "/dav/research/alpha"),  # the destination's folder, a new member
+        ("/common/projects/beta", "/dav/common/projects/beta"),  # the destination it would replace
+    ],
+)
+def test_a_lock_taken_after_wsgidavs_checks_still_refuses_the_move(demo, monkeypatch, locked, destination):
+    """Another process locks while the MOVE is under way (after WsgiDAV has checked): the move reads the
+    locks again in its own transaction."""
+    from files.dav.resources import NodeResourceMixin
+
+    writable = NodeResourceMixin._writable_folder
+
+    def writable_then_locked(self, path: str):
+        if not DavLock.objects.exists():
+            lock = {"principal": "someone else", "owner": b"", "scope": "exclusive", "type": "write"}
+            DatabaseLockStorage().create(locked, {**lock, "depth": "infinity", "timeout": 600})
+        return writable(self, path)
+
+    monkeypatch.setattr(NodeResourceMixin, "_writable_folder", writable_then_locked)
+    _token, secret = demo.token(demo.alice)
+    dav = DavClient("alice", secret)
+    assert dav.request("MOVE", "/dav/common/projects/alpha", destination=destination).status == 423
+    assert demo.node("/common/projects/alpha/readme.txt") is not None
+    assert demo.node("/common/projects/beta/notes.md") is not None

@@ -76,6 +76,15 @@ def serialized() -> Iterator[None]:
         yield
 
 
+def hold_off_lock_requests() -> None:
+    """In a write's transaction, before it reads the locks: no LOCK request commits until the write has (on
+    PostgreSQL, the advisory lock that :func:`serialized` takes exclusively, here in shared mode; on SQLite the
+    write's own transaction already holds the database's write lock)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [_ADVISORY_KEY])
+
+
 def check_still_writable(
     manager: DatabaseLockManager,
     *,
@@ -97,9 +106,7 @@ def check_still_writable(
     lock that :func:`serialized` LOCK requests take exclusively. So a LOCK lands wholly before the write (which
     is then refused) or after it.
     """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [_ADVISORY_KEY])
+    hold_off_lock_requests()
     # One fresh read of the locks answers both questions.
     fresh = _snapshot.set(_Snapshot())
     try:

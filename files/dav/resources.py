@@ -158,9 +158,23 @@ class NodeResourceMixin(DeadPropertiesMixin):
     @shielded
     def handle_delete(self) -> bool:
         self._require_removable()
-        self._check_locks_in_subtree()
-        self.delete()
+        # The locks are read in the transaction that deletes: none granted elsewhere can slip in between.
+        with transaction.atomic():
+            locks.hold_off_lock_requests()
+            self._check_locks_in_subtree()
+            self.delete()
         return True
+
+    def _locks_again(self, url: str, *, new_in: str | None, depth: str) -> None:
+        """WsgiDAV's check of the locks before a MOVE, made again in the transaction that moves."""
+        locks.check_still_writable(
+            self.provider.lock_manager,
+            url=url,
+            new_in=new_in,
+            token_list=self.environ.get("wsgidav.ifLockTokenList", []),
+            principal=self.environ["wsgidav.user_name"],
+            depth=depth,
+        )
 
     def _check_locks_in_subtree(self) -> None:
         """423 unless every lock on this resource, its ancestors and its descendants is the requester's and was
@@ -200,6 +214,9 @@ class NodeResourceMixin(DeadPropertiesMixin):
         # Over an existing destination WsgiDAV would delete it first and then move, so a move that failed would
         # have lost the destination. Both go in one transaction here: the destination is replaced or kept.
         with transaction.atomic():
+            source = self.get_ref_url()
+            self._locks_again(source, new_in=util.get_uri_parent(source), depth="infinity")
+            self._locks_again(existing.get_ref_url(), new_in=None, depth="infinity")
             services.delete(existing.node)
             try:
                 services.move(node=self.node, parent=folder.node, name=util.get_uri_name(dest_path))
@@ -264,8 +281,14 @@ class NodeResourceMixin(DeadPropertiesMixin):
     @shielded
     def move_recursive(self, dest_path: str) -> list[Any]:
         folder = self._writable_folder(util.get_uri_parent(dest_path))
+        name = util.get_uri_name(dest_path)
         try:
-            services.move(node=self.node, parent=folder.node, name=util.get_uri_name(dest_path))
+            with transaction.atomic():
+                source = self.get_ref_url()
+                self._locks_again(source, new_in=util.get_uri_parent(source), depth="infinity")
+                target = folder.get_ref_url().rstrip("/") + "/" + quote(name)
+                self._locks_again(target, new_in=folder.get_ref_url(), depth="0")
+                services.move(node=self.node, parent=folder.node, name=name)
         except services.NodeError as error:
             raise _node_error(error) from None
         # Locks belong to URLs; they do not travel with the node (RFC 4918 §7.7).
