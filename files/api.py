@@ -9,7 +9,7 @@ Reach rules, asked of ``files.rights`` and never decided here:
 - a request that conflicts with what the node is (children of a file, content of a folder, a name taken)
   is 409; a name the tree refuses (empty, ``..``, slashes, control characters) is 400;
 - a write to what a WebDAV lock holds (an editor has the file open) is 423: the API cannot present a lock
-  token, so every lock holds against it, whoever owns it (``files.dav.locks.refuse_if_locked``).
+  token, so every lock holds against it, whoever owns it (``files.dav.lock_checks.refuse_if_locked``).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from ninja.errors import HttpError
 from cellsadmin.api_responses import responses
 from files import conditions as conditional
 from files import downloads, services
-from files.dav import locks
+from files.dav import lock_checks
 from files.models import Node
 from files.rights import Access, Rights, rights_for
 from files.uploads import RequestBody
@@ -209,7 +209,7 @@ def create_folder(request: HttpRequest, node_id: UUID, payload: FolderIn) -> Sta
     _require(access, Access.WRITE, "You may not create anything in this folder.")
     _require_folder(parent, "Folders can only be created inside a folder.")
     with transaction.atomic():
-        locks.refuse_if_locked(locks.member_url(parent, payload.name), new_in=locks.url_of(parent))
+        lock_checks.refuse_if_locked(lock_checks.member_url(parent, payload.name), new_in=lock_checks.url_of(parent))
         folder = services.create_folder(parent=parent, name=payload.name)
     return Status(201, node_out(folder))
 
@@ -235,7 +235,7 @@ def put_child(request: HttpRequest, node_id: UUID, name: Annotated[NodeName, Pat
     if conditions is not None and not (existing is not None and existing.is_folder):
         _check(conditions, existing)
     body = RequestBody(request)
-    guard = locks.upload_guard(locks.member_url(parent, name), conditions)
+    guard = lock_checks.upload_guard(lock_checks.member_url(parent, name), conditions)
     if _long(body):
         if existing is None and Access.WRITE in access and conditions is None:  # not looked up yet
             existing = Node.objects.filter(parent=parent, name=name).first()
@@ -290,7 +290,7 @@ def put_content(request: HttpRequest, node_id: UUID) -> NodeOut:
     if conditions is not None:
         _check(conditions, node)
     body = RequestBody(request)
-    guard = locks.upload_guard(locks.url_of(node), conditions)
+    guard = lock_checks.upload_guard(lock_checks.url_of(node), conditions)
     if _long(body):
         guard.check_locks(exists=True)
     return node_out(services.replace_content(node=node, stream=body, precondition=guard))
@@ -315,10 +315,10 @@ def change_node(request: HttpRequest, node_id: UUID, payload: NodeChange) -> Nod
         _require_folder(destination, "The destination must be a folder.")
     assert destination is not None  # can_remove() is False for a root
     with transaction.atomic():
-        source = locks.url_of(node)
-        locks.refuse_if_locked(source, depth="infinity", new_in=locks.folder_of(source))
-        locks.refuse_if_locked(
-            locks.member_url(destination, payload.name or node.name), new_in=locks.url_of(destination)
+        source = lock_checks.url_of(node)
+        lock_checks.refuse_if_locked(source, depth="infinity", new_in=lock_checks.folder_of(source))
+        lock_checks.refuse_if_locked(
+            lock_checks.member_url(destination, payload.name or node.name), new_in=lock_checks.url_of(destination)
         )
         moved = services.move(node=node, parent=destination, name=payload.name)
     # The move may have changed the workspace: read the node back with the one it is in now.
@@ -336,7 +336,7 @@ def delete_node(request: HttpRequest, node_id: UUID) -> Status[None]:
     if not rights.can_remove(node):
         raise HttpError(403, "You may not delete this node.")
     with transaction.atomic():
-        url = locks.url_of(node)
-        locks.refuse_if_locked(url, depth="infinity", new_in=locks.folder_of(url))
+        url = lock_checks.url_of(node)
+        lock_checks.refuse_if_locked(url, depth="infinity", new_in=lock_checks.folder_of(url))
         services.delete(node)
     return Status(204, None)

@@ -17,23 +17,21 @@ from __future__ import annotations
 
 import contextvars
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 from django.db import connection, transaction
 from django.db.models import Q
 from wsgidav import util
-from wsgidav.dav_error import HTTP_LOCKED, DAVError, DAVErrorCondition, PRECONDITION_CODE_LockConflict
+from wsgidav.dav_error import DAVErrorCondition, PRECONDITION_CODE_LockConflict
 from wsgidav.lock_man.lock_manager import LockManager, generate_lock_token, normalize_lock_root, validate_lock
 
-from files.errors import Locked
-from files.models import DavLock, Node
+from files.models import DavLock
 
 if TYPE_CHECKING:
-    from files.conditions import Conditions
+    pass
 
 #: Any constant: the key of the PostgreSQL advisory lock that serialises LOCK requests.
 _ADVISORY_KEY = 0x43454C4C
@@ -115,73 +113,6 @@ def check_still_writable(
         manager.check_write_permission(url=url, depth=depth, token_list=token_list, principal=principal)
     finally:
         _snapshot.reset(fresh)
-
-
-#: Asks whether a write may change ``url`` (and, for a new resource, the members of ``new_in``); raises if not.
-LockCheck = Callable[[str, "str | None"], None]
-
-
-class WriteGuard:
-    """What a write must still satisfy where it takes place (``files.services.write_file`` asks it under the row
-    lock of the file it replaces, or in the transaction that inserts a new one): the locks, read afresh by
-    ``check`` (:func:`check_still_writable` for WebDAV, :func:`refuse_if_locked` for the REST API), and the
-    request's ``If-Match`` / ``If-None-Match`` against the file as it is then, so that two clients that read the
-    same version cannot both replace it. ``url`` is the file's lock URL, ``folder_url`` its folder's."""
-
-    def __init__(self, check: LockCheck, *, url: str, folder_url: str, conditions: Conditions | None) -> None:
-        self._check = check
-        self._url, self._folder_url = url, folder_url
-        self._conditions = conditions
-
-    def allows(self, etag: str | None) -> bool:
-        self._check(self._url, self._folder_url if etag is None else None)
-        return self._conditions is None or self._conditions.allows(etag)
-
-    def check_locks(self, *, exists: bool) -> None:
-        """The locks alone, now: before a long body is read."""
-        self._check(self._url, None if exists else self._folder_url)
-
-
-# --- writes from outside WebDAV (the REST API) ------------------------------------------------------------------
-
-
-def url_of(node: Node) -> str:
-    """The URL a WebDAV lock on ``node`` is rooted at (WsgiDAV's ref URL: the quoted path under ``/dav``)."""
-    url: str = normalize_lock_root(quote(node.public_path))
-    return url
-
-
-def refuse_if_locked(url: str, *, depth: str = "0", new_in: str | None = None) -> None:
-    """:class:`files.errors.Locked` if a lock covers ``url`` (and, with ``depth`` infinity, anything below it)
-    or the members of ``new_in``. For writes that cannot present a lock token, such as the REST API's: a lock
-    taken by a WebDAV client (an editor that has the file open) holds against them, whoever owns it. Called in
-    the transaction that writes, it is ordered against LOCK requests as :func:`check_still_writable` is."""
-    try:
-        check_still_writable(_outside, url=url, new_in=new_in, token_list=[], principal="", depth=depth)
-    except DAVError as error:
-        if error.value != HTTP_LOCKED:
-            raise
-        raise Locked("A WebDAV lock holds this (an application has it open); try again once it is unlocked.") from None
-
-
-def folder_of(url: str) -> str:
-    """The lock URL of the folder that holds ``url``."""
-    return url.rsplit("/", 1)[0] or "/"
-
-
-def member_url(folder: Node, name: str) -> str:
-    """The lock URL of ``name`` in ``folder``, whether or not it exists yet."""
-    return url_of(folder).rstrip("/") + "/" + quote(name)
-
-
-def upload_guard(url: str, conditions: Conditions | None) -> WriteGuard:
-    """The precondition (``files.services.write_file``) of an upload to ``url`` from outside WebDAV."""
-    return WriteGuard(
-        lambda url, new_in: refuse_if_locked(url, new_in=new_in),
-        url=url,
-        folder_url=folder_of(url),
-        conditions=conditions,
-    )
 
 
 def _as_dict(row: DavLock) -> LockDict:
@@ -381,7 +312,3 @@ class DatabaseLockManager(LockManager):  # type: ignore[misc]
             if below_url or (applies and not submitted):
                 conflicts.add_href(lock["root"])
         return conflicts
-
-
-#: The lock manager that writes from outside WebDAV ask (the same database, the same conflict rules).
-_outside = DatabaseLockManager(DatabaseLockStorage())

@@ -30,7 +30,7 @@ from wsgidav.dav_error import (
 from wsgidav.dav_provider import DAVCollection, DAVNonCollection
 
 from files import conditions, services
-from files.dav import locks
+from files.dav import lock_checks, locks
 from files.dav.errors import Refusal, shielded
 from files.dav.properties import DeadPropertiesMixin, copy_dead_properties
 from files.models import Node
@@ -59,6 +59,11 @@ def _node_error(error: services.NodeError) -> DAVError:
     if isinstance(error, services.PreconditionFailed):
         return Refusal(HTTP_PRECONDITION_FAILED, context_info=str(error))
     return Refusal(HTTP_BAD_REQUEST, context_info=str(error))
+
+
+def _member_url(folder: FolderResource, name: str) -> str:
+    """The lock URL of ``name`` in ``folder``, whether or not it exists yet."""
+    return folder.get_ref_url().rstrip("/") + "/" + quote(name)
 
 
 class _ChunkStream:
@@ -165,8 +170,9 @@ class NodeResourceMixin(DeadPropertiesMixin):
             self.delete()
         return True
 
-    def _locks_again(self, url: str, *, new_in: str | None, depth: str) -> None:
-        """WsgiDAV's check of the locks before a MOVE, made again in the transaction that moves."""
+    def _locks_again(self, url: str, *, new_in: str | None, depth: str = "0") -> None:
+        """WsgiDAV's check of this request's locks before it writes, made again in the transaction that writes
+        (``files.dav.locks.check_still_writable``)."""
         locks.check_still_writable(
             self.provider.lock_manager,
             url=url,
@@ -245,18 +251,14 @@ class NodeResourceMixin(DeadPropertiesMixin):
             if existing.node.contains(self.node):
                 raise _forbidden("A resource cannot be copied onto a folder that holds it.")
         name = util.get_uri_name(dest_path)
-        environ = self.environ
 
         def guard() -> None:
             # The destination's locks, again where the copy is written (duplicating the contents takes time).
-            locks.check_still_writable(
-                self.provider.lock_manager,
-                url=existing.get_ref_url() if existing is not None else folder.get_ref_url() + quote(name),
-                new_in=folder.get_ref_url() if existing is None else None,
-                token_list=environ.get("wsgidav.ifLockTokenList", []),
-                principal=environ["wsgidav.user_name"],
-                depth="infinity" if isinstance(existing, FolderResource) else "0",
-            )
+            if existing is None:
+                self._locks_again(_member_url(folder, name), new_in=folder.get_ref_url())
+            else:
+                depth = "infinity" if isinstance(existing, FolderResource) else "0"
+                self._locks_again(existing.get_ref_url(), new_in=None, depth=depth)
 
         try:
             services.copy(
@@ -286,8 +288,7 @@ class NodeResourceMixin(DeadPropertiesMixin):
             with transaction.atomic():
                 source = self.get_ref_url()
                 self._locks_again(source, new_in=util.get_uri_parent(source), depth="infinity")
-                target = folder.get_ref_url().rstrip("/") + "/" + quote(name)
-                self._locks_again(target, new_in=folder.get_ref_url(), depth="0")
+                self._locks_again(_member_url(folder, name), new_in=folder.get_ref_url())
                 services.move(node=self.node, parent=folder.node, name=name)
         except services.NodeError as error:
             raise _node_error(error) from None
@@ -415,23 +416,16 @@ class FileResource(NodeResourceMixin, DAVNonCollection):  # type: ignore[misc]
         self._parent = None
         self.provider.forget(self.environ)
 
-    def _write_guard(self) -> locks.WriteGuard:
+    def _write_guard(self) -> lock_checks.WriteGuard:
         """The locks (and a PUT's If-Match / If-None-Match), asked again where the upload is written: another
         process may have granted a lock while the body arrived, another client replaced the version. WsgiDAV
         has asked them before the body (the locks only for a large body or one sent with lock tokens, see
         ``files.dav.provider``)."""
         environ = self.environ
         url = self.get_ref_url()
-        token_list, principal = environ.get("wsgidav.ifLockTokenList", []), environ["wsgidav.user_name"]
-
-        def check(url: str, new_in: str | None) -> None:
-            locks.check_still_writable(
-                self.provider.lock_manager, url=url, new_in=new_in, token_list=token_list, principal=principal
-            )
-
         put = environ["REQUEST_METHOD"] == "PUT"
-        return locks.WriteGuard(
-            check,
+        return lock_checks.WriteGuard(
+            lambda url, new_in: self._locks_again(url, new_in=new_in),
             url=url,
             folder_url=util.get_uri_parent(url),
             conditions=conditions.from_headers(environ.get("HTTP_IF_MATCH"), environ.get("HTTP_IF_NONE_MATCH"))

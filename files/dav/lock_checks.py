@@ -1,0 +1,91 @@
+"""Writes that ask the locks again where they take place, and writes from outside WebDAV that honour them.
+
+:class:`WriteGuard` is the precondition an upload hands ``files.services.write_file``: the locks (read afresh,
+ordered against LOCK requests: ``files.dav.locks.check_still_writable``) and the request's ``If-Match`` /
+``If-None-Match``, asked where the write happens. :func:`refuse_if_locked` is how the REST API, which cannot
+present a lock token, honours the locks that WebDAV clients hold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+from urllib.parse import quote
+
+from wsgidav.dav_error import HTTP_LOCKED, DAVError
+from wsgidav.lock_man.lock_manager import normalize_lock_root
+
+from files.dav.locks import DatabaseLockManager, DatabaseLockStorage, check_still_writable
+from files.errors import Locked
+
+if TYPE_CHECKING:
+    from files.conditions import Conditions
+    from files.models import Node
+
+
+#: Asks whether a write may change ``url`` (and, for a new resource, the members of ``new_in``); raises if not.
+LockCheck = Callable[[str, "str | None"], None]
+
+
+class WriteGuard:
+    """What a write must still satisfy where it takes place (``files.services.write_file`` asks it under the row
+    lock of the file it replaces, or in the transaction that inserts a new one): the locks, read afresh by
+    ``check`` (:func:`check_still_writable` for WebDAV, :func:`refuse_if_locked` for the REST API), and the
+    request's ``If-Match`` / ``If-None-Match`` against the file as it is then, so that two clients that read the
+    same version cannot both replace it. ``url`` is the file's lock URL, ``folder_url`` its folder's."""
+
+    def __init__(self, check: LockCheck, *, url: str, folder_url: str, conditions: Conditions | None) -> None:
+        self._check = check
+        self._url, self._folder_url = url, folder_url
+        self._conditions = conditions
+
+    def allows(self, etag: str | None) -> bool:
+        self._check(self._url, self._folder_url if etag is None else None)
+        return self._conditions is None or self._conditions.allows(etag)
+
+    def check_locks(self, *, exists: bool) -> None:
+        """The locks alone, now: before a long body is read."""
+        self._check(self._url, None if exists else self._folder_url)
+
+
+def url_of(node: Node) -> str:
+    """The URL a WebDAV lock on ``node`` is rooted at (WsgiDAV's ref URL: the quoted path under ``/dav``)."""
+    url: str = normalize_lock_root(quote(node.public_path))
+    return url
+
+
+def refuse_if_locked(url: str, *, depth: str = "0", new_in: str | None = None) -> None:
+    """:class:`files.errors.Locked` if a lock covers ``url`` (and, with ``depth`` infinity, anything below it)
+    or the members of ``new_in``. For writes that cannot present a lock token, such as the REST API's: a lock
+    taken by a WebDAV client (an editor that has the file open) holds against them, whoever owns it. Called in
+    the transaction that writes, it is ordered against LOCK requests as :func:`check_still_writable` is."""
+    try:
+        check_still_writable(_outside, url=url, new_in=new_in, token_list=[], principal="", depth=depth)
+    except DAVError as error:
+        if error.value != HTTP_LOCKED:
+            raise
+        raise Locked("A WebDAV lock holds this (an application has it open); try again once it is unlocked.") from None
+
+
+def folder_of(url: str) -> str:
+    """The lock URL of the folder that holds ``url``."""
+    return url.rsplit("/", 1)[0] or "/"
+
+
+def member_url(folder: Node, name: str) -> str:
+    """The lock URL of ``name`` in ``folder``, whether or not it exists yet."""
+    return url_of(folder).rstrip("/") + "/" + quote(name)
+
+
+def upload_guard(url: str, conditions: Conditions | None) -> WriteGuard:
+    """The precondition (``files.services.write_file``) of an upload to ``url`` from outside WebDAV."""
+    return WriteGuard(
+        lambda url, new_in: refuse_if_locked(url, new_in=new_in),
+        url=url,
+        folder_url=folder_of(url),
+        conditions=conditions,
+    )
+
+
+#: The lock manager that writes from outside WebDAV ask (the same database, the same conflict rules).
+_outside = DatabaseLockManager(DatabaseLockStorage())
