@@ -87,3 +87,25 @@ def test_a_folder_locked_by_another_process_while_a_file_arrives_refuses_it(two_
     blobs = blob_count(data_dir)
     check_a_folder_locked_elsewhere_while_a_small_file_arrives_refuses_it(first, second, basic("alice", secret))
     assert blob_count(data_dir) == blobs
+
+
+def check_a_webdav_lock_holds_against_the_api_of_another_process(first: int, second: int, secret: str) -> None:
+    import json
+
+    path = "/common/projects/alpha/readme.txt"
+    bearer = f"Bearer {secret}"
+    found = request(second, "GET", f"/api/v1/nodes?path={path}", Authorization=bearer)
+    node = json.loads(found.data)["uuid"]  # type: ignore[attr-defined]
+    locked = request(first, "LOCK", f"/dav{path}", LOCK_BODY, Authorization=basic("alice", secret), Depth="0")
+    assert locked.status == 200
+    refused = request(second, "PUT", f"/api/v1/nodes/{node}/content", b"script", Authorization=bearer)
+    assert refused.status == 423
+    assert "WebDAV lock" in json.loads(refused.data)["detail"]  # type: ignore[attr-defined]
+    token = locked.headers["Lock-Token"]
+    assert request(first, "UNLOCK", f"/dav{path}", Authorization=basic("alice", secret), Lock_Token=token).status == 204
+    assert request(second, "PUT", f"/api/v1/nodes/{node}/content", b"script", Authorization=bearer).status == 200
+
+
+def test_a_webdav_lock_taken_in_one_process_holds_against_the_api_of_another(two_servers):
+    first, second, secret, _data_dir = two_servers
+    check_a_webdav_lock_holds_against_the_api_of_another_process(first, second, secret)

@@ -19,6 +19,7 @@ from tests.servers import gunicorn, manage, reachable, request, scratch_env, scr
 from tests.test_dav_processes import (
     check_a_folder_locked_elsewhere_while_a_small_file_arrives_refuses_it,
     check_a_lock_granted_elsewhere_while_a_body_arrives_refuses_the_write,
+    check_a_webdav_lock_holds_against_the_api_of_another_process,
 )
 from tests.test_dav_scopes import LOCK_BODY
 
@@ -107,6 +108,11 @@ def test_a_folder_locked_through_one_instance_while_a_file_arrives_at_the_other_
     check_a_folder_locked_elsewhere_while_a_small_file_arrives_refuses_it(
         cluster.first, cluster.second, basic("alice", raw)
     )
+
+
+def test_a_webdav_lock_taken_through_one_instance_holds_against_the_api_of_the_other(cluster):
+    raw, _ = cluster.token()
+    check_a_webdav_lock_holds_against_the_api_of_another_process(cluster.first, cluster.second, raw)
 
 
 def test_the_failure_throttle_counts_across_both_instances(cluster):
