@@ -94,9 +94,9 @@ def test_a_put_under_someone_elses_lock_is_refused(demo, locked, depth):
 def test_a_lock_taken_after_wsgidavs_checks_still_refuses_the_move(demo, monkeypatch, locked, destination):
     """Another process locks while the MOVE is under way (after WsgiDAV has checked): the move reads the
     locks again in its own transaction."""
-    from files.dav.resources import NodeResourceMixin
+    from files.dav.tree_changes import TreeChanges
 
-    writable = NodeResourceMixin._writable_folder
+    writable = TreeChanges._writable_folder
 
     def writable_then_locked(self, path: str):
         if not DavLock.objects.exists():
@@ -104,7 +104,7 @@ def test_a_lock_taken_after_wsgidavs_checks_still_refuses_the_move(demo, monkeyp
             DatabaseLockStorage().create(locked, {**lock, "depth": "infinity", "timeout": 600})
         return writable(self, path)
 
-    monkeypatch.setattr(NodeResourceMixin, "_writable_folder", writable_then_locked)
+    monkeypatch.setattr(TreeChanges, "_writable_folder", writable_then_locked)
     _token, secret = demo.token(demo.alice)
     dav = DavClient("alice", secret)
     assert dav.request("MOVE", "/dav/common/projects/alpha", destination=destination).status == 423

@@ -14,7 +14,18 @@ import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from wsgidav.dav_error import HTTP_INTERNAL_ERROR, DAVError, get_http_status_string
+from wsgidav.dav_error import (
+    HTTP_BAD_REQUEST,
+    HTTP_CONFLICT,
+    HTTP_FORBIDDEN,
+    HTTP_INTERNAL_ERROR,
+    HTTP_PRECONDITION_FAILED,
+    HTTP_REQUEST_ENTITY_TOO_LARGE,
+    DAVError,
+    get_http_status_string,
+)
+
+from files import errors
 
 logger = logging.getLogger(__name__)
 
@@ -61,3 +72,17 @@ def shielded(method: F) -> F:
             raise Refusal(HTTP_INTERNAL_ERROR) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def forbidden(reason: str) -> DAVError:
+    return Refusal(HTTP_FORBIDDEN, context_info=reason)
+
+
+def node_error(error: errors.NodeError) -> DAVError:
+    if isinstance(error, errors.UploadTooLarge):
+        return Refusal(HTTP_REQUEST_ENTITY_TOO_LARGE, context_info=str(error))
+    if isinstance(error, errors.NameTaken | errors.ConcurrentChange):
+        return Refusal(HTTP_CONFLICT, context_info=str(error))
+    if isinstance(error, errors.PreconditionFailed):
+        return Refusal(HTTP_PRECONDITION_FAILED, context_info=str(error))
+    return Refusal(HTTP_BAD_REQUEST, context_info=str(error))

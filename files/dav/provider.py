@@ -27,14 +27,8 @@ from wsgidav.dav_provider import DAVProvider
 from files import services
 from files.dav import listing, locks
 from files.dav.auth import lock_principal, principal_of
-from files.dav.resources import (
-    CLIENT_MTIME,
-    COPIED_TO_NEW,
-    FileResource,
-    FolderResource,
-    NodeResourceMixin,
-    WorkspaceList,
-)
+from files.dav.resources import CLIENT_MTIME, FileResource, FolderResource, NodeResourceMixin, WorkspaceList
+from files.dav.tree_changes import COPIED_TO_NEW
 from files.models import Node
 from files.rights import Access, Rights, rights_for
 

@@ -3,7 +3,8 @@
 Reach is asked of the request's ``files.rights.Rights`` (loaded once per request by the provider) and never
 decided here: a resource exists only if the rights give it some access; writes need ``WRITE``, removals
 ``can_remove``. Every refusal is raised *before* anything is touched, so WsgiDAV never gets to delete or
-copy part of a tree it should not. Changes go through ``files.services``.
+copy part of a tree it should not. Changes go through ``files.services``; what DELETE, MOVE and COPY do is in
+``files.dav.tree_changes``.
 """
 
 from __future__ import annotations
@@ -11,59 +12,26 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any, cast
-from urllib.parse import quote
 
 from django.conf import settings
-from django.db import transaction
 from wsgidav import util
-from wsgidav.dav_error import (
-    HTTP_BAD_REQUEST,
-    HTTP_CONFLICT,
-    HTTP_FORBIDDEN,
-    HTTP_LOCKED,
-    HTTP_PRECONDITION_FAILED,
-    HTTP_REQUEST_ENTITY_TOO_LARGE,
-    DAVError,
-    DAVErrorCondition,
-    PRECONDITION_CODE_LockConflict,
-)
 from wsgidav.dav_provider import DAVCollection, DAVNonCollection
 
 from files import conditions, services
-from files.dav import lock_checks, locks
-from files.dav.errors import Refusal, shielded
+from files.dav import lock_checks
+from files.dav.errors import forbidden, node_error
 from files.dav.properties import DeadPropertiesMixin, copy_dead_properties
+from files.dav.tree_changes import TreeChanges
 from files.models import Node
-from files.rights import Access, Rights
+from files.rights import Access
 
 #: Where a PUT's ``X-OC-Mtime`` waits for the upload (``files.dav.provider.client_mtime``).
 CLIENT_MTIME = "cellsadmin.client_mtime"
-#: Set by a COPY that created its destination: the answer is then 201, not WsgiDAV's 204.
-COPIED_TO_NEW = "cellsadmin.copied_to_new"
 
 if TYPE_CHECKING:
     from files.dav.provider import Provider
 
 Environ = dict[str, Any]
-
-
-def _forbidden(reason: str) -> DAVError:
-    return Refusal(HTTP_FORBIDDEN, context_info=reason)
-
-
-def _node_error(error: services.NodeError) -> DAVError:
-    if isinstance(error, services.UploadTooLarge):
-        return Refusal(HTTP_REQUEST_ENTITY_TOO_LARGE, context_info=str(error))
-    if isinstance(error, services.NameTaken | services.ConcurrentChange):
-        return Refusal(HTTP_CONFLICT, context_info=str(error))
-    if isinstance(error, services.PreconditionFailed):
-        return Refusal(HTTP_PRECONDITION_FAILED, context_info=str(error))
-    return Refusal(HTTP_BAD_REQUEST, context_info=str(error))
-
-
-def _member_url(folder: FolderResource, name: str) -> str:
-    """The lock URL of ``name`` in ``folder``, whether or not it exists yet."""
-    return folder.get_ref_url().rstrip("/") + "/" + quote(name)
 
 
 class _ChunkStream:
@@ -106,28 +74,12 @@ class _Upload:
         pass
 
 
-class NodeResourceMixin(DeadPropertiesMixin):
+class NodeResourceMixin(TreeChanges, DeadPropertiesMixin):
     """What folders and files share. Set by ``__init__``: the node and what the principal may do with it."""
-
-    path: str
-    environ: Environ
-    provider: Provider
-    node: Node
-    access: Access
-
-    if TYPE_CHECKING:  # WsgiDAV's DAVResource methods, which every class using this mixin has
-
-        def get_ref_url(self) -> str: ...
-
-        def remove_all_locks(self, *, recursive: bool) -> None: ...
 
     def _setup(self, node: Node, access: Access) -> None:
         self.node = node
         self.access = access
-
-    @property
-    def rights(self) -> Rights:
-        return self.provider.rights(self.environ)
 
     def get_creation_date(self) -> float:
         return self.node.created_at.timestamp()
@@ -141,161 +93,6 @@ class NodeResourceMixin(DeadPropertiesMixin):
     def prevent_locking(self) -> bool:
         # A refused LOCK is a 403, like any refused write.
         return Access.WRITE not in self.access
-
-    def _require_removable(self) -> None:
-        if not self.rights.can_remove(self.node):
-            raise _forbidden("This cannot be deleted, moved or replaced with this token or account.")
-
-    def _writable_folder(self, path: str) -> FolderResource:
-        folder = self.provider.get_resource_inst(path, self.environ)
-        if not isinstance(folder, FolderResource) or Access.WRITE not in folder.access:
-            raise _forbidden("The destination folder cannot be written.")
-        return folder
-
-    def _existing(self, path: str) -> NodeResourceMixin | None:
-        existing = self.provider.get_resource_inst(path, self.environ)
-        if existing is not None and not isinstance(existing, NodeResourceMixin):
-            raise _forbidden("The workspace list cannot be replaced.")
-        return existing
-
-    # --- DELETE / MOVE / COPY: every check first, before WsgiDAV touches anything ---------------------------
-
-    @shielded
-    def handle_delete(self) -> bool:
-        self._require_removable()
-        # The locks are read in the transaction that deletes: none granted elsewhere can slip in between.
-        with transaction.atomic():
-            locks.hold_off_lock_requests()
-            self._check_locks_in_subtree()
-            self.delete()
-        return True
-
-    def _locks_again(self, url: str, *, new_in: str | None, depth: str = "0") -> None:
-        """WsgiDAV's check of this request's locks before it writes, made again in the transaction that writes
-        (``files.dav.locks.check_still_writable``)."""
-        locks.check_still_writable(
-            self.provider.lock_manager,
-            url=url,
-            new_in=new_in,
-            token_list=self.environ.get("wsgidav.ifLockTokenList", []),
-            principal=self.environ["wsgidav.user_name"],
-            depth=depth,
-        )
-
-    def _check_locks_in_subtree(self) -> None:
-        """423 unless every lock on this resource, its ancestors and its descendants is the requester's and was
-        submitted. WsgiDAV checks descendants only when it deletes child by child; we delete in one go."""
-        lock_manager = self.provider.lock_manager
-        url = self.get_ref_url()
-        tokens = self.environ["wsgidav.ifLockTokenList"]
-        principal = self.environ["wsgidav.user_name"]
-        lock_manager.check_write_permission(url=url, depth="0", token_list=tokens, principal=principal)
-        conflicts = DAVErrorCondition(PRECONDITION_CODE_LockConflict)
-        for lock in lock_manager.storage.get_lock_list(
-            url, include_root=False, include_children=True, token_only=False
-        ):
-            if lock["principal"] != principal or lock["token"] not in tokens:
-                conflicts.add_href(lock["root"])
-        if conflicts.hrefs:
-            raise DAVError(HTTP_LOCKED, err_condition=conflicts)
-
-    @shielded
-    def delete(self) -> list[Any]:
-        self._require_removable()
-        services.delete(self.node)
-        self.remove_all_locks(recursive=True)
-        self.provider.forget(self.environ)
-        return []
-
-    @shielded
-    def handle_move(self, dest_path: str) -> bool:
-        self._require_removable()
-        folder = self._writable_folder(util.get_uri_parent(dest_path))
-        existing = self._existing(dest_path)
-        if existing is None:
-            return False  # WsgiDAV goes on to move_recursive.
-        existing._require_removable()
-        if existing.node.contains(self.node):
-            raise _forbidden("A resource cannot be moved onto a folder that holds it.")
-        # Over an existing destination WsgiDAV would delete it first and then move, so a move that failed would
-        # have lost the destination. Both go in one transaction here: the destination is replaced or kept.
-        with transaction.atomic():
-            source = self.get_ref_url()
-            self._locks_again(source, new_in=util.get_uri_parent(source), depth="infinity")
-            self._locks_again(existing.get_ref_url(), new_in=None, depth="infinity")
-            services.delete(existing.node)
-            try:
-                services.move(node=self.node, parent=folder.node, name=util.get_uri_name(dest_path))
-            except services.NodeError as error:
-                raise _node_error(error) from None
-        # Locks belong to URLs (RFC 4918 §7.7): the destination's went with it, the source's stay behind.
-        existing.remove_all_locks(recursive=True)
-        self.remove_all_locks(recursive=True)
-        self.provider.forget(self.environ)
-        return True  # WsgiDAV answers 204 No Content: the destination existed.
-
-    @shielded
-    def handle_copy(self, dest_path: str, *, depth_infinity: bool) -> bool:
-        """Every COPY, in one go: the copy of a whole folder lands complete or not at all, rather than member by
-        member as WsgiDAV would (a failure halfway left half a tree and a 207)."""
-        if Access.READ not in self.access:
-            raise _forbidden("This cannot be read with this token.")
-        folder = self._writable_folder(util.get_uri_parent(dest_path))
-        existing = self._existing(dest_path)
-        if isinstance(self, FileResource) and isinstance(existing, FileResource) and Access.WRITE in existing.access:
-            # File over file: replace the content in place (atomic), rather than WsgiDAV's delete + create.
-            existing.replace_with(self.node)
-            return True
-        if existing is not None:
-            existing._require_removable()
-            if existing.node.contains(self.node):
-                raise _forbidden("A resource cannot be copied onto a folder that holds it.")
-        name = util.get_uri_name(dest_path)
-
-        def guard() -> None:
-            # The destination's locks, again where the copy is written (duplicating the contents takes time).
-            if existing is None:
-                self._locks_again(_member_url(folder, name), new_in=folder.get_ref_url())
-            else:
-                depth = "infinity" if isinstance(existing, FolderResource) else "0"
-                self._locks_again(existing.get_ref_url(), new_in=None, depth=depth)
-
-        try:
-            services.copy(
-                node=self.node,
-                parent=folder.node,
-                name=name,
-                members=depth_infinity,
-                replacing=existing.node if existing is not None else None,
-                guard=guard,
-            )
-        except services.NodeError as error:
-            raise _node_error(error) from None
-        if existing is None:
-            self.environ[COPIED_TO_NEW] = True
-        self.provider.forget(self.environ)
-        return True  # WsgiDAV answers 204; the provider makes it 201 when there was no destination.
-
-    def support_recursive_move(self, dest_path: str) -> bool:
-        # Files too: WsgiDAV's default asserts a collection and would answer every file MOVE with 500.
-        return True
-
-    @shielded
-    def move_recursive(self, dest_path: str) -> list[Any]:
-        folder = self._writable_folder(util.get_uri_parent(dest_path))
-        name = util.get_uri_name(dest_path)
-        try:
-            with transaction.atomic():
-                source = self.get_ref_url()
-                self._locks_again(source, new_in=util.get_uri_parent(source), depth="infinity")
-                self._locks_again(_member_url(folder, name), new_in=folder.get_ref_url())
-                services.move(node=self.node, parent=folder.node, name=name)
-        except services.NodeError as error:
-            raise _node_error(error) from None
-        # Locks belong to URLs; they do not travel with the node (RFC 4918 §7.7).
-        self.remove_all_locks(recursive=True)
-        self.provider.forget(self.environ)
-        return []
 
 
 class FolderResource(NodeResourceMixin, DAVCollection):  # type: ignore[misc]
@@ -324,14 +121,14 @@ class FolderResource(NodeResourceMixin, DAVCollection):  # type: ignore[misc]
 
     def _require_writable(self) -> None:
         if Access.WRITE not in self.access:
-            raise _forbidden("This folder cannot be written with this token or account.")
+            raise forbidden("This folder cannot be written with this token or account.")
 
     def create_empty_resource(self, name: str) -> FileResource:
         self._require_writable()
         try:
             services.validate_name(name)
         except services.NodeError as error:
-            raise _node_error(error) from None
+            raise node_error(error) from None
         path = util.join_uri(self.path, name)
         if self.environ["REQUEST_METHOD"] == "PUT":
             # WsgiDAV asks for the empty file before it reads the body; the node is created by the upload
@@ -341,7 +138,7 @@ class FolderResource(NodeResourceMixin, DAVCollection):  # type: ignore[misc]
         try:
             node, _created = services.write_file(parent=self.node, name=name, stream=io.BytesIO())
         except services.NodeError as error:
-            raise _node_error(error) from None
+            raise node_error(error) from None
         self.provider.forget(self.environ)
         return cast("FileResource", self.provider.resource_for(path, self.environ, node))
 
@@ -350,7 +147,7 @@ class FolderResource(NodeResourceMixin, DAVCollection):  # type: ignore[misc]
         try:
             services.create_folder(parent=self.node, name=name)
         except services.NodeError as error:
-            raise _node_error(error) from None
+            raise node_error(error) from None
         self.provider.forget(self.environ)
 
 
@@ -382,12 +179,12 @@ class FileResource(NodeResourceMixin, DAVNonCollection):  # type: ignore[misc]
 
     def get_content(self) -> Any:
         if Access.READ not in self.access:
-            raise _forbidden("This file cannot be read with this token.")
+            raise forbidden("This file cannot be read with this token.")
         return services.open_content(self.node)
 
     def begin_write(self, *, content_type: str | None = None) -> _Upload:
         if self._parent is None and Access.WRITE not in self.access:
-            raise _forbidden("This file cannot be written with this token or account.")
+            raise forbidden("This file cannot be written with this token or account.")
         return _Upload(self)
 
     def end_write(self, *, with_errors: bool) -> None:
@@ -411,7 +208,7 @@ class FileResource(NodeResourceMixin, DAVNonCollection):  # type: ignore[misc]
                 mtime=self.environ.get(CLIENT_MTIME),
             )
         except services.NodeError as error:
-            raise _node_error(error) from None
+            raise node_error(error) from None
         self._setup(node, self.rights.access(node))
         self._parent = None
         self.provider.forget(self.environ)
@@ -482,16 +279,16 @@ class WorkspaceList(DAVCollection):  # type: ignore[misc]
         return True
 
     def handle_delete(self) -> bool:
-        raise _forbidden("Workspaces cannot be deleted over WebDAV.")
+        raise forbidden("Workspaces cannot be deleted over WebDAV.")
 
     def handle_move(self, dest_path: str) -> bool:
-        raise _forbidden("Workspaces cannot be moved over WebDAV.")
+        raise forbidden("Workspaces cannot be moved over WebDAV.")
 
     def handle_copy(self, dest_path: str, *, depth_infinity: bool) -> bool:
-        raise _forbidden("Workspaces cannot be copied over WebDAV.")
+        raise forbidden("Workspaces cannot be copied over WebDAV.")
 
     def create_empty_resource(self, name: str) -> None:
-        raise _forbidden("Only workspaces live at the top level.")
+        raise forbidden("Only workspaces live at the top level.")
 
     def create_collection(self, name: str) -> None:
-        raise _forbidden("Workspaces are created by administrators.")
+        raise forbidden("Workspaces are created by administrators.")
