@@ -105,8 +105,13 @@ def check_still_writable(
     is then refused) or after it.
     """
     hold_off_lock_requests()
-    # One fresh read of the locks answers both questions.
-    fresh = _snapshot.set(_Snapshot())
+    # One fresh read of the locks (over the folder, and below it) answers both questions; most often there are
+    # none, and nothing is left to ask.
+    root = normalize_lock_root(new_in if new_in is not None else url)
+    found = _locks_over(root, include_children=True)
+    if not found:
+        return
+    fresh = _snapshot.set(_Snapshot(root=root, locks=found))
     try:
         if new_in is not None:
             manager.check_write_permission(url=new_in, depth="0", token_list=token_list, principal=principal)
