@@ -1,0 +1,124 @@
+"""``manage.py dav_locks``: the WebDAV locks held now, and releasing the ones a client left behind.
+
+An editor that crashed while it had a file open keeps its lock until the lock's timeout (clients ask for hours,
+or for "Infinite", which becomes four weeks), and a lock holds against WebDAV and the REST API alike.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote, unquote
+
+from django.core.management.base import CommandParser
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.timesince import timeuntil
+
+from files.models import DavLock
+from people.models import User
+from tokens.management.base import TokenCommand
+
+
+class Command(TokenCommand):
+    help = "List the WebDAV locks held now, or release some (--release)."
+    epilog = (
+        "examples:\n"
+        "  manage.py dav_locks                                  every lock held now\n"
+        "  manage.py dav_locks --path /common/projects          those at or below a folder\n"
+        "  manage.py dav_locks --release opaquelocktoken:…      release one (its token, from the list)\n"
+        "  manage.py dav_locks --release --path /common/a.odt   release every lock at or below a path\n"
+        "  manage.py dav_locks --prune                          delete the records of expired locks"
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("tokens", nargs="*", metavar="TOKEN", help="lock tokens (with --release)")
+        parser.add_argument("--path", metavar="PATH", help="only locks at or below /<workspace>/<path>")
+        parser.add_argument("--release", action="store_true", help="release the locks named or selected")
+        parser.add_argument("--prune", action="store_true", help="delete the records of expired locks")
+        parser.add_argument("--dry-run", action="store_true", help="with --release or --prune: change nothing")
+        parser.add_argument("--json", action="store_true", help="print JSON")
+
+    def handle(self, *args: Any, tokens: list[str], path: str | None, dry_run: bool, **options: Any) -> None:
+        if options["prune"]:
+            expired = DavLock.objects.filter(expire__lt=time.time())
+            count = expired.count() if dry_run else expired.delete()[0]
+            self.stdout.write(f"{count} expired lock record(s) {'would be deleted' if dry_run else 'deleted'}.")
+            return
+        if tokens and not options["release"]:
+            raise ValueError("lock tokens are only given with --release")
+        if options["release"] and not tokens and path is None:
+            raise ValueError("--release needs lock tokens or --path (nothing is released wholesale)")
+        locks = _held(path)
+        if tokens:
+            locks = locks.filter(token__in=tokens)
+            missing = sorted(set(tokens) - set(locks.values_list("token", flat=True)))
+            if missing:
+                raise ValueError(f"no such lock held: {', '.join(missing)}")
+        rows = _describe(list(locks.order_by("root")))
+        if options["release"]:
+            if not dry_run:
+                DavLock.objects.filter(token__in=[row["token"] for row in rows]).delete()
+            verb = "would be released (dry run: nothing changed)" if dry_run else "released"
+            self.stdout.write(f"{len(rows)} lock(s) {verb}.")
+            for row in rows:
+                self.stdout.write(f"  {row['path']}  ({row['owner']})")
+            return
+        if options["json"]:
+            self.stdout.write(json.dumps(rows, indent=2))
+            return
+        if not rows:
+            self.stdout.write("No locks.")
+            return
+        header = ("PATH", "OWNER", "SCOPE", "DEPTH", "EXPIRES", "TOKEN")
+        table = [header] + [
+            (row["path"], row["owner"], row["scope"], row["depth"], "in " + row["expires_in"], row["token"])
+            for row in rows
+        ]
+        widths = [max(len(line[i]) for line in table) for i in range(len(header))]
+        for line in table:
+            self.stdout.write("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip())
+
+
+def _held(path: str | None) -> QuerySet[DavLock]:
+    """The unexpired locks, at or below ``path`` (``/<workspace>/<names…>``, as locks are keyed: quoted)."""
+    locks = DavLock.objects.filter(expire__gte=time.time())
+    if path is None:
+        return locks
+    if not path.startswith("/") or "\x00" in path:
+        raise ValueError(f"invalid path {path!r}: give /<workspace>/<path>")
+    root = "/" + quote(path.strip("/"))
+    return locks.filter(Q(root=root) | Q(root__startswith=root.rstrip("/") + "/"))
+
+
+def _describe(locks: list[DavLock]) -> list[dict[str, Any]]:
+    """Each lock for people: its path unquoted, and its owner's login (locks name users by uuid)."""
+    ids = {lock.principal for lock in locks if _is_uuid(lock.principal)}
+    logins = {str(key): login for key, login in User.objects.filter(uuid__in=ids).values_list("uuid", "login")}
+    now = timezone.now()
+    rows = []
+    for lock in locks:
+        expires = datetime.fromtimestamp(lock.expire, UTC)
+        rows.append(
+            {
+                "path": unquote(lock.root),
+                "owner": logins.get(lock.principal, lock.principal),
+                "scope": lock.scope,
+                "depth": lock.depth,
+                "expires_at": expires.isoformat(),
+                "expires_in": timeuntil(expires, now),
+                "token": lock.token,
+            }
+        )
+    return rows
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
