@@ -4,7 +4,10 @@ changing it underneath (423), whoever the script runs as; the API cannot present
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from files import services
 from files.dav.locks import DatabaseLockStorage
 from files.models import Node
 from tests.api_helpers import call
@@ -122,3 +125,26 @@ def test_names_with_spaces_and_unicode_are_matched_to_their_locks(client, alice,
     node = demo.node(f"/common/projects/alpha/{name}")
     assert call(client, "PUT", f"/nodes/{node.uuid}/content", b"script", alice).status_code == 423
     assert call(client, "PUT", f"/nodes/{folder.uuid}/children/{name}", b"script", alice).status_code == 423
+
+
+def _valid(name: str) -> bool:
+    try:
+        services.validate_name(name)
+    except services.NodeError:
+        return False
+    return True
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=st.text(min_size=1, max_size=24).filter(_valid))
+def test_the_api_finds_the_lock_of_any_name(demo, editor, client, alice, name):
+    """The API's lock URL of a node (files.dav.lock_checks.url_of) is the one WsgiDAV keys the lock by, for
+    every name the tree takes (quoting, unicode, %, spaces)."""
+    path = f"/dav/research/{name}"
+    assert editor.put(path, b"draft").status in {201, 204}
+    token = _lock(editor, path)
+    node = demo.node(f"/research/{name}")
+    try:
+        assert call(client, "PUT", f"/nodes/{node.uuid}/content", b"script", alice).status_code == 423
+    finally:
+        assert editor.request("UNLOCK", path, lock_token=token).status == 204
