@@ -346,7 +346,9 @@ def copy(
                 delete(replacing)
             Node.objects.bulk_create(copies.values())
             DeadProperty.objects.bulk_create(
-                DeadProperty(node=copies[prop.node_id], name=prop.name, value=prop.value) for prop in properties
+                DeadProperty(node=copies[prop.node_id], name=prop.name, value=prop.value)
+                for prop in properties
+                if prop.node_id in copies  # not a node added to the source since it was read
             )
     except BaseException as error:
         blobs.discard_all(new_blobs)

@@ -161,3 +161,20 @@ def test_a_destination_locked_while_the_copy_is_made_refuses_it(demo, dav, monke
     assert dav.request("COPY", ALPHA, destination="/dav/research/alpha-copy").status == 423
     assert Node.objects.count() == nodes
     assert stored_blobs() == blobs_before
+
+
+def test_a_file_added_to_the_source_while_it_is_copied_is_no_error(demo, dav, monkeypatch):
+    """The copy is of the tree as it was read; what arrives meanwhile (with its dead properties) is left out."""
+    duplicate = services._duplicate
+
+    def duplicate_while_a_file_arrives(source: Node) -> str:
+        if not Node.objects.filter(name="late.txt").exists():
+            late, _created = services.write_file(
+                parent=demo.node("/common/projects/alpha"), name="late.txt", stream=_bytes(b"l")
+            )
+            DeadProperty.objects.create(node=late, name="{urn:x}colour", value="<x/>")
+        return duplicate(source)
+
+    monkeypatch.setattr(services, "_duplicate", duplicate_while_a_file_arrives)
+    assert dav.request("COPY", ALPHA, destination="/dav/research/alpha-copy").status == 201
+    assert dav.propfind("/dav/research/alpha-copy").names() == ["data.csv", "readme.txt"]
