@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from wsgidav.lock_man.lock_manager import LockManager
 
 from files.dav.locks import DatabaseLockManager, DatabaseLockStorage
-from files.models import DavLock
+from files.models import DavLock, Node
 from tests.dav_support import DavClient
 from tests.test_dav_scopes import LOCK_BODY
 
@@ -110,3 +110,19 @@ def test_a_lock_taken_after_wsgidavs_checks_still_refuses_the_move(demo, monkeyp
     assert dav.request("MOVE", "/dav/common/projects/alpha", destination=destination).status == 423
     assert demo.node("/common/projects/alpha/readme.txt") is not None
     assert demo.node("/common/projects/beta/notes.md") is not None
+
+
+def test_a_lock_taken_after_wsgidavs_checks_still_refuses_a_new_folder(demo, monkeypatch):
+    from files.dav.resources import FolderResource
+
+    writable = FolderResource._require_writable
+
+    def writable_then_locked(self):
+        lock = {"principal": "someone else", "owner": b"", "scope": "exclusive", "type": "write"}
+        DatabaseLockStorage().create("/research", {**lock, "depth": "0", "timeout": 600})
+        return writable(self)
+
+    monkeypatch.setattr(FolderResource, "_require_writable", writable_then_locked)
+    _token, secret = demo.token(demo.alice)
+    assert DavClient("alice", secret).request("MKCOL", "/dav/research/new").status == 423
+    assert not Node.objects.filter(name="new").exists()

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
+from django.db import transaction
 from wsgidav import util
 from wsgidav.dav_provider import DAVCollection, DAVNonCollection
 
@@ -21,7 +22,7 @@ from files import conditions, services
 from files.dav import lock_checks
 from files.dav.errors import forbidden, node_error
 from files.dav.properties import DeadPropertiesMixin, copy_dead_properties
-from files.dav.tree_changes import TreeChanges
+from files.dav.tree_changes import TreeChanges, member_url
 from files.models import Node
 from files.rights import Access
 
@@ -145,7 +146,9 @@ class FolderResource(NodeResourceMixin, DAVCollection):  # type: ignore[misc]
     def create_collection(self, name: str) -> None:
         self._require_writable()
         try:
-            services.create_folder(parent=self.node, name=name)
+            with transaction.atomic():  # the locks again where the folder is created, as for every write
+                self._locks_again(member_url(self, name), new_in=self.get_ref_url())
+                services.create_folder(parent=self.node, name=name)
         except services.NodeError as error:
             raise node_error(error) from None
         self.provider.forget(self.environ)
