@@ -119,3 +119,18 @@ def test_a_propfind_reads_locks_or_dead_properties_when_it_asks_for_them(uploade
     status, queries = _queries(uploader, "PROPFIND", "/dav/common/up", body, depth="1")
     assert status == 207
     assert [query for query in queries if reads in query]
+
+
+def test_a_proppatch_checks_its_locks_and_writes_in_one_transaction(uploader):
+    from tests.test_dav_scopes import PROPPATCH_BODY
+
+    assert uploader.put("/dav/common/up/new.bin", b"x").status == 201
+    status, queries = _queries(uploader, "PROPPATCH", "/dav/common/up/new.bin", PROPPATCH_BODY)
+    assert status == 207
+    begin = next(index for index, query in enumerate(queries) if query.startswith("SAVEPOINT"))
+    lock_read = next(index for index, query in enumerate(queries) if "files_davlock" in query)
+    write = next(index for index, query in enumerate(queries) if "files_deadproperty" in query and "INSERT" in query)
+    end = max(index for index, query in enumerate(queries) if query.startswith("RELEASE SAVEPOINT"))
+    assert begin < lock_read < write < end
+    if connection.vendor == "postgresql":
+        assert "pg_advisory_xact_lock_shared" in queries[begin + 1]

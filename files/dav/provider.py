@@ -192,6 +192,11 @@ class Provider(DAVProvider):  # type: ignore[misc]
             resource = self.get_resource_inst(environ["PATH_INFO"], environ)
             if isinstance(resource, WorkspaceList) or (resource is not None and Access.WRITE not in resource.access):
                 raise DAVError(HTTP_FORBIDDEN)
+            # WsgiDAV's check of the locks and the property writes in one transaction that LOCK requests wait for:
+            # none granted elsewhere lands between them.
+            with transaction.atomic():
+                locks.hold_off_lock_requests()
+                return default_handler(environ, start_response)
         if method == "LOCK":
             return self._lock(environ, start_response, default_handler)
         if method == "COPY":
