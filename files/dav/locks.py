@@ -11,6 +11,9 @@ URL's ancestors and subtree are read in one query and answered from memory.
 
 :class:`DatabaseLockManager` checks a write against the locks of the URL and all its ancestors in one query;
 WsgiDAV's manager asks the storage level by level (four queries for ``/ws/folder/file``, twice per PUT).
+
+:func:`check_still_writable` is how a write asks the locks again where it takes place, in its own transaction,
+ordered against LOCK requests (:func:`hold_off_lock_requests`); ``files.dav.lock_checks`` builds on it.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Q
@@ -29,9 +32,6 @@ from wsgidav.dav_error import DAVErrorCondition, PRECONDITION_CODE_LockConflict
 from wsgidav.lock_man.lock_manager import LockManager, generate_lock_token, normalize_lock_root, validate_lock
 
 from files.models import DavLock
-
-if TYPE_CHECKING:
-    pass
 
 #: Any constant: the key of the PostgreSQL advisory lock that serialises LOCK requests.
 _ADVISORY_KEY = 0x43454C4C
