@@ -60,6 +60,13 @@ def open_alices_tokens(page) -> None:
     page.get_by_role("heading", name="Personal Access Tokens", exact=True).wait_for()
     # The tab switched in place (htmx, URL pushed), without loading a new page.
     assert page.evaluate("window.__tabs") == "kept"
+    settled(page)
+
+
+def settled(page) -> None:
+    """Wait until htmx has settled what it swapped in: it wires up the new content's hx- attributes only then
+    (20 ms after the swap), and a button pressed before that does what it does without JavaScript."""
+    page.wait_for_function("!document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
 
 
 def test_people_search_filters_as_you_type(page):
