@@ -236,7 +236,7 @@ def put_child(request: HttpRequest, node_id: UUID, name: Annotated[NodeName, Pat
         _check(conditions, existing)
     body = RequestBody(request)
     guard = lock_checks.upload_guard(lock_checks.member_url(parent, name), conditions)
-    if _long(body):
+    if lock_checks.checked_before_body(body.expected):
         if existing is None and Access.WRITE in access and conditions is None:  # not looked up yet
             existing = Node.objects.filter(parent=parent, name=name).first()
         guard.check_locks(exists=existing is not None)
@@ -244,11 +244,6 @@ def put_child(request: HttpRequest, node_id: UUID, name: Annotated[NodeName, Pat
         parent=parent, name=name, stream=body, content_type=body.content_type, precondition=guard
     )
     return Status(201 if created else 200, node_out(node))
-
-
-def _long(body: RequestBody) -> bool:
-    """Whether an upload's locks are worth checking before its body is read, as well as where it is written."""
-    return body.expected is None or body.expected > services.CHUNK_SIZE
 
 
 def _check(conditions: conditional.Conditions, node: Node | None) -> None:
@@ -291,7 +286,7 @@ def put_content(request: HttpRequest, node_id: UUID) -> NodeOut:
         _check(conditions, node)
     body = RequestBody(request)
     guard = lock_checks.upload_guard(lock_checks.url_of(node), conditions)
-    if _long(body):
+    if lock_checks.checked_before_body(body.expected):
         guard.check_locks(exists=True)
     return node_out(services.replace_content(node=node, stream=body, precondition=guard))
 

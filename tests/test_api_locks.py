@@ -76,7 +76,7 @@ def test_a_folder_locked_with_depth_infinity_holds_everything_below(client, alic
     assert call(client, "PUT", f"/nodes/{readme.uuid}/content", b"x", alice).status_code == 423
     alpha = demo.node("/common/projects/alpha")
     assert call(client, "DELETE", f"/nodes/{alpha.uuid}", headers=alice).status_code == 423
-    # Moving the locked folder's ancestor's other child is fine; deleting the folder holding the lock is not.
+    # Beside the locked folder its parent takes new members; deleting the locked folder itself is refused.
     common = demo.node("/common")
     assert (
         call(client, "POST", f"/nodes/{common.uuid}/children", {"name": "free", "type": "folder"}, alice).status_code

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -63,7 +65,7 @@ def test_a_copy_that_fails_halfway_leaves_nothing(demo, dav):
     for _ in range(7):  # a path of about 1,800 characters; two more levels at the destination pass 2,048
         created = services.create_folder(parent=folder, name=long_name)
         folder, path = created, created.path
-    services.write_file(parent=folder, name="deep.txt", stream=_bytes(b"deep"))
+    services.write_file(parent=folder, name="deep.txt", stream=io.BytesIO(b"deep"))
     assert len(path) < services.MAX_PATH_LENGTH
     services.create_folder(parent=demo.node("/research"), name="d" * 250)
     nodes, blobs_before = Node.objects.count(), stored_blobs()
@@ -129,19 +131,13 @@ def test_a_folder_copy_costs_the_same_queries_whatever_its_size(demo, dav):
     def queries(count: int, name: str) -> int:
         folder = services.create_folder(parent=demo.node("/common/projects"), name=name)
         for index in range(count):
-            services.write_file(parent=folder, name=f"f{index}.txt", stream=_bytes(b"x"))
+            services.write_file(parent=folder, name=f"f{index}.txt", stream=io.BytesIO(b"x"))
         with CaptureQueriesContext(connection) as context:
             assert dav.request("COPY", f"{PROJECTS}/{name}", destination=f"/dav/research/{name}").status == 201
         return len(context.captured_queries)
 
     assert dav.propfind(PROJECTS).status == 207  # the token's first use of the minute writes its last use
     assert queries(2, "small") == queries(40, "large")
-
-
-def _bytes(data: bytes):
-    import io
-
-    return io.BytesIO(data)
 
 
 def test_a_destination_locked_while_the_copy_is_made_refuses_it(demo, dav, monkeypatch):
@@ -170,7 +166,7 @@ def test_a_file_added_to_the_source_while_it_is_copied_is_no_error(demo, dav, mo
     def duplicate_while_a_file_arrives(source: Node) -> str:
         if not Node.objects.filter(name="late.txt").exists():
             late, _created = services.write_file(
-                parent=demo.node("/common/projects/alpha"), name="late.txt", stream=_bytes(b"l")
+                parent=demo.node("/common/projects/alpha"), name="late.txt", stream=io.BytesIO(b"l")
             )
             DeadProperty.objects.create(node=late, name="{urn:x}colour", value="<x/>")
         return duplicate(source)

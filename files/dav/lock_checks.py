@@ -15,6 +15,7 @@ from urllib.parse import quote
 from wsgidav.dav_error import HTTP_LOCKED, DAVError
 from wsgidav.lock_man.lock_manager import normalize_lock_root
 
+from files.blobs import CHUNK_SIZE
 from files.dav.locks import DatabaseLockManager, DatabaseLockStorage, check_still_writable
 from files.errors import Locked
 
@@ -46,6 +47,13 @@ class WriteGuard:
     def check_locks(self, *, exists: bool) -> None:
         """The locks alone, now: before a long body is read."""
         self._check(self._url, None if exists else self._folder_url)
+
+
+def checked_before_body(length: int | None) -> bool:
+    """Whether an upload of ``length`` bytes (None: not declared, a chunked body) has its locks checked before
+    its body is read, as well as where it is written. A small body is not worth refusing early: its one look at
+    the locks is the one in the write's transaction."""
+    return length is None or length > CHUNK_SIZE
 
 
 def url_of(node: Node) -> str:

@@ -25,7 +25,7 @@ from wsgidav.dav_error import (
 from wsgidav.dav_provider import DAVProvider
 
 from files import services
-from files.dav import listing, locks
+from files.dav import listing, lock_checks, locks
 from files.dav.auth import lock_principal, principal_of
 from files.dav.resources import CLIENT_MTIME, FileResource, FolderResource, NodeResourceMixin, WorkspaceList
 from files.dav.tree_changes import COPIED_TO_NEW
@@ -39,10 +39,6 @@ _RIGHTS = "cellsadmin.rights"
 _RESOURCES = "cellsadmin.resources"
 # Requests that create or replace what their URL names, and so look at its parent folder too.
 _WANT_PARENT = frozenset({"PUT", "MKCOL"})
-
-
-#: A PUT body of more bytes than this is refused for its locks before it is read, as well as when it is written.
-_EARLY_LOCK_CHECK_ABOVE = services.CHUNK_SIZE
 
 
 def _content_length(environ: Environ) -> int | None:
@@ -184,7 +180,7 @@ class Provider(DAVProvider):  # type: ignore[misc]
             # WsgiDAV checks the locks over the folder and then over the file before the body is read: one
             # read answers both. The write checks them again where it takes place (another process may grant a
             # lock meanwhile); a small body without lock tokens is not worth refusing early, and skips the first.
-            small = length is not None and length <= _EARLY_LOCK_CHECK_ABOVE and "HTTP_IF" not in environ
+            small = not lock_checks.checked_before_body(length) and "HTTP_IF" not in environ
             with locks.snapshot(checked_at_write=small):
                 return default_handler(environ, start_response)
         if method == "PROPPATCH":

@@ -219,8 +219,8 @@ class FileResource(NodeResourceMixin, DAVNonCollection):  # type: ignore[misc]
     def _write_guard(self) -> lock_checks.WriteGuard:
         """The locks (and a PUT's If-Match / If-None-Match), asked again where the upload is written: another
         process may have granted a lock while the body arrived, another client replaced the version. WsgiDAV
-        has asked them before the body (the locks only for a large body or one sent with lock tokens, see
-        ``files.dav.provider``)."""
+        has asked them before the body (the locks only for a large body or one sent with lock tokens:
+        ``files.dav.lock_checks.checked_before_body``)."""
         environ = self.environ
         url = self.get_ref_url()
         put = environ["REQUEST_METHOD"] == "PUT"
