@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import io
 
+import pytest
+
 from files import services
+from files.dav.resources import FolderResource
 from files.models import DavLock, Node
 from tests.conftest import DEMO_PASSWORD
 from tests.dav_support import DavClient
@@ -203,3 +206,25 @@ def test_a_top_level_name_of_white_space_is_an_ordinary_missing_workspace(demo):
         status = dav.request(method, "/dav/ ", destination="/dav/common/x").status
         assert status in (400, 403, 404, 409), (method, status)
     assert dav.request("PUT", "/dav/common/ ", b"x").status == 400  # no name starts or ends with white space
+
+
+@pytest.mark.parametrize("kind", ["folder", "file"])
+def test_mkcol_of_a_name_taken_meanwhile_is_405_as_for_one_taken_before(demo, monkeypatch, kind):
+    """rclone's parallel transfers each send MKCOL for the folder they upload into: all but the first find it
+    taken, some only after WsgiDAV looked (they used to get 409, which says the parent is missing)."""
+    _token, secret = demo.token(demo.alice)
+    dav = DavClient("alice", secret)
+    require_writable = FolderResource._require_writable
+
+    def another_request_first(self: FolderResource) -> None:  # once WsgiDAV has found nothing there
+        require_writable(self)
+        if kind == "folder":
+            services.create_folder(parent=self.node, name="incoming")
+        else:
+            services.write_file(parent=self.node, name="incoming", stream=io.BytesIO(b"x"))
+
+    monkeypatch.setattr(FolderResource, "_require_writable", another_request_first)
+    response = dav.request("MKCOL", "/dav/research/incoming")
+    assert response.status == 405
+    assert b"already exists" in response.body
+    assert demo.node("/research/incoming").type == (Node.FOLDER if kind == "folder" else Node.FILE)

@@ -16,11 +16,12 @@ from typing import TYPE_CHECKING, Any, cast
 from django.conf import settings
 from django.db import transaction
 from wsgidav import util
+from wsgidav.dav_error import HTTP_METHOD_NOT_ALLOWED
 from wsgidav.dav_provider import DAVCollection, DAVNonCollection
 
 from files import conditions, services
 from files.dav import lock_checks
-from files.dav.errors import forbidden, node_error
+from files.dav.errors import Refusal, forbidden, node_error
 from files.dav.properties import DeadPropertiesMixin, copy_dead_properties
 from files.dav.tree_changes import TreeChanges, member_url
 from files.models import Node
@@ -149,6 +150,10 @@ class FolderResource(NodeResourceMixin, DAVCollection):  # type: ignore[misc]
             with transaction.atomic():  # the locks again where the folder is created, as for every write
                 self._locks_again(member_url(self, name), new_in=self.get_ref_url())
                 services.create_folder(parent=self.node, name=name)
+        except services.NameTaken:
+            # Created by another request since WsgiDAV found nothing there (rclone's parallel transfers each
+            # create the folder they upload into): the same answer as for a name that was already taken.
+            raise Refusal(HTTP_METHOD_NOT_ALLOWED, context_info=f"{name!r} already exists here.") from None
         except services.NodeError as error:
             raise node_error(error) from None
         self.provider.forget(self.environ)
