@@ -70,8 +70,12 @@ class Node(models.Model):
     TYPES: ClassVar[list[tuple[str, str]]] = [(FOLDER, "folder"), (FILE, "file")]
 
     uuid = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="nodes")
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="children")
+    # No index of their own: the unique constraints below lead with them, and their indexes answer every lookup
+    # by workspace or by parent. Each index more is one more B-tree that every upload writes.
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="nodes", db_index=False)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children", db_index=False
+    )
     name = models.CharField(max_length=255, blank=True)
     # Path inside the workspace: "" for the root, "/a/b" below it. Kept in step by files.services.
     path = models.TextField(blank=True)
@@ -119,7 +123,8 @@ class DeadProperty(models.Model):
     """A WebDAV dead property (set by PROPPATCH) of a node. Kept on the node, so it follows renames and moves
     and goes away with the node, in every worker process."""
 
-    node = models.ForeignKey(Node, on_delete=models.CASCADE, related_name="dead_properties")
+    # Indexed by the unique constraint (node, name), which leads with it.
+    node = models.ForeignKey(Node, on_delete=models.CASCADE, related_name="dead_properties", db_index=False)
     #: Clark notation: ``{namespace}local-name``.
     name = models.CharField(max_length=1024)
     #: The property element, serialised as XML.
