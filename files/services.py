@@ -37,6 +37,11 @@ class Precondition(Protocol):
     def allows(self, etag: str | None) -> bool:
         """Whether the write may go on over the file with this ``etag`` (None: there is no such file)."""
 
+    def new_file_condition(self) -> statements.SqlCondition | None:
+        """What ``allows(None)`` amounts to, as a condition the INSERT of a new file states itself: the file then
+        goes in in one statement, with no transaction around it. None: ``allows(None)`` is asked in the INSERT's
+        transaction."""
+
 
 # validate_name()'s rules as one regular expression, for the API schemas (their clients see the rules up front).
 # No look-arounds, so that Python, ECMAScript (JSON Schema) and pydantic's Rust engine all read it the same:
@@ -189,11 +194,16 @@ def write_file(
             )
             # A new name (the common case: uploads of new files) is one INSERT, which holds the database's
             # write lock for no longer than the statement; a taken one is replaced below, under a row lock.
-            # A precondition is asked once the INSERT has taken the name, in the same transaction, so that what
-            # it read still holds when the transaction commits (a refusal takes the INSERT back).
+            # A precondition the INSERT can state itself goes into that statement. Any other is asked once the
+            # INSERT has taken the name, in the same transaction, so that what it read still holds when the
+            # transaction commits (a refusal takes the INSERT back).
             if precondition is None:
                 if statements.insert_new_node(node):
                     return node, True
+            elif (condition := precondition.new_file_condition()) is not None:
+                if statements.insert_new_node(node, only_if=condition):
+                    return node, True
+                # Taken, or the condition did not hold: the row-locked path below asks the precondition itself.
             else:
                 with transaction.atomic():
                     if statements.insert_new_node(node):

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import connections
 
 from cellsadmin.prepared import Columns, columns
 from files.models import Grant, Node, Workspace
-
-_inserts: dict[str, str] = {}
 
 
 @dataclass(frozen=True)
@@ -134,32 +133,56 @@ def nodes_by_key(keys: list[uuid.UUID], alias: str = "default") -> dict[uuid.UUI
     return found
 
 
-def _insert_sql(alias: str) -> str:
-    connection = connections[alias]
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(field.column) for field in Node._meta.concrete_fields)
-    placeholders = ", ".join(f"%({field.attname})s" for field in Node._meta.concrete_fields)
-    # No conflict target: any unique constraint (a sibling of that name, the same path) means "taken".
-    # Foreign keys and checks still raise, unlike SQLite's INSERT OR IGNORE.
-    table = quote(Node._meta.db_table)
-    return f"INSERT INTO {table} ({columns}) VALUES ({placeholders}) ON CONFLICT DO NOTHING"  # noqa: S608 (names from metadata)
+@dataclass(frozen=True)
+class SqlCondition:
+    """A condition over other tables that a write states in its own statement (named parameters)."""
+
+    sql: str
+    params: dict[str, Any]
 
 
-def insert_new_node(node: Node, alias: str = "default") -> bool:
-    """Insert ``node`` (not yet saved) unless its name or path is taken: whether it was inserted.
+@dataclass(frozen=True)
+class _Insert:
+    columns: str
+    values: str
+
+
+_inserts: dict[str, _Insert] = {}
+
+
+def _insert(alias: str) -> _Insert:
+    quote = connections[alias].ops.quote_name
+    fields = Node._meta.concrete_fields
+    return _Insert(
+        columns=f"{quote(Node._meta.db_table)} ({', '.join(quote(field.column) for field in fields)})",
+        values=", ".join(f"%({field.attname})s" for field in fields),
+    )
+
+
+def insert_new_node(node: Node, alias: str = "default", *, only_if: SqlCondition | None = None) -> bool:
+    """Insert ``node`` (not yet saved) unless its name or path is taken (or ``only_if`` does not hold): whether
+    it was inserted.
 
     One statement, and no exception when the name is taken: inside a transaction nothing needs rolling back,
-    outside one the row is committed by the statement itself.
+    outside one the row is committed by the statement itself. No conflict target: any unique constraint (a
+    sibling of that name, the same path) means "taken"; foreign keys and checks still raise, unlike SQLite's
+    INSERT OR IGNORE.
     """
-    sql = _inserts.get(alias)
-    if sql is None:
-        sql = _inserts[alias] = _insert_sql(alias)
+    insert = _inserts.get(alias)
+    if insert is None:
+        insert = _inserts[alias] = _insert(alias)
     connection = connections[alias]
     # pre_save as Model.save does on an insert (it stamps created_at).
-    values = {
+    values: dict[str, Any] = {
         field.attname: field.get_db_prep_save(field.pre_save(node, add=True), connection)
         for field in Node._meta.concrete_fields
     }
+    if only_if is None:
+        sql = f"INSERT INTO {insert.columns} VALUES ({insert.values}) ON CONFLICT DO NOTHING"  # noqa: S608 (names from metadata)
+    else:
+        # SELECT … WHERE, so that the row goes in only where the condition holds, read by the same statement.
+        sql = f"INSERT INTO {insert.columns} SELECT {insert.values} WHERE {only_if.sql} ON CONFLICT DO NOTHING"
+        values.update(only_if.params)
     with connection.cursor() as cursor:
         cursor.execute(sql, values)  # named parameters, as in nodes_at
         inserted: bool = cursor.rowcount == 1

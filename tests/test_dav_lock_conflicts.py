@@ -4,13 +4,15 @@ per check instead of one per path level."""
 from __future__ import annotations
 
 import itertools
+import time
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from wsgidav.dav_error import DAVError
 from wsgidav.lock_man.lock_manager import LockManager
 
-from files.dav.locks import DatabaseLockManager, DatabaseLockStorage
+from files.dav.locks import DatabaseLockManager, DatabaseLockStorage, check_still_writable, no_lock_against_new
 from files.models import DavLock, Node
 from tests.dav_support import DavClient
 from tests.test_dav_scopes import LOCK_BODY
@@ -126,3 +128,57 @@ def test_a_lock_taken_after_wsgidavs_checks_still_refuses_a_new_folder(demo, mon
     _token, secret = demo.token(demo.alice)
     assert DavClient("alice", secret).request("MKCOL", "/dav/research/new").status == 423
     assert not Node.objects.filter(name="new").exists()
+
+
+# (a new member's URL, its folder): as the INSERT of an upload asks them.
+NEW_MEMBERS = [
+    ("/ws/a/b/new.txt", "/ws/a/b/"),
+    ("/ws/a/b/c.txt", "/ws/a/b/"),
+    ("/ws/a/new/", "/ws/a/"),
+    ("/ws/new.txt", "/ws/"),
+    ("/ws/a%25b/c.txt", "/ws/a%25b/"),
+    ("/ws/a_b/c.txt", "/ws/a_b/"),
+]
+
+
+def _holds(condition) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {condition.sql}", condition.params)
+        return bool(cursor.fetchone()[0])
+
+
+def _check_passes(manager: DatabaseLockManager, url: str, folder: str) -> bool:
+    try:
+        check_still_writable(manager, url=url, new_in=folder, token_list=[], principal=ME)
+    except DAVError:
+        return False
+    return True
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the INSERT states its lock condition on SQLite only")
+@pytest.mark.parametrize(
+    ("root", "lock_depth", "principal"),
+    [(None, "0", ME), *itertools.product(ROOTS, ["0", "infinity"], [ME, OTHER])],
+)
+def test_an_upload_inserts_in_one_statement_exactly_where_the_lock_check_would_let_it(root, lock_depth, principal):
+    """The condition a new file's INSERT states (``no_lock_against_new``) holds where ``check_still_writable``
+    lets a write through that submits no token, and nowhere else: never a file in under a lock."""
+    manager = DatabaseLockManager(DatabaseLockStorage())
+    if root is not None:
+        _lock(manager, root, principal=principal, depth=lock_depth)
+    for url, folder in NEW_MEMBERS:
+        condition = no_lock_against_new(url, folder=folder)
+        assert condition is not None
+        assert _holds(condition) == _check_passes(manager, url, folder), (root, lock_depth, url)
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the INSERT states its lock condition on SQLite only")
+def test_an_expired_lock_does_not_hold_against_a_new_file(monkeypatch):
+    manager = DatabaseLockManager(DatabaseLockStorage())
+    _lock(manager, "/ws/a/b/", principal=OTHER, depth="infinity")
+    condition = no_lock_against_new("/ws/a/b/new.txt", folder="/ws/a/b/")
+    assert condition is not None and not _holds(condition)
+    DavLock.objects.update(expire=time.time() - 1)
+    assert _holds(no_lock_against_new("/ws/a/b/new.txt", folder="/ws/a/b/"))

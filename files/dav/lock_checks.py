@@ -16,12 +16,13 @@ from wsgidav.dav_error import HTTP_LOCKED, DAVError
 from wsgidav.lock_man.lock_manager import normalize_lock_root
 
 from files.blobs import CHUNK_SIZE
-from files.dav.locks import DatabaseLockManager, DatabaseLockStorage, check_still_writable
+from files.dav.locks import DatabaseLockManager, DatabaseLockStorage, check_still_writable, no_lock_against_new
 from files.errors import Locked
 
 if TYPE_CHECKING:
     from files.conditions import Conditions
     from files.models import Node
+    from files.statements import SqlCondition
 
 
 #: Asks whether a write may change ``url`` (and, for a new resource, the members of ``new_in``); raises if not.
@@ -43,6 +44,15 @@ class WriteGuard:
     def allows(self, etag: str | None) -> bool:
         self._check(self._url, self._folder_url if etag is None else None)
         return self._conditions is None or self._conditions.allows(etag)
+
+    def new_file_condition(self) -> SqlCondition | None:
+        """A new file is allowed where no lock holds against it at all, as the INSERT can ask that itself where
+        one statement is ordered against LOCK requests (``files.dav.locks.no_lock_against_new``): then whatever
+        ``check`` would make of the request's lock tokens, it lets the write through. Not with an If-Match,
+        which no new file satisfies."""
+        if self._conditions is not None and not self._conditions.allows(None):
+            return None
+        return no_lock_against_new(self._url, folder=self._folder_url)
 
     def check_locks(self, *, exists: bool) -> None:
         """The locks alone, now: before a long body is read."""

@@ -32,6 +32,7 @@ from wsgidav.dav_error import DAVErrorCondition, PRECONDITION_CODE_LockConflict
 from wsgidav.lock_man.lock_manager import LockManager, generate_lock_token, normalize_lock_root, validate_lock
 
 from files.models import DavLock
+from files.statements import SqlCondition
 
 #: Any constant: the key of the PostgreSQL advisory lock that serialises LOCK requests.
 _ADVISORY_KEY = 0x43454C4C
@@ -172,6 +173,32 @@ def _locks_over(path: str, *, include_children: bool) -> list[LockDict]:
     for lock in locks:
         lock["owner"] = bytes(lock["owner"])  # PostgreSQL: a memoryview
     return locks
+
+
+def no_lock_against_new(url: str, *, folder: str) -> SqlCondition | None:
+    """As an SQL condition for the statement that inserts ``url``, a new member of ``folder``: no lock holds
+    against it, whatever tokens the request submitted. That is no lock on the folder (of any depth: it guards
+    the folder's members) or on ``url`` itself, and no Depth infinity lock above the folder: exactly where
+    :func:`check_still_writable` lets a write through that submits no token. Locks on the folder's other
+    members do not count.
+
+    On SQLite a statement that writes holds the database's write lock while it reads, as a LOCK request's
+    transaction does, so the new member goes in wholly before a LOCK (which then sees it) or not at all. None
+    where one statement is not ordered so (PostgreSQL: the write takes the advisory lock first, in its
+    transaction).
+    """
+    if connection.vendor != "sqlite":
+        return None
+    folder = normalize_lock_root(folder)
+    params: dict[str, Any] = {"lock_url": normalize_lock_root(url), "lock_folder": folder, "lock_now": time.time()}
+    above = {f"lock_above{index}": root for index, root in enumerate(_ancestors(folder)[1:])}
+    covering = "root IN (%(lock_url)s, %(lock_folder)s)"
+    if above:
+        names = ", ".join(f"%({name})s" for name in above)
+        covering += f" OR (depth = 'infinity' AND root IN ({names}))"
+        params.update(above)
+    where = f"({covering}) AND expire >= %(lock_now)s"
+    return SqlCondition(f"NOT EXISTS (SELECT 1 FROM files_davlock WHERE {where})", params)  # noqa: S608 (placeholders)
 
 
 def _matches(lock: LockDict, path: str, *, include_root: bool, include_children: bool) -> bool:
