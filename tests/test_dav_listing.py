@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from wsgidav import util
 
-from files.dav import listing
+from files.dav import listing, live_properties
 from files.models import DavLock
 from tests.dav_support import DavClient, Response
 from tests.test_dav_scopes import LOCK_BODY
@@ -176,5 +176,5 @@ def test_a_missing_path_is_still_404(tree):
 )
 def test_dates_are_written_as_wsgidav_writes_them(moment):
     seconds = moment.timestamp()
-    assert listing._rfc1123(moment) == util.get_rfc1123_time(seconds)
-    assert listing._rfc3339(moment) == util.get_rfc3339_time(seconds)
+    assert live_properties._rfc1123(moment) == util.get_rfc1123_time(seconds)
+    assert live_properties._rfc3339(moment) == util.get_rfc3339_time(seconds)
