@@ -97,7 +97,7 @@ def setup_project(env: dict[str, str], *, listing: bool = True) -> dict[str, Any
 
     import io
 
-    from files import services
+    from files import paths, services
     from people.models import User
     from tokens.models import PersonalAccessToken
 
@@ -105,9 +105,9 @@ def setup_project(env: dict[str, str], *, listing: bool = True) -> dict[str, Any
     _token, raw = PersonalAccessToken.objects.issue(
         owner=alice, label="bench", refresh_window=timedelta(hours=1), created_via="cli"
     )
-    common = services.resolve_path("/common")
+    common = paths.resolve_path("/common")
     assert common is not None
-    if listing and services.resolve_path("/common/bench1000") is None:
+    if listing and paths.resolve_path("/common/bench1000") is None:
         folder = services.create_folder(parent=common, name="bench1000")
         for index in range(1000):
             services.write_file(parent=folder, name=f"file-{index:04}.txt", stream=io.BytesIO(b"x" * 100))

@@ -26,7 +26,7 @@ from ninja.errors import HttpError
 
 from cellsadmin.api_responses import responses
 from files import conditions as conditional
-from files import downloads, services
+from files import downloads, names, paths, services
 from files.dav import lock_checks
 from files.models import Node
 from files.rights import Access, Rights, rights_for
@@ -61,13 +61,13 @@ _UPLOAD: dict[str, Any] = {
 }
 
 
-#: A node name as the tree accepts it (files.services.validate_name), declared so clients see the rules.
+#: A node name as the tree accepts it (files.names.validate_name), declared so clients see the rules.
 NodeName = Annotated[
     str,
     Field(
         min_length=1,
-        max_length=services.NAME_MAX_LENGTH,
-        pattern=services.NAME_PATTERN,
+        max_length=names.NAME_MAX_LENGTH,
+        pattern=names.NAME_PATTERN,
         description="No slashes or control characters, no white space at either end, not '.' or '..'.",
     ),
 ]
@@ -176,7 +176,7 @@ def list_workspaces(request: HttpRequest) -> list[WorkspaceOut]:
 def node_by_path(request: HttpRequest, query: Query[PathQuery]) -> NodeOut:
     rights = _rights(request)
     # A NUL can be in a URL but not in a PostgreSQL string; no node has one in its name.
-    node = services.resolve_path(query.path, rights=rights) if "\x00" not in query.path else None
+    node = paths.resolve_path(query.path, rights=rights) if "\x00" not in query.path else None
     found, _access = _reachable(rights, node)
     return node_out(found)
 

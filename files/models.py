@@ -77,7 +77,7 @@ class Node(models.Model):
         "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children", db_index=False
     )
     name = models.CharField(max_length=255, blank=True)
-    # Path inside the workspace: "" for the root, "/a/b" below it. Kept in step by files.services.
+    # Path inside the workspace: "" for the root, "/a/b" below it. Kept in step by files.services and files.copies.
     path = models.TextField(blank=True)
     type = models.CharField(max_length=6, choices=TYPES)
     size = models.BigIntegerField(default=0)

@@ -71,7 +71,7 @@ class Rights:
     """The reach of one (user, token), loaded once (one or two queries) and then answered in memory.
 
     The owner's grants are read when first needed, all at once; a path lookup may bring the grant on the
-    workspace it resolves in along in its own query (``services.resolve_paths(…, rights=…)``), and then a
+    workspace it resolves in along in its own query (``paths.resolve_paths(…, rights=…)``), and then a
     request that stays in that workspace (most WebDAV requests) reads no other grant.
     """
 

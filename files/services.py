@@ -1,35 +1,37 @@
-"""Operations on the node tree. They do not check rights: callers ask ``files.rights`` first.
+"""Operations on the node tree: workspaces, folders, file content, moves and deletes. They do not check rights:
+callers ask ``files.rights`` first. What a name may be is in ``files.names``; where nodes are (a public path's
+node, a new child's path, a subtree) in ``files.paths``; the copy of a file or folder in ``files.copies``.
 
 Content lives in the default Django storage under a fresh name for every write (``blobs/ab/<uuid>``). A write
 streams into a new blob (no node points at it yet) and only then points the node at it; the previous blob is
 removed after the commit, and the new one if anything fails. A failed or oversized write therefore leaves the
 previous content, no stray blob, and never a node without content.
+
+The tree's exceptions (``files.errors``) and the blobs' ``CHUNK_SIZE`` and ``Readable`` are re-exported here:
+the callers of these operations catch the one and hand over the other (``services.NameTaken``).
 """
 
 from __future__ import annotations
 
 import mimetypes
 import uuid
-from collections.abc import Callable
 from typing import IO, TYPE_CHECKING, Protocol
 
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet, Value
+from django.db.models import QuerySet, Value
 from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 
-from files import blobs, statements
+from files import blobs, paths, statements
 from files.blobs import CHUNK_SIZE, Readable
 from files.errors import ConcurrentChange, Locked, NameTaken, NodeError, PreconditionFailed, UploadTooLarge
-from files.models import DeadProperty, Node, Workspace
+from files.models import Node, Workspace
+from files.names import validate_name
 
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from files.rights import Rights
-
-MAX_PATH_LENGTH = 2048
 _CHANGED = "{name!r} has changed (or appeared, or gone) since the version this write was made for."
 
 
@@ -43,49 +45,8 @@ class Precondition(Protocol):
         transaction."""
 
 
-# validate_name()'s rules as one regular expression, for the API schemas (their clients see the rules up front).
-# No look-arounds, so that Python, ECMAScript (JSON Schema) and pydantic's Rust engine all read it the same:
-# a name of one or two characters that is not "." or "..", or a longer one; never slashes or control
-# characters, never white space at either end. Length is checked separately (1 to 255).
-# White space is spelled out as what str.strip() removes (beyond the control characters, excluded anyway): each
-# engine's \s differs (ECMAScript's leaves out U+0085 and takes U+FEFF, for one).
-_SPACES = " \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
-_NAME_CHAR = r"[^/\\\x00-\x1f\x7f]"
-_NAME_EDGE = r"[^/\\\x00-\x1f\x7f" + _SPACES + "]"
-_NAME_EDGE_NOT_DOT = r"[^/\\\x00-\x1f\x7f" + _SPACES + ".]"
-_NAME_FORMS = (
-    _NAME_EDGE_NOT_DOT,
-    _NAME_EDGE_NOT_DOT + _NAME_EDGE,
-    r"\." + _NAME_EDGE_NOT_DOT,
-    _NAME_EDGE + _NAME_CHAR + "+" + _NAME_EDGE,
-)
-NAME_PATTERN = "^(?:" + "|".join(_NAME_FORMS) + ")$"
-NAME_MAX_LENGTH = 255
-
-
-def validate_name(name: str) -> str:
-    if not name or name in {".", ".."}:
-        raise NodeError("A name must not be empty, '.' or '..'.")
-    if len(name) > NAME_MAX_LENGTH:
-        raise NodeError("A name must be at most 255 characters long.")
-    if "/" in name or "\\" in name or any(ord(char) < 32 or ord(char) == 127 for char in name):
-        raise NodeError("A name must not contain slashes or control characters.")
-    if name != name.strip():
-        raise NodeError("A name must not start or end with white space.")
-    if not name.isprintable() and any(0xD800 <= ord(char) <= 0xDFFF for char in name):
-        # A lone surrogate (JSON allows "\ud800") cannot be stored as UTF-8 by any database.
-        raise NodeError("A name must be valid Unicode text.")
-    return name
-
-
-def _child_path(parent: Node, name: str) -> str:
-    path = f"{parent.path}/{name}"
-    if len(path) > MAX_PATH_LENGTH:
-        raise NodeError(f"A path must be at most {MAX_PATH_LENGTH} characters long.")
-    return path
-
-
-def _new_etag() -> str:
+def new_etag() -> str:
+    """A folder's entity tag: a fresh one for every folder (a file's is its content's hash)."""
     return uuid.uuid4().hex
 
 
@@ -93,45 +54,9 @@ def create_workspace(*, slug: str, label: str) -> Workspace:
     with transaction.atomic():
         workspace = Workspace.objects.create(slug=slug, label=label)
         Node.objects.create(
-            workspace=workspace, parent=None, name="", path="", type=Node.FOLDER, mtime=timezone.now(), etag=_new_etag()
+            workspace=workspace, parent=None, name="", path="", type=Node.FOLDER, mtime=timezone.now(), etag=new_etag()
         )
     return workspace
-
-
-def resolve_path(public_path: str, *, rights: Rights | None = None) -> Node | None:
-    """The node at ``/<workspace slug>/<names…>``, or None (one query)."""
-    found = resolve_paths([public_path], rights=rights)
-    return found[0]
-
-
-def resolve_paths(public_paths: list[str], *, rights: Rights | None = None) -> list[Node | None]:
-    """The nodes at ``public_paths`` (``/<slug>/…``), one query per workspace; None where there is none.
-
-    With ``rights`` whose owner's grants are still unread, the same query brings the grant on the workspace
-    along (``Rights.note_grant``): a request that stays in one workspace reads no grant on its own.
-
-    Written out rather than built by the ORM (``files.statements``): every API and WebDAV request resolves a
-    path or two, and building this join through the ORM costs several times what the database takes to answer.
-    """
-    wanted: list[tuple[str, str] | None] = []
-    for public_path in public_paths:
-        parts = [part for part in public_path.split("/") if part]
-        # No name holds a NUL (validate_name), and PostgreSQL text cannot even be compared with one.
-        if not parts or "\x00" in public_path:
-            wanted.append(None)
-        else:
-            wanted.append((parts[0], "".join(f"/{part}" for part in parts[1:])))
-    slugs = {item[0] for item in wanted if item is not None}
-    if len(slugs) > 1:
-        return [node for public_path in public_paths for node in resolve_paths([public_path], rights=rights)]
-    if not slugs:
-        return [None] * len(public_paths)
-    paths = sorted({item[1] for item in wanted if item is not None})
-    grantee = rights.grantee if rights is not None else None
-    found, grant = statements.nodes_at(slugs.pop(), paths, grantee=grantee)
-    if rights is not None and grant is not None:
-        rights.note_grant(grant.workspace_id, read=grant.read, write=grant.write)
-    return [found.get(item[1]) if item is not None else None for item in wanted]
 
 
 def children(parent: Node) -> QuerySet[Node]:
@@ -148,10 +73,10 @@ def create_folder(*, parent: Node, name: str) -> Node:
                 workspace_id=parent.workspace_id,
                 parent=parent,
                 name=name,
-                path=_child_path(parent, name),
+                path=paths.child_path(parent, name),
                 type=Node.FOLDER,
                 mtime=timezone.now(),
-                etag=_new_etag(),
+                etag=new_etag(),
             )
     except IntegrityError:
         raise NameTaken(f"{name!r} already exists here.") from None
@@ -176,7 +101,7 @@ def write_file(
     if not parent.is_folder:
         raise NodeError("Files can only be written inside a folder.")
     validate_name(name)
-    path = _child_path(parent, name)
+    path = paths.child_path(parent, name)
     content_type = content_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
     with blobs.received(stream, max_size) as (blob, size, sha256):
         try:
@@ -252,12 +177,6 @@ def open_content(node: Node) -> IO[bytes]:
     return default_storage.open(node.blob, "rb")
 
 
-def _subtree(node: Node) -> QuerySet[Node]:
-    return Node.objects.filter(workspace_id=node.workspace_id).filter(
-        Q(pk=node.pk) | Q(path__startswith=node.path + "/")
-    )
-
-
 def move(*, node: Node, parent: Node, name: str | None = None) -> Node:
     """Rename and/or move ``node`` (and its subtree) under ``parent``."""
     name = validate_name(name if name is not None else node.name)
@@ -267,7 +186,7 @@ def move(*, node: Node, parent: Node, name: str | None = None) -> Node:
         raise NodeError("The destination must be a folder.")
     if node.contains(parent):
         raise NodeError("A folder cannot be moved into itself.")
-    old_path, new_path = node.path, _child_path(parent, name)
+    old_path, new_path = node.path, paths.child_path(parent, name)
     try:
         with transaction.atomic():
             Node.objects.filter(workspace_id=node.workspace_id, path__startswith=old_path + "/").update(
@@ -290,92 +209,10 @@ def delete(node: Node) -> None:
     if node.is_root:
         raise NodeError("A workspace root cannot be deleted.")
     with transaction.atomic():
-        subtree = _subtree(node)
+        subtree = paths.subtree(node)
         names = list(subtree.exclude(blob="").values_list("blob", flat=True))
         node.delete()
         transaction.on_commit(lambda: blobs.discard_all(names))
-
-
-def copy(
-    *,
-    node: Node,
-    parent: Node,
-    name: str | None = None,
-    members: bool = True,
-    replacing: Node | None = None,
-    guard: Callable[[], None] | None = None,
-) -> Node:
-    """Copy ``node`` under ``parent``: a file, or a folder with everything below it (without, when not
-    ``members``). ``replacing`` is what the copy takes the place of (WebDAV's ``Overwrite: T``); ``guard`` is
-    called in the transaction that writes the copy, before anything is written, and may raise to refuse it.
-
-    All or nothing. The contents are duplicated into new blobs first, outside any transaction (copying bytes
-    must not hold the database's write lock); then one transaction deletes ``replacing`` and inserts every new
-    node and its dead properties. If anything fails, the tree is as it was and the new blobs are gone. A copy
-    keeps modification times, content types and dead properties; a file keeps its entity tag (the same bytes).
-    """
-    name = validate_name(name if name is not None else node.name)
-    if not parent.is_folder:
-        raise NodeError("The destination must be a folder.")
-    if node.is_folder and node.contains(parent):
-        raise NodeError("A folder cannot be copied into itself.")
-    if replacing is not None and replacing.contains(node):
-        raise NodeError("A copy cannot replace a folder that holds what it copies.")
-    whole = node.is_folder and members
-    sources = sorted(_subtree(node) if whole else [node], key=lambda source: source.path.count("/"))
-    top = _child_path(parent, name)
-    copies: dict[uuid.UUID, Node] = {}
-    new_blobs: list[str] = []
-    try:
-        for source in sources:  # parents before their children
-            path = top + source.path[len(node.path) :]
-            if len(path) > MAX_PATH_LENGTH:
-                raise NodeError(f"A path must be at most {MAX_PATH_LENGTH} characters long.")
-            blob = ""
-            if source.blob:
-                blob = _duplicate(source)
-                new_blobs.append(blob)
-            first = source.pk == node.pk
-            copies[source.pk] = Node(
-                workspace_id=parent.workspace_id,
-                parent=parent if first else copies[source.parent_id],  # type: ignore[index]
-                name=name if first else source.name,
-                path=path,
-                type=source.type,
-                size=source.size,
-                etag=_new_etag() if source.is_folder else source.etag,
-                mtime=source.mtime,
-                blob=blob,
-                content_type=source.content_type,
-            )
-        properties = DeadProperty.objects.filter(node__in=_subtree(node) if whole else [node])
-        with transaction.atomic():
-            if guard is not None:
-                guard()
-            if replacing is not None:
-                delete(replacing)
-            Node.objects.bulk_create(copies.values())
-            DeadProperty.objects.bulk_create(
-                DeadProperty(node=copies[prop.node_id], name=prop.name, value=prop.value)
-                for prop in properties
-                if prop.node_id in copies  # not a node added to the source since it was read
-            )
-    except BaseException as error:
-        blobs.discard_all(new_blobs)
-        if isinstance(error, IntegrityError):
-            raise NameTaken(f"{name!r} already exists there.") from None
-        raise
-    return copies[node.pk]
-
-
-def _duplicate(source: Node) -> str:
-    """A new blob with ``source``'s content."""
-    try:
-        handle = open_content(source)
-    except FileNotFoundError:  # replaced or deleted since it was read
-        raise ConcurrentChange(f"{source.name!r} changed while it was being copied; try again.") from None
-    with handle:
-        return blobs.store(handle, source.size)[0]
 
 
 __all__ = [

@@ -47,7 +47,7 @@ def seed() -> None:
     from django.core.management import call_command
     from django.utils import timezone
 
-    from files import services
+    from files import paths, services
     from people.models import User
     from tokens.audit import AuditEvent
     from tokens.models import PersonalAccessToken, TokenError
@@ -66,12 +66,12 @@ def seed() -> None:
     User.objects.filter(login="erin").update(is_active=False)
 
     def node(path: str) -> str:
-        found = services.resolve_path(path)
+        found = paths.resolve_path(path)
         assert found is not None
         return str(found.uuid)
 
     alpha, paper, common = node("/common/projects/alpha"), node("/research/paper.txt"), node("/common")
-    parent = services.resolve_path("/common")
+    parent = paths.resolve_path("/common")
     assert parent is not None
     scratch = services.create_folder(parent=parent, name="scratch")
 

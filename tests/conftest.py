@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
-from files import services
+from files import paths, services
 from files.models import Node, Workspace
 from people.models import User
 from tokens.models import PersonalAccessToken
@@ -83,7 +83,7 @@ class Demo:
     research: Workspace
 
     def node(self, public_path: str) -> Node:
-        node = services.resolve_path(public_path)
+        node = paths.resolve_path(public_path)
         assert node is not None, public_path
         return node
 

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from files import services
+from files import names, services
 from files.dav.locks import DatabaseLockStorage
 from files.models import Node
 from tests.api_helpers import call
@@ -129,7 +129,7 @@ def test_names_with_spaces_and_unicode_are_matched_to_their_locks(client, alice,
 
 def _valid(name: str) -> bool:
     try:
-        services.validate_name(name)
+        names.validate_name(name)
     except services.NodeError:
         return False
     return True

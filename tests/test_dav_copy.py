@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from files import services
+from files import copies, paths, services
 from files.models import DavLock, DeadProperty, Node
 from tests.conftest import content_of, stored_blobs
 from tests.dav_support import DavClient
@@ -66,7 +66,7 @@ def test_a_copy_that_fails_halfway_leaves_nothing(demo, dav):
         created = services.create_folder(parent=folder, name=long_name)
         folder, path = created, created.path
     services.write_file(parent=folder, name="deep.txt", stream=io.BytesIO(b"deep"))
-    assert len(path) < services.MAX_PATH_LENGTH
+    assert len(path) < paths.MAX_PATH_LENGTH
     services.create_folder(parent=demo.node("/research"), name="d" * 250)
     nodes, blobs_before = Node.objects.count(), stored_blobs()
     destination = "/dav/research/" + "d" * 250 + "/" + "e" * 250
@@ -144,7 +144,7 @@ def test_a_destination_locked_while_the_copy_is_made_refuses_it(demo, dav, monke
     """Another process locks the destination folder while the contents are being duplicated."""
     from files.dav.locks import DatabaseLockStorage
 
-    duplicate = services._duplicate
+    duplicate = copies._duplicate
 
     def duplicate_then_lock(source: Node) -> str:
         if not DavLock.objects.exists():
@@ -152,7 +152,7 @@ def test_a_destination_locked_while_the_copy_is_made_refuses_it(demo, dav, monke
             DatabaseLockStorage().create("/research", {**lock, "depth": "infinity", "timeout": 600})
         return duplicate(source)
 
-    monkeypatch.setattr(services, "_duplicate", duplicate_then_lock)
+    monkeypatch.setattr(copies, "_duplicate", duplicate_then_lock)
     nodes, blobs_before = Node.objects.count(), stored_blobs()
     assert dav.request("COPY", ALPHA, destination="/dav/research/alpha-copy").status == 423
     assert Node.objects.count() == nodes
@@ -161,7 +161,7 @@ def test_a_destination_locked_while_the_copy_is_made_refuses_it(demo, dav, monke
 
 def test_a_file_added_to_the_source_while_it_is_copied_is_no_error(demo, dav, monkeypatch):
     """The copy is of the tree as it was read; what arrives meanwhile (with its dead properties) is left out."""
-    duplicate = services._duplicate
+    duplicate = copies._duplicate
 
     def duplicate_while_a_file_arrives(source: Node) -> str:
         if not Node.objects.filter(name="late.txt").exists():
@@ -171,6 +171,6 @@ def test_a_file_added_to_the_source_while_it_is_copied_is_no_error(demo, dav, mo
             DeadProperty.objects.create(node=late, name="{urn:x}colour", value="<x/>")
         return duplicate(source)
 
-    monkeypatch.setattr(services, "_duplicate", duplicate_while_a_file_arrives)
+    monkeypatch.setattr(copies, "_duplicate", duplicate_while_a_file_arrives)
     assert dav.request("COPY", ALPHA, destination="/dav/research/alpha-copy").status == 201
     assert dav.propfind("/dav/research/alpha-copy").names() == ["data.csv", "readme.txt"]

@@ -6,7 +6,6 @@ import logging
 
 import pytest
 
-from files import services
 from files.dav import listing
 from tests.dav_support import DavClient
 
@@ -49,10 +48,10 @@ ALPHA = "/dav/common/projects/alpha"
 @pytest.mark.parametrize(
     ("method", "path", "destination", "operation"),
     [
-        ("COPY", ALPHA, "/dav/research/alpha", "copy"),
-        ("MOVE", ALPHA, "/dav/research/alpha", "move"),
-        ("MOVE", ALPHA, "/dav/common/projects/beta", "delete"),  # over an existing folder
-        ("DELETE", ALPHA, None, "delete"),
+        ("COPY", ALPHA, "/dav/research/alpha", "files.copies.copy"),
+        ("MOVE", ALPHA, "/dav/research/alpha", "files.services.move"),
+        ("MOVE", ALPHA, "/dav/common/projects/beta", "files.services.delete"),  # over an existing folder
+        ("DELETE", ALPHA, None, "files.services.delete"),
     ],
 )
 def test_a_server_error_inside_copy_move_or_delete_tells_nothing_either(
@@ -64,7 +63,7 @@ def test_a_server_error_inside_copy_move_or_delete_tells_nothing_either(
     def broken(*args: object, **kwargs: object) -> None:
         raise OSError("disk /var/lib/secret is full")
 
-    monkeypatch.setattr(services, operation, broken)
+    monkeypatch.setattr(operation, broken)
     headers = {"destination": destination} if destination else {}
     with caplog.at_level(logging.ERROR):
         failed = DavClient("alice", secret).request(method, path, **headers)

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from hypothesis import given
 from hypothesis import strategies as st
 
-from files import services
+from files import copies, names, paths, services
 from files.models import Node
 from tests.conftest import stored_blobs
 
@@ -51,7 +51,7 @@ def test_interrupted_write_keeps_the_previous_content_and_leaves_no_temp_file(de
 def test_interrupted_new_file_leaves_no_node(demo):
     with pytest.raises(ConnectionResetError):
         services.write_file(parent=demo.node("/common"), name="half.txt", stream=Exploding(b"x" * 100))
-    assert services.resolve_path("/common/half.txt") is None
+    assert paths.resolve_path("/common/half.txt") is None
 
 
 def test_oversize_write_is_refused_and_keeps_the_previous_content(demo):
@@ -87,7 +87,7 @@ def test_move_rewrites_the_subtree_paths(demo):
     projects = demo.node("/common/projects")
     services.move(node=projects, parent=demo.node("/research"), name="old-projects")
     assert demo.node("/research/old-projects/alpha/data.csv").workspace_id == demo.research.pk
-    assert services.resolve_path("/common/projects/alpha") is None
+    assert paths.resolve_path("/common/projects/alpha") is None
 
 
 def test_move_into_itself_is_refused(demo):
@@ -96,7 +96,7 @@ def test_move_into_itself_is_refused(demo):
 
 
 def test_copy_duplicates_content(demo):
-    copied = services.copy(node=demo.node("/common/projects"), parent=demo.node("/research"))
+    copied = copies.copy(node=demo.node("/common/projects"), parent=demo.node("/research"))
     data = demo.node("/research/projects/alpha/data.csv")
     assert copied.name == "projects"
     assert _content(data) == _content(demo.node("/common/projects/alpha/data.csv"))
@@ -107,13 +107,13 @@ def test_delete_removes_subtree(demo, django_capture_on_commit_callbacks):
     blob = demo.node("/common/projects/alpha/data.csv").blob
     with django_capture_on_commit_callbacks(execute=True):
         services.delete(demo.node("/common/projects"))
-    assert services.resolve_path("/common/projects/alpha/data.csv") is None
+    assert paths.resolve_path("/common/projects/alpha/data.csv") is None
     assert not default_storage.exists(blob)
 
 
 def test_resolving_a_deep_path_is_one_query(demo):
     with CaptureQueriesContext(connection) as context:
-        node = services.resolve_path("/common/projects/alpha/data.csv")
+        node = paths.resolve_path("/common/projects/alpha/data.csv")
         assert node is not None and node.public_path == "/common/projects/alpha/data.csv"
     assert len(context.captured_queries) == 1
 
@@ -122,11 +122,11 @@ def test_resolving_a_deep_path_is_one_query(demo):
 def test_name_pattern_says_what_validate_name_says(name):
     """The API schemas declare NAME_PATTERN; it must accept exactly the names the tree accepts."""
     try:
-        services.validate_name(name)
+        names.validate_name(name)
         accepted = True
     except services.NodeError:
         accepted = False
-    declared = re.fullmatch(services.NAME_PATTERN, name) is not None and len(name) <= services.NAME_MAX_LENGTH
+    declared = re.fullmatch(names.NAME_PATTERN, name) is not None and len(name) <= names.NAME_MAX_LENGTH
     assert declared == accepted
 
 
@@ -144,10 +144,10 @@ def test_the_rust_engine_reads_the_name_pattern_as_python_does(edge):
     there as to str.strip()."""
     from pydantic import TypeAdapter, ValidationError, constr
 
-    adapter = TypeAdapter(constr(pattern=services.NAME_PATTERN))
+    adapter = TypeAdapter(constr(pattern=names.NAME_PATTERN))
     for name in (f"\u00d2\u0098{edge}", f"{edge}x", f"x{edge}y"):
         try:
-            services.validate_name(name)
+            names.validate_name(name)
             accepted = True
         except services.NodeError:
             accepted = False
@@ -156,7 +156,7 @@ def test_the_rust_engine_reads_the_name_pattern_as_python_does(edge):
             declared = True
         except ValidationError:
             declared = False
-        assert declared == accepted == (re.fullmatch(services.NAME_PATTERN, name) is not None), name
+        assert declared == accepted == (re.fullmatch(names.NAME_PATTERN, name) is not None), name
 
 
 def test_the_name_pattern_names_its_white_space():
@@ -164,21 +164,21 @@ def test_the_name_pattern_names_its_white_space():
     U+0085, which Python and Rust count as white space, so schemathesis once sent a name ending in U+0085 as
     valid and got 422. The pattern spells out every white-space character instead."""
     for shorthand in ("\\s", "\\S", "\\w", "\\W", "\\d", "\\D", "\\b"):
-        assert shorthand not in services.NAME_PATTERN
-    assert re.fullmatch(services.NAME_PATTERN, "\u00d2\u0098\u0085") is None
+        assert shorthand not in names.NAME_PATTERN
+    assert re.fullmatch(names.NAME_PATTERN, "\u00d2\u0098\u0085") is None
 
 
 def test_resolve_path_is_one_query_with_the_workspace_attached(demo, django_assert_num_queries):
     with django_assert_num_queries(1):
-        node = services.resolve_path("/common/projects/alpha")
+        node = paths.resolve_path("/common/projects/alpha")
         assert node is not None
         assert (node.public_path, node.workspace.label, node.parent_id is not None) == (
             "/common/projects/alpha",
             demo.common.label,
             True,
         )
-    assert services.resolve_path("/common/projects/nothing") is None
-    assert services.resolve_path("/nothing/projects/alpha") is None
+    assert paths.resolve_path("/common/projects/nothing") is None
+    assert paths.resolve_path("/nothing/projects/alpha") is None
 
 
 @pytest.mark.parametrize("flush", [False, True])
@@ -263,13 +263,13 @@ def test_a_remote_storage_gets_finished_files(demo, settings, django_capture_on_
     assert not created and _content(replaced) == b"two"
     with pytest.raises(ConnectionResetError):
         services.write_file(parent=folder, name="remote.txt", stream=Exploding(b"x" * 100))
-    assert _content(services.resolve_path("/common/remote.txt")) == b"two"
+    assert _content(paths.resolve_path("/common/remote.txt")) == b"two"
     assert stored_blobs() == {replaced.blob.removeprefix("blobs/")}
     assert os.listdir(settings.FILE_UPLOAD_TEMP_DIR) == []
 
 
 def test_a_resolved_node_equals_the_orms_field_for_field(demo):
-    resolved = services.resolve_path("/common/projects/alpha/data.csv")
+    resolved = paths.resolve_path("/common/projects/alpha/data.csv")
     assert resolved is not None
     expected = Node.objects.select_related("workspace").get(pk=resolved.pk)
     fields = [field.attname for field in Node._meta.concrete_fields]
@@ -281,13 +281,13 @@ def test_a_resolved_node_equals_the_orms_field_for_field(demo):
 
 
 def test_a_path_resolved_again_is_a_new_instance_and_sees_changes(demo):
-    first = services.resolve_path("/common/projects/alpha/data.csv")
-    second = services.resolve_path("/common/projects/alpha/data.csv")
+    first = paths.resolve_path("/common/projects/alpha/data.csv")
+    second = paths.resolve_path("/common/projects/alpha/data.csv")
     assert first is not None and second is not None
     assert first == second and first is not second and first.workspace is not second.workspace
     first.size = 1
     Node.objects.filter(pk=first.pk).update(etag="changed")
-    third = services.resolve_path("/common/projects/alpha/data.csv")
+    third = paths.resolve_path("/common/projects/alpha/data.csv")
     assert third is not None
     assert (third.size, third.etag) == (second.size, "changed")
 
@@ -302,7 +302,7 @@ def test_a_post_init_listener_still_hears_about_resolved_nodes(demo):
 
     post_init.connect(listener, sender=Node)
     try:
-        node = services.resolve_path("/common/welcome.txt")
+        node = paths.resolve_path("/common/welcome.txt")
     finally:
         post_init.disconnect(listener, sender=Node)
     assert heard == [node]

@@ -5,7 +5,7 @@ import uuid
 
 import pytest
 
-from files import services
+from files import paths, services
 from files.models import Grant, Node
 from files.rights import OWNER_READ, OWNER_WRITE, Access, rights_for
 
@@ -200,7 +200,7 @@ def test_a_path_lookup_brings_the_workspaces_grant_along(demo, django_assert_num
     expected_access = expected.access(demo.node(path))
     rights = rights_for(user)
     with django_assert_num_queries(1):
-        node = services.resolve_path(path, rights=rights)
+        node = paths.resolve_path(path, rights=rights)
         assert node is not None
         assert rights.access(node) == expected_access
         assert rights.can_remove(node) == expected.can_remove(node)
@@ -216,7 +216,7 @@ def test_a_seeded_grant_agrees_for_a_scoped_token(demo, django_assert_num_querie
     token, _ = demo.token(demo.alice, scopes=[f"node:{alpha.uuid}:r"])
     rights = rights_for(demo.alice, token)
     with django_assert_num_queries(1):
-        node = services.resolve_path("/common/projects/alpha/data.csv", rights=rights)
+        node = paths.resolve_path("/common/projects/alpha/data.csv", rights=rights)
         assert node is not None
         assert rights.access(node) == T | L | R
         assert not rights.can_remove(node)

@@ -24,7 +24,7 @@ from wsgidav.dav_error import (
 )
 from wsgidav.dav_provider import DAVProvider
 
-from files import services
+from files import paths
 from files.dav import listing, lock_checks, locks
 from files.dav.auth import lock_principal, principal_of
 from files.dav.resources import CLIENT_MTIME, FileResource, FolderResource, NodeResourceMixin, WorkspaceList
@@ -137,12 +137,12 @@ class Provider(DAVProvider):  # type: ignore[misc]
         parent_key = key.rsplit("/", 1)[0] or "/"
         if environ["REQUEST_METHOD"] in _WANT_PARENT and key == _key(environ["PATH_INFO"]) and parent_key != "/":
             # WsgiDAV asks for the parent next (where the file or folder goes): both in one query.
-            node, parent = services.resolve_paths([key, parent_key], rights=self.rights(environ))
+            node, parent = paths.resolve_paths([key, parent_key], rights=self.rights(environ))
             if node is not None and parent is not None and node.parent_id == parent.pk:
                 Node.parent.field.set_cached_value(node, parent)
             self._remember(parent_key, environ, parent)
         else:
-            node = services.resolve_path(key, rights=self.rights(environ))
+            node = paths.resolve_path(key, rights=self.rights(environ))
         return self._remember(key, environ, node)
 
     def _remember(self, key: str, environ: Environ, node: Node | None) -> NodeResourceMixin | None:

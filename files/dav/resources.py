@@ -19,7 +19,7 @@ from wsgidav import util
 from wsgidav.dav_error import HTTP_METHOD_NOT_ALLOWED
 from wsgidav.dav_provider import DAVCollection, DAVNonCollection
 
-from files import conditions, services
+from files import conditions, names, services
 from files.dav import lock_checks
 from files.dav.errors import Refusal, forbidden, node_error
 from files.dav.properties import DeadPropertiesMixin, copy_dead_properties
@@ -128,7 +128,7 @@ class FolderResource(NodeResourceMixin, DAVCollection):  # type: ignore[misc]
     def create_empty_resource(self, name: str) -> FileResource:
         self._require_writable()
         try:
-            services.validate_name(name)
+            names.validate_name(name)
         except services.NodeError as error:
             raise node_error(error) from None
         path = util.join_uri(self.path, name)

@@ -15,7 +15,7 @@ from django.db import transaction
 from wsgidav import util
 from wsgidav.dav_error import HTTP_LOCKED, DAVError, DAVErrorCondition, PRECONDITION_CODE_LockConflict
 
-from files import services
+from files import copies, services
 from files.dav import locks
 from files.dav.errors import forbidden, node_error, shielded
 from files.models import Node
@@ -183,7 +183,7 @@ class TreeChanges:
                 self._locks_again(existing.get_ref_url(), new_in=None, depth=depth)
 
         try:
-            services.copy(
+            copies.copy(
                 node=self.node,
                 parent=folder.node,
                 name=name,
