@@ -90,7 +90,7 @@ def test_a_lock_request_waits_for_a_write_that_has_checked_its_locks(demo):
     URL free."""
     from django.db import transaction
 
-    from files.dav import locks
+    from files.dav import lock_order, locks
 
     manager = locks.DatabaseLockManager(locks.DatabaseLockStorage())
     checked = threading.Event()
@@ -100,7 +100,7 @@ def test_a_lock_request_waits_for_a_write_that_has_checked_its_locks(demo):
     def write() -> None:
         try:
             with transaction.atomic():
-                locks.check_still_writable(
+                lock_order.check_still_writable(
                     manager, url="/common/welcome.txt", new_in=None, token_list=[], principal="someone"
                 )
                 checked.set()
@@ -122,7 +122,7 @@ def test_a_lock_request_waits_for_a_write_that_has_checked_its_locks(demo):
     def lock() -> None:
         try:
             assert checked.wait(timeout=30)
-            with locks.serialized():
+            with lock_order.serialized():
                 order.append("lock proceeds")
         except BaseException as error:  # collected and asserted below
             errors.append(error)

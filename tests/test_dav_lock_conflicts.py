@@ -12,7 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from wsgidav.dav_error import DAVError
 from wsgidav.lock_man.lock_manager import LockManager
 
-from files.dav.locks import DatabaseLockManager, DatabaseLockStorage, check_still_writable, no_lock_against_new
+from files.dav.lock_order import check_still_writable, no_lock_against_new
+from files.dav.locks import DatabaseLockManager, DatabaseLockStorage
 from files.models import DavLock, Node
 from tests.dav_support import DavClient
 from tests.test_dav_scopes import LOCK_BODY

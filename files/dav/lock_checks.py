@@ -1,7 +1,7 @@
 """Writes that ask the locks again where they take place, and writes from outside WebDAV that honour them.
 
 :class:`WriteGuard` is the precondition an upload hands ``files.services.write_file``: the locks (read afresh,
-ordered against LOCK requests: ``files.dav.locks.check_still_writable``) and the request's ``If-Match`` /
+ordered against LOCK requests: ``files.dav.lock_order.check_still_writable``) and the request's ``If-Match`` /
 ``If-None-Match``, asked where the write happens. :func:`refuse_if_locked` is how the REST API, which cannot
 present a lock token, honours the locks that WebDAV clients hold.
 """
@@ -16,7 +16,8 @@ from wsgidav.dav_error import HTTP_LOCKED, DAVError
 from wsgidav.lock_man.lock_manager import normalize_lock_root
 
 from files.blobs import CHUNK_SIZE
-from files.dav.locks import DatabaseLockManager, DatabaseLockStorage, check_still_writable, no_lock_against_new
+from files.dav.lock_order import check_still_writable, no_lock_against_new
+from files.dav.locks import DatabaseLockManager, DatabaseLockStorage
 from files.errors import Locked
 
 if TYPE_CHECKING:
@@ -47,7 +48,7 @@ class WriteGuard:
 
     def new_file_condition(self) -> SqlCondition | None:
         """A new file is allowed where no lock holds against it at all, as the INSERT can ask that itself where
-        one statement is ordered against LOCK requests (``files.dav.locks.no_lock_against_new``): then whatever
+        one statement is ordered against LOCK requests (``files.dav.lock_order.no_lock_against_new``): then whatever
         ``check`` would make of the request's lock tokens, it lets the write through. Not with an If-Match,
         which no new file satisfies."""
         if self._conditions is not None and not self._conditions.allows(None):

@@ -2,9 +2,8 @@
 
 :class:`DatabaseLockStorage` implements the storage interface that WsgiDAV's ``LockManager`` drives (the one
 ``LockStorageDict`` and ``LockStorageRedis`` implement). The manager checks for conflicts and then creates a
-lock in two steps, guarded only by an in-process lock; :func:`serialized` makes the whole LOCK request one
-transaction that no other process can interleave with (SQLite: ``BEGIN IMMEDIATE`` takes the write lock;
-PostgreSQL: a transaction-scoped advisory lock).
+lock in two steps, guarded only by an in-process lock; ``files.dav.lock_order.serialized`` makes the whole LOCK
+request one transaction that no other process can interleave with.
 
 A PROPFIND asks for every member's ``lockdiscovery``: inside :func:`snapshot`, the locks of the requested
 URL's ancestors and subtree are read in one query and answered from memory.
@@ -12,8 +11,9 @@ URL's ancestors and subtree are read in one query and answered from memory.
 :class:`DatabaseLockManager` checks a write against the locks of the URL and all its ancestors in one query;
 WsgiDAV's manager asks the storage level by level (four queries for ``/ws/folder/file``, twice per PUT).
 
-:func:`check_still_writable` is how a write asks the locks again where it takes place, in its own transaction,
-ordered against LOCK requests (:func:`hold_off_lock_requests`); ``files.dav.lock_checks`` builds on it.
+A write asks the locks again where it takes place, in its own transaction, ordered against LOCK requests
+(``files.dav.lock_order.check_still_writable``): it puts that fresh read in the snapshot, for the manager's
+checks to answer from.
 """
 
 from __future__ import annotations
@@ -25,17 +25,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import Q
 from wsgidav import util
 from wsgidav.dav_error import DAVErrorCondition, PRECONDITION_CODE_LockConflict
 from wsgidav.lock_man.lock_manager import LockManager, generate_lock_token, normalize_lock_root, validate_lock
 
 from files.models import DavLock
-from files.statements import SqlCondition
-
-#: Any constant: the key of the PostgreSQL advisory lock that serialises LOCK requests.
-_ADVISORY_KEY = 0x43454C4C
 
 LockDict = dict[str, Any]
 
@@ -54,71 +50,15 @@ def snapshot(*, checked_at_write: bool = False) -> Iterator[None]:
     """Serve lock reads from one query for the duration of a request.
 
     ``checked_at_write``: read none, and let every check before the write pass. For a PUT whose write asks
-    :func:`check_still_writable` anyway, and that has nothing to gain from being refused before its body has
-    arrived (a small body, no ``If`` header naming lock tokens): its one read of the locks is the one that
-    counts, where the write takes place.
+    ``files.dav.lock_order.check_still_writable`` anyway, and that has nothing to gain from being refused before
+    its body has arrived (a small body, no ``If`` header naming lock tokens): its one read of the locks is the
+    one that counts, where the write takes place.
     """
     token = _snapshot.set(_Snapshot(root="/", locks=[]) if checked_at_write else _Snapshot())
     try:
         yield
     finally:
         _snapshot.reset(token)
-
-
-@contextmanager
-def serialized() -> Iterator[None]:
-    """One transaction that lock changes in other processes wait for."""
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_ADVISORY_KEY])
-        yield
-
-
-def hold_off_lock_requests() -> None:
-    """In a write's transaction, before it reads the locks: no LOCK request commits until the write has (on
-    PostgreSQL, the advisory lock that :func:`serialized` takes exclusively, here in shared mode; on SQLite the
-    write's own transaction already holds the database's write lock)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [_ADVISORY_KEY])
-
-
-def check_still_writable(
-    manager: DatabaseLockManager,
-    *,
-    url: str,
-    new_in: str | None,
-    token_list: list[str],
-    principal: str,
-    depth: str = "0",
-) -> None:
-    """Inside the transaction that writes ``url``: 423 if a lock the request did not submit covers it now (or,
-    with ``depth`` infinity, anything below it), or covers the list of members of ``new_in``, the folder that
-    a new resource goes into.
-
-    WsgiDAV checks a PUT's locks before the body arrives, and keeps other LOCKs off the URL until the write is
-    done only within its own process. A LOCK served by another process (or machine) while a body is still
-    arriving would be granted, and the write would then land under it. Asked again where the write takes
-    place, with the locks read afresh, the answer holds: on SQLite the write's transaction holds the database's
-    write lock, which a LOCK's transaction needs too; on PostgreSQL the write takes in shared mode the advisory
-    lock that :func:`serialized` LOCK requests take exclusively. So a LOCK lands wholly before the write (which
-    is then refused) or after it.
-    """
-    hold_off_lock_requests()
-    # One fresh read of the locks (over the folder, and below it) answers both questions; most often there are
-    # none, and nothing is left to ask.
-    root = normalize_lock_root(new_in if new_in is not None else url)
-    found = _locks_over(root, include_children=True)
-    if not found:
-        return
-    fresh = _snapshot.set(_Snapshot(root=root, locks=found))
-    try:
-        if new_in is not None:
-            manager.check_write_permission(url=new_in, depth="0", token_list=token_list, principal=principal)
-        manager.check_write_permission(url=url, depth=depth, token_list=token_list, principal=principal)
-    finally:
-        _snapshot.reset(fresh)
 
 
 def _as_dict(row: DavLock) -> LockDict:
@@ -173,32 +113,6 @@ def _locks_over(path: str, *, include_children: bool) -> list[LockDict]:
     for lock in locks:
         lock["owner"] = bytes(lock["owner"])  # PostgreSQL: a memoryview
     return locks
-
-
-def no_lock_against_new(url: str, *, folder: str) -> SqlCondition | None:
-    """As an SQL condition for the statement that inserts ``url``, a new member of ``folder``: no lock holds
-    against it, whatever tokens the request submitted. That is no lock on the folder (of any depth: it guards
-    the folder's members) or on ``url`` itself, and no Depth infinity lock above the folder: exactly where
-    :func:`check_still_writable` lets a write through that submits no token. Locks on the folder's other
-    members do not count.
-
-    On SQLite a statement that writes holds the database's write lock while it reads, as a LOCK request's
-    transaction does, so the new member goes in wholly before a LOCK (which then sees it) or not at all. None
-    where one statement is not ordered so (PostgreSQL: the write takes the advisory lock first, in its
-    transaction).
-    """
-    if connection.vendor != "sqlite":
-        return None
-    folder = normalize_lock_root(folder)
-    params: dict[str, Any] = {"lock_url": normalize_lock_root(url), "lock_folder": folder, "lock_now": time.time()}
-    above = {f"lock_above{index}": root for index, root in enumerate(_ancestors(folder)[1:])}
-    covering = "root IN (%(lock_url)s, %(lock_folder)s)"
-    if above:
-        names = ", ".join(f"%({name})s" for name in above)
-        covering += f" OR (depth = 'infinity' AND root IN ({names}))"
-        params.update(above)
-    where = f"({covering}) AND expire >= %(lock_now)s"
-    return SqlCondition(f"NOT EXISTS (SELECT 1 FROM files_davlock WHERE {where})", params)  # noqa: S608 (placeholders)
 
 
 def _matches(lock: LockDict, path: str, *, include_root: bool, include_children: bool) -> bool:

@@ -25,7 +25,7 @@ from wsgidav.dav_error import (
 from wsgidav.dav_provider import DAVProvider
 
 from files import paths
-from files.dav import listing, lock_checks, locks
+from files.dav import listing, lock_checks, lock_order, locks
 from files.dav.auth import lock_principal, principal_of
 from files.dav.resources import CLIENT_MTIME, FileResource, FolderResource, NodeResourceMixin, WorkspaceList
 from files.dav.tree_changes import COPIED_TO_NEW
@@ -191,7 +191,7 @@ class Provider(DAVProvider):  # type: ignore[misc]
             # WsgiDAV's check of the locks and the property writes in one transaction that LOCK requests wait for:
             # none granted elsewhere lands between them.
             with transaction.atomic():
-                locks.hold_off_lock_requests()
+                lock_order.hold_off_lock_requests()
                 return default_handler(environ, start_response)
         if method == "LOCK":
             return self._lock(environ, start_response, default_handler)
@@ -210,7 +210,7 @@ class Provider(DAVProvider):  # type: ignore[misc]
             statuses.append(status)
             return start_response(status, headers, exc_info)
 
-        with locks.serialized():
+        with lock_order.serialized():
             body = default_handler(environ, capture)
             if not statuses or not statuses[-1].startswith("2"):
                 transaction.set_rollback(True)

@@ -16,7 +16,7 @@ from wsgidav import util
 from wsgidav.dav_error import HTTP_LOCKED, DAVError, DAVErrorCondition, PRECONDITION_CODE_LockConflict
 
 from files import copies, services
-from files.dav import locks
+from files.dav import lock_order
 from files.dav.errors import forbidden, node_error, shielded
 from files.models import Node
 from files.rights import Access, Rights
@@ -82,15 +82,15 @@ class TreeChanges:
         self._require_removable()
         # The locks are read in the transaction that deletes: none granted elsewhere can slip in between.
         with transaction.atomic():
-            locks.hold_off_lock_requests()
+            lock_order.hold_off_lock_requests()
             self._check_locks_in_subtree()
             self.delete()
         return True
 
     def _locks_again(self, url: str, *, new_in: str | None, depth: str = "0") -> None:
         """WsgiDAV's check of this request's locks before it writes, made again in the transaction that writes
-        (``files.dav.locks.check_still_writable``)."""
-        locks.check_still_writable(
+        (``files.dav.lock_order.check_still_writable``)."""
+        lock_order.check_still_writable(
             self.provider.lock_manager,
             url=url,
             new_in=new_in,
