@@ -4,12 +4,12 @@ of request it takes on (and it leaves the others to WsgiDAV)."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from xml.etree import ElementTree
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from wsgidav import util
 
@@ -174,7 +174,10 @@ def test_a_missing_path_is_still_404(tree):
         min_value=datetime(1970, 1, 2), max_value=datetime(9999, 12, 30), timezones=st.sampled_from([UTC, PARIS])
     )
 )
+@example(moment=datetime(2514, 12, 31, 23, 59, 59, 999999, tzinfo=UTC))
 def test_dates_are_written_as_wsgidav_writes_them(moment):
-    seconds = moment.timestamp()
+    # The whole second the moment falls in, counted exactly: a float timestamp of a far-off moment can round
+    # up into the next second (2514-12-31 23:59:59.999999 gives 2515-01-01 00:00:00).
+    seconds = (moment - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(seconds=1)
     assert live_properties._rfc1123(moment) == util.get_rfc1123_time(seconds)
     assert live_properties._rfc3339(moment) == util.get_rfc3339_time(seconds)
