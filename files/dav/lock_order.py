@@ -19,8 +19,7 @@ from typing import Any
 from django.db import connection, transaction
 from wsgidav.lock_man.lock_manager import normalize_lock_root
 
-# The storage's own helpers: a fresh read of the locks here is put where the manager's checks look for them.
-from files.dav.locks import DatabaseLockManager, _ancestors, _locks_over, _Snapshot, _snapshot
+from files.dav.locks import DatabaseLockManager, answered_from, locks_over, roots_over
 from files.statements import SqlCondition
 
 #: Any constant: the key of the PostgreSQL advisory lock that serialises LOCK requests.
@@ -71,16 +70,13 @@ def check_still_writable(
     # One fresh read of the locks (over the folder, and below it) answers both questions; most often there are
     # none, and nothing is left to ask.
     root = normalize_lock_root(new_in if new_in is not None else url)
-    found = _locks_over(root, include_children=True)
+    found = locks_over(root, include_children=True)
     if not found:
         return
-    fresh = _snapshot.set(_Snapshot(root=root, locks=found))
-    try:
+    with answered_from(root, found):
         if new_in is not None:
             manager.check_write_permission(url=new_in, depth="0", token_list=token_list, principal=principal)
         manager.check_write_permission(url=url, depth=depth, token_list=token_list, principal=principal)
-    finally:
-        _snapshot.reset(fresh)
 
 
 def no_lock_against_new(url: str, *, folder: str) -> SqlCondition | None:
@@ -99,7 +95,7 @@ def no_lock_against_new(url: str, *, folder: str) -> SqlCondition | None:
         return None
     folder = normalize_lock_root(folder)
     params: dict[str, Any] = {"lock_url": normalize_lock_root(url), "lock_folder": folder, "lock_now": time.time()}
-    above = {f"lock_above{index}": root for index, root in enumerate(_ancestors(folder)[1:])}
+    above = {f"lock_above{index}": root for index, root in enumerate(roots_over(folder)[1:])}
     covering = "root IN (%(lock_url)s, %(lock_folder)s)"
     if above:
         names = ", ".join(f"%({name})s" for name in above)

@@ -61,6 +61,17 @@ def snapshot(*, checked_at_write: bool = False) -> Iterator[None]:
         _snapshot.reset(token)
 
 
+@contextmanager
+def answered_from(root: str, found: list[LockDict]) -> Iterator[None]:
+    """Serve the manager's lock reads at ``root`` and below from ``found``, a fresh read of them
+    (:func:`locks_over` with children), for the duration of the block."""
+    token = _snapshot.set(_Snapshot(root=root, locks=found))
+    try:
+        yield
+    finally:
+        _snapshot.reset(token)
+
+
 def _as_dict(row: DavLock) -> LockDict:
     return {
         "token": row.token,
@@ -75,8 +86,9 @@ def _as_dict(row: DavLock) -> LockDict:
     }
 
 
-def _ancestors(path: str) -> list[str]:
-    """``/a/b/`` → ``["/a/b/", "/a/", "/"]`` in WsgiDAV's normalised lock-root spelling."""
+def roots_over(path: str) -> list[str]:
+    """The lock roots at ``path`` and above it: ``/a/b/`` → ``["/a/b", "/a", "/"]`` in WsgiDAV's normalised
+    spelling."""
     paths = []
     current = path
     while current:
@@ -88,14 +100,14 @@ def _ancestors(path: str) -> list[str]:
 _LOCK_COLUMNS = ("token", "root", "principal", "owner", "scope", "type", "depth", "timeout", "expire")
 
 
-def _locks_over(path: str, *, include_children: bool) -> list[LockDict]:
+def locks_over(path: str, *, include_children: bool) -> list[LockDict]:
     """The unexpired locks rooted at ``path`` or at an ancestor (and below ``path``, with ``include_children``).
 
     A plain statement: every write checks its locks (twice) and every listing reads them, and building this
     through the ORM costs several times what the database takes to answer it. "Below" compares a prefix with
     substr rather than LIKE: lock roots are quoted URLs, full of the "%" LIKE would take for a wildcard.
     """
-    ancestors = _ancestors(path)
+    ancestors = roots_over(path)
     # Named parameters: Django's SQLite cursor fills them in with one % rather than a regular expression.
     params: dict[str, Any] = {f"root{index}": root for index, root in enumerate(ancestors)}
     conditions = ["root IN (" + ", ".join(f"%({name})s" for name in params) + ")"]
@@ -213,10 +225,10 @@ class DatabaseLockStorage:
         path = normalize_lock_root(path)
         locks = self._from_snapshot(path, include_children=include_children)
         if locks is None:
-            locks = _locks_over(path, include_children=include_children)
+            locks = locks_over(path, include_children=include_children)
         if not locks:
             return []
-        ancestors = set(_ancestors(path))
+        ancestors = set(roots_over(path))
         below = path.rstrip("/") + "/"
         return [
             lock for lock in locks if lock["root"] in ancestors or (include_children and lock["root"].startswith(below))
@@ -229,12 +241,12 @@ class DatabaseLockStorage:
             return None
         if current.locks is None:
             current.root = path
-            current.locks = _locks_over(path, include_children=True)
+            current.locks = locks_over(path, include_children=True)
         assert current.root is not None
         covered = current.root.rstrip("/") + "/"
         if path == current.root or path.startswith(covered):
             return current.locks
-        if not include_children and path in _ancestors(current.root):
+        if not include_children and path in roots_over(current.root):
             return current.locks
         return None
 
