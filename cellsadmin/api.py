@@ -108,7 +108,9 @@ def _token_expiry_header(run: Callable[..., HttpResponse]) -> Callable[..., Http
 api.add_decorator(_token_expiry_header, mode="view")
 
 api.add_router("", "people.api.router")
-api.add_router("", "files.api.router")
+# The tree before the content: the order of the paths in the document.
+api.add_router("", "files.api.tree.router")
+api.add_router("", "files.api.content.router")
 
 
 class JsonMethodNotAllowed:
