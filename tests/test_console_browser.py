@@ -66,7 +66,11 @@ def open_alices_tokens(page) -> None:
 def settled(page) -> None:
     """Wait until htmx has settled what it swapped in: it wires up the new content's hx- attributes only then
     (20 ms after the swap), and a button pressed before that does what it does without JavaScript."""
-    page.wait_for_function("!document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
+    from playwright.sync_api import expect
+
+    # A locator, not wait_for_function: a predicate that has to be polled is eval'ed in the page, which the
+    # console's CSP (no 'unsafe-eval') refuses, so that wait failed whenever htmx had not settled at once.
+    expect(page.locator(".htmx-request, .htmx-swapping, .htmx-settling")).to_have_count(0)
 
 
 def test_people_search_filters_as_you_type(page):
