@@ -39,6 +39,10 @@ class Response:
         return sorted(unquote(href.rstrip("/").rsplit("/", 1)[-1]) for href in self.hrefs()[1:])
 
 
+def _keep_connections() -> None:
+    pass
+
+
 class DavClient:
     """Calls the project's WSGI application directly, as Django's test client does (without closing the
     test's database connection)."""
@@ -97,8 +101,11 @@ class DavClient:
             captured["status"] = status
             captured["headers"] = response_headers
 
+        # The test's transaction lives on the connection: neither Django's handler nor the DAV dispatcher may
+        # close it at the request's edges.
         request_started.disconnect(close_old_connections)
         request_finished.disconnect(close_old_connections)
+        housekeeping, self.application.housekeeping = self.application.housekeeping, _keep_connections
         try:
             result = self.application(environ, start_response)
             try:
@@ -107,6 +114,7 @@ class DavClient:
                 if hasattr(result, "close"):
                     result.close()
         finally:
+            self.application.housekeeping = housekeeping
             request_started.connect(close_old_connections)
             request_finished.connect(close_old_connections)
         status = str(captured["status"])
