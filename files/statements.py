@@ -11,11 +11,13 @@ exactly as the ORM's would.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import connections
+from django.db import connections, transaction
 
 from cellsadmin.prepared import Columns, columns
 from files.models import Grant, Node, Workspace
@@ -139,6 +141,9 @@ class SqlCondition:
 
     sql: str
     params: dict[str, Any]
+    #: Run first, in a transaction that the statement then runs in: what orders the statement's read against
+    #: other writers where the statement alone does not (None: the statement alone does).
+    ordered_by: Callable[[], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -183,9 +188,13 @@ def insert_new_node(node: Node, alias: str = "default", *, only_if: SqlCondition
         # SELECT … WHERE, so that the row goes in only where the condition holds, read by the same statement.
         sql = f"INSERT INTO {insert.columns} SELECT {insert.values} WHERE {only_if.sql} ON CONFLICT DO NOTHING"
         values.update(only_if.params)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, values)  # named parameters, as in nodes_at
-        inserted: bool = cursor.rowcount == 1
+    ordered_by = only_if.ordered_by if only_if is not None else None
+    with transaction.atomic(using=alias) if ordered_by is not None else nullcontext():
+        if ordered_by is not None:
+            ordered_by()
+        with connection.cursor() as cursor:
+            cursor.execute(sql, values)  # named parameters, as in nodes_at
+            inserted: bool = cursor.rowcount == 1
     if inserted:
         node._state.adding = False
         node._state.db = alias

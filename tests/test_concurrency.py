@@ -136,3 +136,69 @@ def test_a_lock_request_waits_for_a_write_that_has_checked_its_locks(demo):
         thread.join(timeout=60)
     assert errors == []
     assert order == ["write commits", "lock proceeds"]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="runs against PostgreSQL (DATABASE_URL=postgres://…)")
+def test_a_new_file_waits_for_a_lock_request_and_then_honours_its_lock(demo):
+    """The one-statement upload of a new file (``no_lock_against_new``) reads the locks only once it holds the
+    advisory lock: a LOCK request in progress commits first, and the upload then sees its lock (423), although
+    its statement was sent while the LOCK was not yet committed."""
+    from files.dav import lock_checks, lock_order, locks
+    from files.errors import Locked
+
+    manager = locks.DatabaseLockManager(locks.DatabaseLockStorage())
+    locking = threading.Event()
+    outcome: list[object] = []
+    errors: list[BaseException] = []
+
+    def lock() -> None:
+        try:
+            with lock_order.serialized():
+                manager.acquire(
+                    url="/common",
+                    lock_type="write",
+                    lock_scope="exclusive",
+                    lock_depth="0",
+                    lock_owner=b"",
+                    timeout=60,
+                    principal="someone",
+                    token_list=[],
+                )
+                locking.set()
+                with connection.cursor() as cursor:
+                    for _ in range(1000):  # until the upload below is seen waiting (10 s at most)
+                        cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+                        if cursor.fetchone()[0]:
+                            break
+                        threading.Event().wait(0.01)
+                    else:
+                        raise AssertionError("the upload did not wait for the LOCK")
+        except BaseException as error:  # collected and asserted below
+            errors.append(error)
+            locking.set()
+        finally:
+            connections.close_all()
+
+    def upload() -> None:
+        try:
+            assert locking.wait(timeout=30)
+            guard = lock_checks.upload_guard("/common/new.txt", None)
+            services.write_file(
+                parent=demo.node("/common"), name="new.txt", stream=io.BytesIO(b"x"), precondition=guard
+            )
+            outcome.append("written")
+        except Locked:
+            outcome.append("locked")
+        except BaseException as error:  # collected and asserted below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=lock), threading.Thread(target=upload)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert outcome == ["locked"]
+    assert not Node.objects.filter(name="new.txt").exists()

@@ -157,7 +157,6 @@ def _check_passes(manager: DatabaseLockManager, url: str, folder: str) -> bool:
 
 
 @pytest.mark.django_db
-@pytest.mark.skipif(connection.vendor != "sqlite", reason="the INSERT states its lock condition on SQLite only")
 @pytest.mark.parametrize(
     ("root", "lock_depth", "principal"),
     [(None, "0", ME), *itertools.product(ROOTS, ["0", "infinity"], [ME, OTHER])],
@@ -175,7 +174,6 @@ def test_an_upload_inserts_in_one_statement_exactly_where_the_lock_check_would_l
 
 
 @pytest.mark.django_db
-@pytest.mark.skipif(connection.vendor != "sqlite", reason="the INSERT states its lock condition on SQLite only")
 def test_an_expired_lock_does_not_hold_against_a_new_file(monkeypatch):
     manager = DatabaseLockManager(DatabaseLockStorage())
     _lock(manager, "/ws/a/b/", principal=OTHER, depth="infinity")

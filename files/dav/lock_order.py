@@ -87,11 +87,13 @@ def no_lock_against_new(url: str, *, folder: str) -> SqlCondition | None:
     members do not count.
 
     On SQLite a statement that writes holds the database's write lock while it reads, as a LOCK request's
-    transaction does, so the new member goes in wholly before a LOCK (which then sees it) or not at all. None
-    where one statement is not ordered so (PostgreSQL: the write takes the advisory lock first, in its
-    transaction).
+    transaction does, so the new member goes in wholly before a LOCK (which then sees it) or not at all. On
+    PostgreSQL the statement runs in a transaction that first takes the advisory lock in shared mode
+    (:func:`hold_off_lock_requests`): a LOCK that holds it has committed by the time the statement starts and
+    reads (each statement reads what has committed when it starts), and a LOCK that comes later waits for the
+    write's commit. None on any other database.
     """
-    if connection.vendor != "sqlite":
+    if connection.vendor not in ("sqlite", "postgresql"):
         return None
     folder = normalize_lock_root(folder)
     params: dict[str, Any] = {"lock_url": normalize_lock_root(url), "lock_folder": folder, "lock_now": time.time()}
@@ -102,4 +104,8 @@ def no_lock_against_new(url: str, *, folder: str) -> SqlCondition | None:
         covering += f" OR (depth = 'infinity' AND root IN ({names}))"
         params.update(above)
     where = f"({covering}) AND expire >= %(lock_now)s"
-    return SqlCondition(f"NOT EXISTS (SELECT 1 FROM files_davlock WHERE {where})", params)  # noqa: S608 (placeholders)
+    return SqlCondition(
+        f"NOT EXISTS (SELECT 1 FROM files_davlock WHERE {where})",  # noqa: S608 (placeholders)
+        params,
+        ordered_by=hold_off_lock_requests if connection.vendor == "postgresql" else None,
+    )
