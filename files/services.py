@@ -41,7 +41,8 @@ class Precondition(Protocol):
 
     def new_file_condition(self) -> statements.SqlCondition | None:
         """What ``allows(None)`` amounts to, as a condition the INSERT of a new file states itself: the file then
-        goes in in one statement, with no transaction around it. None: ``allows(None)`` is asked in the INSERT's
+        goes in in one statement (in a transaction only where the condition needs one to be ordered against
+        other writes: ``SqlCondition.ordered_by``). None: ``allows(None)`` is asked in the INSERT's
         transaction."""
 
 

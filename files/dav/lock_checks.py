@@ -32,7 +32,8 @@ LockCheck = Callable[[str, "str | None"], None]
 
 class WriteGuard:
     """What a write must still satisfy where it takes place (``files.services.write_file`` asks it under the row
-    lock of the file it replaces, or in the transaction that inserts a new one): the locks, read afresh by
+    lock of the file it replaces; a new file's INSERT states it as a condition, :meth:`new_file_condition`,
+    where it can): the locks, read afresh by
     ``check`` (:func:`check_still_writable` for WebDAV, :func:`refuse_if_locked` for the REST API), and the
     request's ``If-Match`` / ``If-None-Match`` against the file as it is then, so that two clients that read the
     same version cannot both replace it. ``url`` is the file's lock URL, ``folder_url`` its folder's."""
