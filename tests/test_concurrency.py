@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import functools
 import io
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -15,6 +17,37 @@ from tokens.models import PersonalAccessToken
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+def _concurrently(*calls: Callable[[], object]) -> list[BaseException]:
+    """Run each call in a thread of its own (with its own database connection, closed after): what they raised."""
+    errors: list[BaseException] = []
+
+    def run(call: Callable[[], object]) -> None:
+        try:
+            call()
+        except BaseException as error:  # collected for the test to assert on
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return errors
+
+
+def _until_an_advisory_lock_is_awaited(what: str) -> None:
+    """Return once another connection waits for an advisory lock (10 s at most)."""
+    with connection.cursor() as cursor:
+        for _ in range(1000):
+            cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+            if cursor.fetchone()[0]:
+                return
+            threading.Event().wait(0.01)
+    raise AssertionError(f"{what} did not wait")
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="runs against PostgreSQL (DATABASE_URL=postgres://…)")
 def test_twenty_concurrent_uses_of_one_auto_refresh_token(demo):
     window = timedelta(hours=1)
@@ -24,23 +57,13 @@ def test_twenty_concurrent_uses_of_one_auto_refresh_token(demo):
     PersonalAccessToken.objects.filter(pk=token.pk).update(expires_at=lagging, last_used_at=None)
     barrier = threading.Barrier(20)
     results: list[object] = []
-    errors: list[BaseException] = []
 
     def use() -> None:
-        try:
-            barrier.wait(timeout=30)
-            results.append(PersonalAccessToken.objects.authenticate(raw, ip="192.0.2.1", protocol="REST"))
-        except BaseException as error:  # collected and asserted below
-            errors.append(error)
-        finally:
-            connections.close_all()
+        barrier.wait(timeout=30)
+        results.append(PersonalAccessToken.objects.authenticate(raw, ip="192.0.2.1", protocol="REST"))
 
     started = timezone.now()
-    threads = [threading.Thread(target=use) for _ in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    errors = _concurrently(*[use] * 20)
     finished = timezone.now()
     assert errors == []
     assert len(results) == 20
@@ -56,26 +79,15 @@ def test_concurrent_uploads_of_one_new_name_make_one_file(demo):
     folder = demo.node("/common")
     barrier = threading.Barrier(8)
     created: list[bool] = []
-    errors: list[BaseException] = []
 
     def upload(index: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            _node, was_created = services.write_file(
-                parent=folder, name="race.txt", stream=io.BytesIO(f"writer {index}".encode())
-            )
-            created.append(was_created)
-        except BaseException as error:  # collected and asserted below
-            errors.append(error)
-        finally:
-            connections.close_all()
+        barrier.wait(timeout=30)
+        _node, was_created = services.write_file(
+            parent=folder, name="race.txt", stream=io.BytesIO(f"writer {index}".encode())
+        )
+        created.append(was_created)
 
-    threads = [threading.Thread(target=upload, args=(index,)) for index in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert errors == []
+    assert _concurrently(*[functools.partial(upload, index) for index in range(8)]) == []
     assert sorted(created) == [False] * 7 + [True]
     nodes = list(Node.objects.filter(parent=folder, name="race.txt"))
     assert len(nodes) == 1
@@ -95,7 +107,6 @@ def test_a_lock_request_waits_for_a_write_that_has_checked_its_locks(demo):
     manager = locks.DatabaseLockManager(locks.DatabaseLockStorage())
     checked = threading.Event()
     order: list[str] = []
-    errors: list[BaseException] = []
 
     def write() -> None:
         try:
@@ -104,37 +115,17 @@ def test_a_lock_request_waits_for_a_write_that_has_checked_its_locks(demo):
                     manager, url="/common/welcome.txt", new_in=None, token_list=[], principal="someone"
                 )
                 checked.set()
-                with connection.cursor() as cursor:
-                    for _ in range(1000):  # until the LOCK below is seen waiting (10 s at most)
-                        cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
-                        if cursor.fetchone()[0]:
-                            break
-                        threading.Event().wait(0.01)
-                    else:
-                        raise AssertionError("the LOCK did not wait for the write")
+                _until_an_advisory_lock_is_awaited("the LOCK")
                 order.append("write commits")
-        except BaseException as error:  # collected and asserted below
-            errors.append(error)
-            checked.set()
         finally:
-            connections.close_all()
+            checked.set()
 
     def lock() -> None:
-        try:
-            assert checked.wait(timeout=30)
-            with lock_order.serialized():
-                order.append("lock proceeds")
-        except BaseException as error:  # collected and asserted below
-            errors.append(error)
-        finally:
-            connections.close_all()
+        assert checked.wait(timeout=30)
+        with lock_order.serialized():
+            order.append("lock proceeds")
 
-    threads = [threading.Thread(target=write), threading.Thread(target=lock)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert errors == []
+    assert _concurrently(write, lock) == []
     assert order == ["write commits", "lock proceeds"]
 
 
@@ -148,8 +139,7 @@ def test_a_new_file_waits_for_a_lock_request_and_then_honours_its_lock(demo):
 
     manager = locks.DatabaseLockManager(locks.DatabaseLockStorage())
     locking = threading.Event()
-    outcome: list[object] = []
-    errors: list[BaseException] = []
+    outcome: list[str] = []
 
     def lock() -> None:
         try:
@@ -165,40 +155,21 @@ def test_a_new_file_waits_for_a_lock_request_and_then_honours_its_lock(demo):
                     token_list=[],
                 )
                 locking.set()
-                with connection.cursor() as cursor:
-                    for _ in range(1000):  # until the upload below is seen waiting (10 s at most)
-                        cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
-                        if cursor.fetchone()[0]:
-                            break
-                        threading.Event().wait(0.01)
-                    else:
-                        raise AssertionError("the upload did not wait for the LOCK")
-        except BaseException as error:  # collected and asserted below
-            errors.append(error)
-            locking.set()
+                _until_an_advisory_lock_is_awaited("the upload")
         finally:
-            connections.close_all()
+            locking.set()
 
     def upload() -> None:
+        assert locking.wait(timeout=30)
+        guard = lock_checks.upload_guard("/common/new.txt", None)
         try:
-            assert locking.wait(timeout=30)
-            guard = lock_checks.upload_guard("/common/new.txt", None)
             services.write_file(
                 parent=demo.node("/common"), name="new.txt", stream=io.BytesIO(b"x"), precondition=guard
             )
             outcome.append("written")
         except Locked:
             outcome.append("locked")
-        except BaseException as error:  # collected and asserted below
-            errors.append(error)
-        finally:
-            connections.close_all()
 
-    threads = [threading.Thread(target=lock), threading.Thread(target=upload)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert errors == []
+    assert _concurrently(lock, upload) == []
     assert outcome == ["locked"]
     assert not Node.objects.filter(name="new.txt").exists()
