@@ -36,10 +36,6 @@ class Conditions:
                 return False
         return True
 
-    def new_file_condition(self) -> None:
-        """Asked in the transaction that inserts a new file (``files.services.Precondition``)."""
-        return None
-
 
 def from_request(request: HttpRequest) -> Conditions | None:
     """The request's write conditions, or None when it sets neither header."""

@@ -9,6 +9,7 @@ import pytest
 
 from files import services
 from files.conditions import Conditions
+from files.dav import lock_checks
 from files.models import Node
 from tests.api_helpers import call
 from tests.conftest import content_of, stored_blobs
@@ -72,7 +73,9 @@ def test_the_condition_is_checked_again_when_the_write_takes_place(demo, readme)
     """Another write lands after the request was checked and while its body was read: the condition is asked
     again under the row lock, so the second write still fails and leaves no blob behind."""
     read_version = readme.etag
-    conditions = Conditions(match=(f'"{read_version}"',), none_match=None)
+    guard = lock_checks.upload_guard(
+        lock_checks.url_of(readme), Conditions(match=(f'"{read_version}"',), none_match=None)
+    )
     blobs = stored_blobs()
 
     class Racing(io.BytesIO):
@@ -83,6 +86,6 @@ def test_the_condition_is_checked_again_when_the_write_takes_place(demo, readme)
             return chunk
 
     with pytest.raises(services.PreconditionFailed):
-        services.replace_content(node=readme, stream=Racing(b"mine"), precondition=conditions)
+        services.replace_content(node=readme, stream=Racing(b"mine"), precondition=guard)
     assert content_of(readme) == b"the other write"
     assert len(stored_blobs() - blobs) == 1  # the other write's blob, and not this one's

@@ -23,7 +23,7 @@ from files import conditions, names, services
 from files.dav import lock_checks
 from files.dav.errors import Refusal, forbidden, node_error
 from files.dav.properties import DeadPropertiesMixin, copy_dead_properties
-from files.dav.tree_changes import TreeChanges, member_url
+from files.dav.tree_changes import TreeChanges
 from files.models import Node
 from files.rights import Access
 
@@ -148,7 +148,7 @@ class FolderResource(NodeResourceMixin, DAVCollection):  # type: ignore[misc]
         self._require_writable()
         try:
             with transaction.atomic():  # the locks again where the folder is created, as for every write
-                self._locks_again(member_url(self, name), new_in=self.get_ref_url())
+                self._locks_again(lock_checks.member_url(self.node, name), new_in=self.get_ref_url())
                 services.create_folder(parent=self.node, name=name)
         except services.NameTaken:
             # Created by another request since WsgiDAV found nothing there (rclone's parallel transfers each
@@ -232,7 +232,7 @@ class FileResource(NodeResourceMixin, DAVNonCollection):  # type: ignore[misc]
         return lock_checks.WriteGuard(
             lambda url, new_in: self._locks_again(url, new_in=new_in),
             url=url,
-            folder_url=util.get_uri_parent(url),
+            folder_url=lock_checks.folder_of(url),
             conditions=conditions.from_headers(environ.get("HTTP_IF_MATCH"), environ.get("HTTP_IF_NONE_MATCH"))
             if put
             else None,

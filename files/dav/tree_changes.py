@@ -9,14 +9,13 @@ change fails. Reach is asked of the request's ``files.rights.Rights``, never dec
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 from django.db import transaction
 from wsgidav import util
 from wsgidav.dav_error import HTTP_LOCKED, DAVError, DAVErrorCondition, PRECONDITION_CODE_LockConflict
 
 from files import copies, services
-from files.dav import lock_order
+from files.dav import lock_checks, lock_order
 from files.dav.errors import forbidden, node_error, shielded
 from files.models import Node
 from files.rights import Access, Rights
@@ -28,11 +27,6 @@ Environ = dict[str, Any]
 
 #: Set by a COPY that created its destination: the answer is then 201, not WsgiDAV's 204.
 COPIED_TO_NEW = "cellsadmin.copied_to_new"
-
-
-def member_url(folder: TreeChanges, name: str) -> str:
-    """The lock URL of ``name`` in ``folder``, whether or not it exists yet."""
-    return folder.get_ref_url().rstrip("/") + "/" + quote(name)
 
 
 class TreeChanges:
@@ -177,7 +171,7 @@ class TreeChanges:
         def guard() -> None:
             # The destination's locks, again where the copy is written (duplicating the contents takes time).
             if existing is None:
-                self._locks_again(member_url(folder, name), new_in=folder.get_ref_url())
+                self._locks_again(lock_checks.member_url(folder.node, name), new_in=folder.get_ref_url())
             else:
                 depth = "infinity" if existing.is_collection else "0"
                 self._locks_again(existing.get_ref_url(), new_in=None, depth=depth)
@@ -210,7 +204,7 @@ class TreeChanges:
             with transaction.atomic():
                 source = self.get_ref_url()
                 self._locks_again(source, new_in=util.get_uri_parent(source), depth="infinity")
-                self._locks_again(member_url(folder, name), new_in=folder.get_ref_url())
+                self._locks_again(lock_checks.member_url(folder.node, name), new_in=folder.get_ref_url())
                 services.move(node=self.node, parent=folder.node, name=name)
         except services.NodeError as error:
             raise node_error(error) from None
