@@ -1,4 +1,5 @@
-"""Serving a file's bytes over HTTP: ETag, ``If-None-Match``, a single ``Range`` (RFC 9110 sections 13 and 14).
+"""Serving a file's bytes over HTTP: ETag and Last-Modified, ``If-None-Match`` and ``If-Modified-Since`` (304), a
+single ``Range`` (RFC 9110 sections 13 and 14).
 
 One range is served as 206; several ranges are answered with the whole file (RFC 9110 allows ignoring Range),
 as is a Range header that is not ``bytes=…`` syntax at all. A range that starts beyond the end, or that ends
@@ -12,9 +13,10 @@ from collections.abc import Iterator
 from typing import IO
 
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
-from django.utils.http import parse_etags
+from django.utils.http import http_date, parse_etags, parse_http_date_safe
 
 from files import services
+from files.conditions import modified_second
 from files.models import Node
 
 CHUNK_SIZE = 256 * 1024
@@ -66,14 +68,22 @@ def _slice(handle: IO[bytes], first: int, length: int) -> Iterator[bytes]:
             yield chunk
 
 
+def _not_modified(request: HttpRequest, node: Node, etag: str) -> bool:
+    """Whether the client's copy is current: its If-None-Match, or (only without one, §13.1.3) a
+    If-Modified-Since no earlier than the file's modification."""
+    if_none_match = request.headers.get("If-None-Match")
+    if if_none_match:
+        return _matches(if_none_match, etag)
+    since = parse_http_date_safe(request.headers.get("If-Modified-Since") or "")
+    return since is not None and modified_second(node) <= since
+
+
 def content_response(request: HttpRequest, node: Node) -> HttpResponse:
     """The bytes of the file ``node``: 200, 206, 304 or 416."""
     etag = quoted_etag(node)
-    if_none_match = request.headers.get("If-None-Match")
-    if if_none_match and _matches(if_none_match, etag):
-        not_modified = HttpResponse(status=304)
-        not_modified["ETag"] = etag
-        return not_modified
+    validators = {"ETag": etag, "Last-Modified": http_date(modified_second(node))}
+    if _not_modified(request, node, etag):
+        return HttpResponse(status=304, headers=validators)
 
     range_header = request.headers.get("Range")
     if_range = request.headers.get("If-Range")
@@ -98,6 +108,7 @@ def content_response(request: HttpRequest, node: Node) -> HttpResponse:
         response = StreamingHttpResponse(_slice(handle, first, length), status=206, content_type=content_type)
         response["Content-Range"] = f"bytes {first}-{last}/{node.size}"
         response["Content-Length"] = str(length)
-    response["ETag"] = etag
+    for name, value in validators.items():
+        response[name] = value
     response["Accept-Ranges"] = "bytes"
     return response  # type: ignore[return-value]

@@ -36,8 +36,8 @@ _CHANGED = "{name!r} has changed (or appeared, or gone) since the version this w
 
 
 class Precondition(Protocol):
-    def allows(self, etag: str | None) -> bool:
-        """Whether the write may go on over the file with this ``etag`` (None: there is no such file)."""
+    def allows(self, current: Node | None) -> bool:
+        """Whether the write may go on over the file ``current`` as it is now (None: there is no such file)."""
 
     def new_file_condition(self) -> statements.SqlCondition | None:
         """What ``allows(None)`` amounts to, as a condition the INSERT of a new file states itself: the file then
@@ -142,7 +142,7 @@ def write_file(
                 old_blob = ""
                 if existing is not None and existing.is_folder:
                     raise NameTaken(f"{name!r} is a folder.")
-                if precondition is not None and not precondition.allows(existing.etag if existing else None):
+                if precondition is not None and not precondition.allows(existing):
                     raise PreconditionFailed(_CHANGED.format(name=name))
                 if existing is not None:  # None: removed since the INSERT; the new row goes in after all
                     old_blob = existing.blob

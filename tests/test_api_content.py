@@ -7,6 +7,7 @@ import os
 
 import pytest
 from django.conf import settings as django_settings
+from django.utils.http import http_date, parse_http_date
 
 from files.models import Node
 from tests.api_helpers import API, bearer, call
@@ -191,6 +192,21 @@ def test_if_none_match_gives_304(digits, given):
     assert response.status_code == 304
     assert content == b""
     assert response["ETag"] == f'"{node["etag"]}"'
+
+
+def test_a_download_states_when_the_file_was_modified_and_if_modified_since_gives_304(digits):
+    node, get = digits
+    modified = parse_http_date(get()[0]["Last-Modified"])
+    assert modified == int(Node.objects.get(uuid=node["uuid"]).mtime.timestamp())
+    for since in (modified, modified + 3600):
+        response, content = get(HTTP_IF_MODIFIED_SINCE=http_date(since))
+        assert (response.status_code, content) == (304, b"")
+        assert (response["ETag"], response["Last-Modified"]) == (f'"{node["etag"]}"', http_date(modified))
+    assert get(HTTP_IF_MODIFIED_SINCE=http_date(modified - 1))[0].status_code == 200
+    assert get(HTTP_IF_MODIFIED_SINCE="not a date")[0].status_code == 200
+    # Beside If-None-Match, If-Modified-Since is ignored (RFC 9110 §13.1.3): another tag is a changed file.
+    assert get(HTTP_IF_NONE_MATCH='"other"', HTTP_IF_MODIFIED_SINCE=http_date(modified))[0].status_code == 200
+    assert get(HTTP_RANGE="bytes=2-4")[0]["Last-Modified"] == http_date(modified)
 
 
 @pytest.mark.parametrize(

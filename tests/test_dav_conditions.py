@@ -1,17 +1,22 @@
-"""WebDAV conditional writes hold where the write takes place: ``If-Match`` and ``If-None-Match`` are asked
-again against the file as it is then, not only before the body was read (another write may land meanwhile)."""
+"""WebDAV conditional writes hold where the write takes place: ``If-Match``, ``If-None-Match``,
+``If-Unmodified-Since`` and the entity tags of an ``If:`` header are asked again against the file as it is then,
+not only before the body was read (another write may land meanwhile)."""
 
 from __future__ import annotations
 
 import io
 import logging
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import pytest
+from django.utils.http import http_date
 
 from files import services
+from files.models import Node
 from tests.conftest import content_of, stored_blobs
 from tests.dav_support import DavClient
+from tests.test_dav_scopes import LOCK_BODY
 
 PATH = "/dav/research/paper.txt"
 
@@ -74,6 +79,62 @@ def test_if_match_still_replaces_the_version_it_names(demo, dav):
     assert dav.put(PATH, b"mine", if_match=etag).status == 204
     assert dav.put(PATH, b"stale", if_match=etag).status == 412
     assert content_of(demo.node("/research/paper.txt")) == b"mine"
+
+
+@pytest.fixture
+def an_old_paper(demo) -> str:
+    """The paper, last changed in 2020: its Last-Modified, as a client read it."""
+    old = datetime(2020, 1, 2, 3, 4, 5, tzinfo=UTC)
+    Node.objects.filter(pk=demo.node("/research/paper.txt").pk).update(mtime=old)
+    return http_date(old.timestamp())
+
+
+def test_if_unmodified_since_holds_where_the_write_takes_place(demo, dav, an_old_paper):
+    assert dav.request("HEAD", PATH).headers["last-modified"] == an_old_paper
+
+    def other_client() -> None:
+        _write(demo, "/research", "paper.txt", b"first")  # modified now, after the date the client read
+
+    assert _put_while(dav, PATH, b"second", other_client, if_unmodified_since=an_old_paper) == 412
+    assert content_of(demo.node("/research/paper.txt")) == b"first"
+
+
+def test_if_unmodified_since_still_lets_a_write_through_over_the_version_it_names(demo, dav, an_old_paper):
+    assert dav.put(PATH, b"mine", if_unmodified_since=an_old_paper).status == 204
+    assert dav.put(PATH, b"stale", if_unmodified_since=an_old_paper).status == 412
+    assert dav.put(PATH, b"not a date", if_unmodified_since="yesterday").status == 204  # ignored (RFC 9110)
+    assert content_of(demo.node("/research/paper.txt")) == b"not a date"
+
+
+def test_an_if_header_entity_tag_holds_where_the_write_takes_place(demo, dav):
+    etag = dav.request("HEAD", PATH).headers["etag"]
+
+    def other_client() -> None:
+        _write(demo, "/research", "paper.txt", b"first")
+
+    assert _put_while(dav, PATH, b"second", other_client, **{"if": f"([{etag}])"}) == 412
+    assert content_of(demo.node("/research/paper.txt")) == b"first"
+    # The tag of the version as it is now lets the write through, before the body and where it is written.
+    etag = dav.request("HEAD", PATH).headers["etag"]
+    assert dav.put(PATH, b"third", **{"if": f"([{etag}])"}).status == 204
+    assert dav.put(PATH, b"stale", **{"if": f"([{etag}])"}).status == 412
+    assert dav.put(PATH, b"fourth", **{"if": f"(Not [{etag}])"}).status == 204
+    assert content_of(demo.node("/research/paper.txt")) == b"fourth"
+
+
+def test_an_if_header_with_a_lock_token_and_an_entity_tag_counts_the_token_where_the_write_takes_place(demo, dav):
+    locked = dav.request("LOCK", PATH, LOCK_BODY, depth="0")
+    assert locked.status == 200
+    token = locked.headers["lock-token"]  # <opaquelocktoken:…>
+    etag = dav.request("HEAD", PATH).headers["etag"]
+    assert dav.put(PATH, b"mine", **{"if": f"({token} [{etag}])"}).status == 204
+    etag = dav.request("HEAD", PATH).headers["etag"]
+
+    def other_client() -> None:
+        _write(demo, "/research", "paper.txt", b"first")  # past the lock: services do not ask WebDAV's locks
+
+    assert _put_while(dav, PATH, b"second", other_client, **{"if": f"({token} [{etag}])"}) == 412
+    assert content_of(demo.node("/research/paper.txt")) == b"first"
 
 
 def test_a_refused_upload_is_answered_without_an_error_in_the_log(demo, dav, settings, caplog):

@@ -1,10 +1,10 @@
 """A file's bytes over the REST API: upload (a file into a folder by name, or new bytes for a file) and download.
 
-An upload streams the request body (``files.uploads``, never ``request.body``) and honours its
-``If-Match`` / ``If-None-Match`` (``files.conditions``) and the WebDAV locks: checked when the request arrives,
-before the body is read, and again where the write takes place (``files.dav.lock_checks.upload_guard``). A
-download is ``files.downloads`` (ETag, If-None-Match, a single Range). The rest of the tree is
-``files.api.tree``.
+An upload streams the request body (``files.uploads``, never ``request.body``) and honours its ``If-Match`` /
+``If-None-Match`` / ``If-Unmodified-Since`` (``files.conditions``) and the WebDAV locks: checked when the
+request arrives, before the body is read, and again where the write takes place
+(``files.dav.lock_checks.upload_guard``). A download is ``files.downloads`` (ETag, Last-Modified,
+If-None-Match, If-Modified-Since, a single Range). The rest of the tree is ``files.api.tree``.
 """
 
 from __future__ import annotations
@@ -48,6 +48,14 @@ _CONDITIONS = [
         "schema": {"type": "string"},
         "description": "`*`: write only if there is no such file yet (create, never replace).",
     },
+    {
+        "name": "If-Unmodified-Since",
+        "in": "header",
+        "required": False,
+        "schema": {"type": "string"},
+        "description": "Write only over a file not modified since this HTTP date (its `Last-Modified`); "
+        "ignored beside If-Match, and when it is no date.",
+    },
 ]
 _UPLOAD: dict[str, Any] = {
     "requestBody": {"required": True, "content": {"application/octet-stream": _BINARY}},
@@ -90,7 +98,7 @@ def put_child(request: HttpRequest, node_id: UUID, name: Annotated[NodeName, Pat
 
 def _check(conditions: conditional.Conditions, node: Node | None) -> None:
     """The write's conditions against the file as the request found it: refused before the body is read."""
-    if not conditions.allows(node.etag if node is not None else None):
+    if not conditions.allows(node):
         raise services.PreconditionFailed("The file is not in the state this write was made for.")
 
 
@@ -101,10 +109,10 @@ def _check(conditions: conditional.Conditions, node: Node | None) -> None:
         "responses": {
             200: {"description": "The file's bytes", "content": {"*/*": _BINARY}},
             206: {"description": "One range of the file's bytes (Range)", "content": {"*/*": _BINARY}},
-            304: {"description": "Not modified (If-None-Match)"},
+            304: {"description": "Not modified (If-None-Match, If-Modified-Since)"},
         }
     },
-    summary="Download a file (ETag, If-None-Match, a single Range)",
+    summary="Download a file (ETag, Last-Modified, If-None-Match, If-Modified-Since, a single Range)",
     operation_id="files_api_get_content",
 )
 def get_content(request: HttpRequest, node_id: UUID) -> HttpResponseBase:

@@ -1,17 +1,19 @@
 """Writes that ask the locks again where they take place, and writes from outside WebDAV that honour them.
 
 :class:`WriteGuard` is the precondition an upload hands ``files.services.write_file``: the locks (read afresh,
-ordered against LOCK requests: ``files.dav.lock_order.check_still_writable``) and the request's ``If-Match`` /
-``If-None-Match``, asked where the write happens. :func:`refuse_if_locked` is how the REST API, which cannot
-present a lock token, honours the locks that WebDAV clients hold.
+ordered against LOCK requests: ``files.dav.lock_order.check_still_writable``), the request's ``If-Match`` /
+``If-None-Match`` / ``If-Unmodified-Since`` and the entity tags of a WebDAV ``If:`` header, asked where the
+write happens. :func:`refuse_if_locked` is how the REST API, which cannot present a lock token, honours the
+locks that WebDAV clients hold.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from wsgidav import util
 from wsgidav.dav_error import HTTP_LOCKED, DAVError
 from wsgidav.lock_man.lock_manager import normalize_lock_root
 
@@ -21,6 +23,8 @@ from files.dav.locks import DatabaseLockManager, DatabaseLockStorage
 from files.errors import Locked
 
 if TYPE_CHECKING:
+    from wsgidav.dav_provider import DAVNonCollection
+
     from files.conditions import Conditions
     from files.models import Node
     from files.statements import SqlCondition
@@ -28,6 +32,8 @@ if TYPE_CHECKING:
 
 #: Asks whether a write may change ``url`` (and, for a new resource, the members of ``new_in``); raises if not.
 LockCheck = Callable[[str, "str | None"], None]
+#: Whether a WebDAV ``If:`` header holds for the file with this entity tag (None: no file).
+IfHeaderCheck = Callable[["str | None"], bool]
 
 
 class WriteGuard:
@@ -35,24 +41,36 @@ class WriteGuard:
     lock of the file it replaces; a new file's INSERT states it as a condition, :meth:`new_file_condition`,
     where it can): the locks, read afresh by
     ``check`` (:func:`check_still_writable` for WebDAV, :func:`refuse_if_locked` for the REST API), and the
-    request's ``If-Match`` / ``If-None-Match`` against the file as it is then, so that two clients that read the
-    same version cannot both replace it. ``url`` is the file's lock URL, ``folder_url`` its folder's."""
+    request's conditions (``files.conditions``; for WebDAV also an ``If:`` header's entity tags, ``if_header``)
+    against the file as it is then, so that two clients that read the same version cannot both replace it.
+    ``url`` is the file's lock URL, ``folder_url`` its folder's."""
 
-    def __init__(self, check: LockCheck, *, url: str, folder_url: str, conditions: Conditions | None) -> None:
+    def __init__(
+        self,
+        check: LockCheck,
+        *,
+        url: str,
+        folder_url: str,
+        conditions: Conditions | None,
+        if_header: IfHeaderCheck | None = None,
+    ) -> None:
         self._check = check
         self._url, self._folder_url = url, folder_url
         self._conditions = conditions
+        self._if_header = if_header
 
-    def allows(self, etag: str | None) -> bool:
-        self._check(self._url, self._folder_url if etag is None else None)
-        return self._conditions is None or self._conditions.allows(etag)
+    def allows(self, current: Node | None) -> bool:
+        self._check(self._url, self._folder_url if current is None else None)
+        if self._conditions is not None and not self._conditions.allows(current):
+            return False
+        return self._if_header is None or self._if_header(current.etag if current is not None else None)
 
     def new_file_condition(self) -> SqlCondition | None:
         """A new file is allowed where no lock holds against it at all, as the INSERT can ask that itself where
         one statement is ordered against LOCK requests (``files.dav.lock_order.no_lock_against_new``): then whatever
         ``check`` would make of the request's lock tokens, it lets the write through. Not with an If-Match,
-        which no new file satisfies."""
-        if self._conditions is not None and not self._conditions.allows(None):
+        which no new file satisfies, nor with an ``If:`` header, which is asked in the transaction."""
+        if self._if_header is not None or (self._conditions is not None and not self._conditions.allows(None)):
             return None
         return no_lock_against_new(self._url, folder=self._folder_url)
 
@@ -85,6 +103,26 @@ def refuse_if_locked(url: str, *, depth: str = "0", new_in: str | None = None) -
         if error.value != HTTP_LOCKED:
             raise
         raise Locked("A WebDAV lock holds this (an application has it open); try again once it is unlocked.") from None
+
+
+def if_header_check(resource: DAVNonCollection, environ: dict[str, Any]) -> IfHeaderCheck | None:
+    """The request's ``If:`` header (RFC 4918 §10.4) as a check of the file's entity tag where an upload over
+    ``resource`` is written: WsgiDAV evaluates the header before the body, and another client may replace the
+    file while it arrives. The header's lock tokens count as WsgiDAV counts them (the principal's locks over the
+    URL); whether the locks still allow the write is ``check_still_writable``'s to say. None without an ``If:``
+    header."""
+    conditions = environ.get("wsgidav.conditions.if")
+    if not conditions:
+        return None
+    url = resource.get_ref_url()
+
+    def holds(etag: str | None) -> bool:
+        held = resource.provider.lock_manager.get_indirect_url_lock_list(url, principal=environ["wsgidav.user_name"])
+        tokens = [lock["token"] for lock in held]
+        # "[]" stands for "no entity", as WsgiDAV's own evaluation has it.
+        return bool(util.test_if_header_dict(resource, conditions, url, tokens, etag if etag is not None else "[]"))
+
+    return holds
 
 
 def folder_of(url: str) -> str:

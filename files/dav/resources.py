@@ -222,20 +222,25 @@ class FileResource(NodeResourceMixin, DAVNonCollection):  # type: ignore[misc]
         self.provider.forget(self.environ)
 
     def _write_guard(self) -> lock_checks.WriteGuard:
-        """The locks (and a PUT's If-Match / If-None-Match), asked again where the upload is written: another
-        process may have granted a lock while the body arrived, another client replaced the version. WsgiDAV
-        has asked them before the body (the locks only for a large body or one sent with lock tokens:
-        ``files.dav.lock_checks.checked_before_body``)."""
+        """The locks and a PUT's conditions (If-Match, If-None-Match, If-Unmodified-Since, and the entity tags
+        of an ``If:`` header where WsgiDAV evaluated one: over a file that existed), asked again where the upload
+        is written: another process may have granted a lock while the body arrived, another client replaced the
+        version. WsgiDAV has asked them before the body (the locks only for a large body or one sent with lock
+        tokens: ``files.dav.lock_checks.checked_before_body``)."""
         environ = self.environ
         url = self.get_ref_url()
         put = environ["REQUEST_METHOD"] == "PUT"
+        headers = (
+            environ.get("HTTP_IF_MATCH"),
+            environ.get("HTTP_IF_NONE_MATCH"),
+            environ.get("HTTP_IF_UNMODIFIED_SINCE"),
+        )
         return lock_checks.WriteGuard(
             lambda url, new_in: self._locks_again(url, new_in=new_in),
             url=url,
             folder_url=lock_checks.folder_of(url),
-            conditions=conditions.from_headers(environ.get("HTTP_IF_MATCH"), environ.get("HTTP_IF_NONE_MATCH"))
-            if put
-            else None,
+            conditions=conditions.from_headers(*headers) if put else None,
+            if_header=lock_checks.if_header_check(self, environ) if put and self._parent is None else None,
         )
 
     def replace_with(self, source: Node) -> None:
