@@ -12,9 +12,10 @@ from django.utils import timezone
 from tokens import format as token_format
 from tokens.audit import AuditEvent
 from tokens.auth import WEBDAV, authenticate
-from tokens.models import RECENT_USES, PersonalAccessToken, TokenError
+from tokens.models import PersonalAccessToken, TokenError
 from tokens.scopes import parse_scopes
 from tokens.services import send_expiry_reminders, token_create, token_delete, token_rotate, tokens_prune
+from tokens.usage import RECENT_USES
 
 check = PersonalAccessToken.objects.authenticate
 

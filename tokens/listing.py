@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from files.models import Node
 from tokens.durations import format_duration
-from tokens.models import RECENT_USES, PersonalAccessToken
+from tokens.models import PersonalAccessToken
+from tokens.usage import RECENT_USES
 
 if TYPE_CHECKING:
     from people.models import User

@@ -17,18 +17,15 @@ from tokens import lookup
 from tokens.audit import AuditEvent
 from tokens.durations import parse_duration
 from tokens.scopes import Scope, parse_scope
+from tokens.usage import LAST_USED_SLACK, note_use, refresh_slack
 
 if TYPE_CHECKING:
     from people.models import User
 
-#: Last-used details are written at most this often per token.
-LAST_USED_SLACK = timedelta(minutes=1)
 #: Hard Limit tokens this close to their end are "Expiring soon".
 EXPIRING_SOON = timedelta(days=7)
 #: A token unused this long is "Idle".
 IDLE_AFTER = timedelta(days=30)
-#: How many distinct (IP, protocol, user agent) combinations a token remembers.
-RECENT_USES = 20
 
 
 class TokenError(ValueError):
@@ -44,27 +41,6 @@ class TokenError(ValueError):
 
 def max_lifetime() -> timedelta:
     return parse_duration(settings.TOKEN_MAX_LIFETIME)
-
-
-def refresh_slack(window: timedelta) -> timedelta:
-    """How far the stored expiry may lag behind ``now + window`` before a use writes it forward."""
-    return min(LAST_USED_SLACK, window / 10)
-
-
-def _note_use(
-    uses: list[dict[str, Any]], *, at: datetime, ip: str | None, protocol: str, agent: str
-) -> list[dict[str, Any]]:
-    """``uses`` with this way of use moved to the front (first seen kept), at most RECENT_USES long."""
-    when = at.isoformat()
-    first_seen = when
-    rest = []
-    for use in uses:
-        if (use.get("ip"), use.get("protocol"), use.get("agent")) == (ip, protocol, agent):
-            first_seen = use.get("first_seen", when)
-        else:
-            rest.append(use)
-    entry = {"ip": ip, "protocol": protocol, "agent": agent, "first_seen": first_seen, "last_seen": when}
-    return [entry, *rest][:RECENT_USES]
 
 
 class PersonalAccessTokenManager(models.Manager["PersonalAccessToken"]):
@@ -296,7 +272,7 @@ class PersonalAccessToken(models.Model):
             agent = user_agent[:255]
             self.last_used_at, self.last_used_ip, self.last_used_protocol = now, ip, protocol
             self.last_used_agent = agent
-            self.recent_uses = _note_use(self.recent_uses, at=now, ip=ip, protocol=protocol, agent=agent)
+            self.recent_uses = note_use(self.recent_uses, at=now, ip=ip, protocol=protocol, agent=agent)
             updates.update(
                 last_used_at=now,
                 last_used_ip=ip,

@@ -10,7 +10,6 @@ copy part of a tree it should not. Changes go through ``files.services``; what D
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
@@ -24,6 +23,7 @@ from files.dav import lock_checks
 from files.dav.errors import Refusal, forbidden, node_error
 from files.dav.properties import DeadPropertiesMixin, copy_dead_properties
 from files.dav.tree_changes import TreeChanges
+from files.dav.upload_stream import Upload
 from files.models import Node
 from files.rights import Access
 
@@ -34,46 +34,6 @@ if TYPE_CHECKING:
     from files.dav.provider import Provider
 
 Environ = dict[str, Any]
-
-
-class _ChunkStream:
-    """The request body as WsgiDAV hands it over (an iterable of chunks), readable by ``files.services``.
-
-    A read returns at most ``size`` bytes, and fewer when a chunk ends (as a raw stream does; only b"" means
-    the end): chunks are handed on as they come, never copied into a growing buffer."""
-
-    def __init__(self, chunks: Iterable[bytes]) -> None:
-        self._chunks: Iterator[bytes] = iter(chunks)
-        self._pending = b""
-
-    def read(self, size: int = -1, /) -> bytes:
-        if size < 0:
-            data, self._pending = self._pending + b"".join(self._chunks), b""
-            return data
-        while not self._pending:
-            chunk = next(self._chunks, None)
-            if chunk is None:
-                return b""
-            self._pending = chunk
-        if len(self._pending) <= size:
-            data, self._pending = self._pending, b""
-        else:
-            data, self._pending = self._pending[:size], self._pending[size:]
-        return data
-
-
-class _Upload:
-    """What ``begin_write`` returns: WsgiDAV passes the whole body to ``writelines``, which streams it into
-    ``files.services.write_file`` (atomic: a failed upload leaves the previous content, or no node)."""
-
-    def __init__(self, resource: FileResource) -> None:
-        self._resource = resource
-
-    def writelines(self, chunks: Iterable[bytes]) -> None:
-        self._resource.receive(_ChunkStream(chunks))
-
-    def close(self) -> None:
-        pass
 
 
 class NodeResourceMixin(TreeChanges, DeadPropertiesMixin):
@@ -190,10 +150,10 @@ class FileResource(NodeResourceMixin, DAVNonCollection):  # type: ignore[misc]
             raise forbidden("This file cannot be read with this token.")
         return services.open_content(self.node)
 
-    def begin_write(self, *, content_type: str | None = None) -> _Upload:
+    def begin_write(self, *, content_type: str | None = None) -> Upload:
         if self._parent is None and Access.WRITE not in self.access:
             raise forbidden("This file cannot be written with this token or account.")
-        return _Upload(self)
+        return Upload(self)
 
     def end_write(self, *, with_errors: bool) -> None:
         pass
