@@ -106,6 +106,14 @@ def test_if_unmodified_since_still_lets_a_write_through_over_the_version_it_name
     assert content_of(demo.node("/research/paper.txt")) == b"not a date"
 
 
+def test_if_modified_since_is_for_reads_only(demo, dav, an_old_paper):
+    """RFC 9110 §13.1.3: a recipient ignores If-Modified-Since on anything but GET and HEAD."""
+    future = http_date(datetime(2999, 1, 1, tzinfo=UTC).timestamp())
+    assert dav.request("GET", PATH, if_modified_since=future).status == 304
+    assert dav.put(PATH, b"mine", if_modified_since=future).status == 204
+    assert content_of(demo.node("/research/paper.txt")) == b"mine"
+
+
 def test_an_if_header_entity_tag_holds_where_the_write_takes_place(demo, dav):
     etag = dav.request("HEAD", PATH).headers["etag"]
 

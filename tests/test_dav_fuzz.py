@@ -8,10 +8,11 @@ from __future__ import annotations
 import urllib.parse
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from files.models import Node
+from tests.conftest import content_of
 from tests.dav_support import DavClient
 from tests.test_dav_scopes import LOCK_BODY, PROPPATCH_BODY
 
@@ -109,3 +110,77 @@ def test_no_request_errors_or_reaches_outside_the_scope(scoped_dav, method, raw,
         assert decoded(raw).rstrip("/").startswith("/dav" + ALPHA) or response.headers.get(
             "content-type", ""
         ).startswith("text/html")
+
+
+LATIN_1 = st.text(alphabet=st.characters(max_codepoint=255), max_size=60)
+IF_HEADERS = st.one_of(
+    LATIN_1,
+    st.sampled_from(
+        [
+            "([{etag}])",
+            '(["{etag}"])',
+            "(Not [{etag}])",
+            "(<opaquelocktoken:nothing> [{etag}])",
+            "(Not <DAV:no-lock>)",
+            "<http://testserver/dav/research/paper.txt> ([{etag}])",
+            "</dav/research/paper.txt> (Not [{etag}])",
+            "<*> ([{etag}])",
+            "(",
+            "([)",
+            "(<>)",
+            "<> ()",
+            "(Not)",
+        ]
+    ),
+)
+DATES = st.one_of(
+    LATIN_1,
+    st.sampled_from(
+        [
+            "Thu, 01 Jan 1970 00:00:00 GMT",
+            "Fri, 31 Dec 9999 23:59:59 GMT",
+            "Sunday, 06-Nov-94 08:49:37 GMT",
+            "Sun Nov  6 08:49:37 1994",
+            "Tue, 32 Dec 2026 00:00:00 GMT",
+            "Tue, 01 Dec 2026 25:61:61 GMT",
+        ]
+    ),
+)
+TAGS = st.one_of(LATIN_1, st.sampled_from(["*", "{etag}", "W/{etag}", '"other", {etag}', '"']))
+
+
+@pytest.fixture
+def alice_dav(demo):
+    _token, secret = demo.token(demo.alice)
+    return DavClient("alice", secret)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    headers=st.fixed_dictionaries(
+        {},
+        optional={
+            "if": IF_HEADERS,
+            "if_match": TAGS,
+            "if_none_match": TAGS,
+            "if_unmodified_since": DATES,
+            "if_modified_since": DATES,
+        },
+    )
+)
+def test_no_conditional_upload_errors_or_writes_when_refused(alice_dav, headers):
+    """Whatever conditions a PUT carries, the answer is never a 500; a refused upload changes nothing, and one
+    that is let through stores its body."""
+    dav = alice_dav
+    path = "/dav/research/paper.txt"
+    before = Node.objects.get(workspace__slug="research", path="/paper.txt")
+    etag = dav.request("HEAD", path).headers["etag"]
+    sent = {name: value.replace("{etag}", etag) for name, value in headers.items()}
+    response = dav.put(path, b"fuzz", **sent)
+    event(f"status {response.status}")
+    assert response.status < 500, (sent, response.status, response.body[:300])
+    after = Node.objects.get(pk=before.pk)
+    if response.status < 300:
+        assert content_of(after) == b"fuzz"
+    else:
+        assert (after.etag, after.blob) == (before.etag, before.blob), (sent, response.status)

@@ -37,6 +37,8 @@ StartResponse = Callable[..., Any]
 
 _RIGHTS = "cellsadmin.rights"
 _RESOURCES = "cellsadmin.resources"
+# The methods If-Modified-Since applies to.
+_READS = frozenset({"GET", "HEAD"})
 # Requests that create or replace what their URL names, and so look at its parent folder too.
 _WANT_PARENT = frozenset({"PUT", "MKCOL"})
 
@@ -158,6 +160,9 @@ class Provider(DAVProvider):  # type: ignore[misc]
     ) -> Iterable[bytes]:
         environ["wsgidav.user_name"] = lock_principal(principal_of(environ))
         method = environ["REQUEST_METHOD"]
+        if method not in _READS:
+            # RFC 9110 §13.1.3: If-Modified-Since is for GET and HEAD only; WsgiDAV would answer a PUT with 304.
+            environ.pop("HTTP_IF_MODIFIED_SINCE", None)
         if method == "PROPFIND":
             if environ.get("HTTP_DEPTH", "infinity") == "infinity":
                 # RFC 4918 §9.1 lets a server refuse a whole-tree listing; a tree can be large and every node
