@@ -102,15 +102,48 @@ def _check(conditions: conditional.Conditions, node: Node | None) -> None:
         raise services.PreconditionFailed("The file is not in the state this write was made for.")
 
 
+_DOWNLOAD_HEADERS = [
+    {
+        "name": "If-None-Match",
+        "in": "header",
+        "required": False,
+        "schema": {"type": "string"},
+        "description": "304 when the file still has one of these ETags (`*`: any).",
+    },
+    {
+        "name": "If-Modified-Since",
+        "in": "header",
+        "required": False,
+        "schema": {"type": "string"},
+        "description": "304 when the file was not modified since this HTTP date; ignored beside If-None-Match.",
+    },
+    {
+        "name": "Range",
+        "in": "header",
+        "required": False,
+        "schema": {"type": "string"},
+        "description": "One range, `bytes=first-last`, `bytes=first-` or `bytes=-suffix`: 206 with those bytes.",
+    },
+    {
+        "name": "If-Range",
+        "in": "header",
+        "required": False,
+        "schema": {"type": "string"},
+        "description": "The ETag of the copy a Range continues: another version sends the whole file.",
+    },
+]
+
+
 @router.get(
     "/nodes/{node_id}/content",
     response=responses({200: None, 206: None, 304: None}, 403, 404, 409, 416, 422),
     openapi_extra={
+        "parameters": _DOWNLOAD_HEADERS,
         "responses": {
             200: {"description": "The file's bytes", "content": {"*/*": _BINARY}},
             206: {"description": "One range of the file's bytes (Range)", "content": {"*/*": _BINARY}},
             304: {"description": "Not modified (If-None-Match, If-Modified-Since)"},
-        }
+        },
     },
     summary="Download a file (ETag, Last-Modified, If-None-Match, If-Modified-Since, a single Range)",
     operation_id="files_api_get_content",
