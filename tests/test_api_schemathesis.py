@@ -50,10 +50,10 @@ schema.config.generation.update(max_examples=int(os.environ.get("SCHEMATHESIS_MA
 positive = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", wsgi_app_for_tests())
 positive.config.generation.update(max_examples=15, modes=[GenerationMode.POSITIVE])
 # A schema-valid If-Match or If-None-Match may well not fit the file: 412 is then the right answer to a valid
-# request, as 409 is to a valid name that is taken.
+# request, as 409 is to a valid name that is taken; so is 416 to a valid Range past the file's end.
 for _tested in (schema, positive):
     _acceptance = _tested.config.checks.positive_data_acceptance
-    _acceptance.expected_statuses = [*_acceptance.expected_statuses, "412"]
+    _acceptance.expected_statuses = [*_acceptance.expected_statuses, "412", "416"]
 
 
 @pytest.fixture
