@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from files import views as files_views
 from people import views
 from people.forms import LoginForm
 
@@ -18,6 +19,8 @@ urlpatterns = [
     path("people/", views.people_list, name="people-list"),
     path("people/<str:login>/", views.profile, name="people-profile"),
     path("people/<str:login>/tokens/", include(("tokens.urls", "tokens"), namespace="people-tokens")),
+    path("people/<str:login>/locks/", files_views.locks_tab, name="people-locks"),
+    path("people/<str:login>/locks/release/", files_views.release_lock, name="people-lock-release"),
     path("me/tokens/", include(("tokens.urls", "tokens"), namespace="my-tokens")),
     # Every token of the instance, the audit trail and the policy (administrators only).
     path("", include("tokens.instance_urls")),

@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -48,6 +49,7 @@ def seed() -> None:
     from django.utils import timezone
 
     from files import paths, services
+    from files.models import DavLock
     from people.models import User
     from tokens.audit import AuditEvent
     from tokens.models import PersonalAccessToken, TokenError
@@ -137,6 +139,21 @@ def seed() -> None:
     with time_machine.travel(now - timedelta(hours=5), tick=False), contextlib.suppress(TokenError):
         token_create(owner=alice, label="forever", expires_in=timedelta(days=3000), actor=admin, via="console")
     services.delete(scratch)
+    # Two files alice's applications have open over WebDAV (the WebDAV locks tab).
+    for path, client, hours in (
+        ("/common/projects/alpha/readme.txt", "LibreOffice 24.2 on alice-laptop", 3),
+        ("/research/paper.txt", "Microsoft Office Word", 24 * 28),
+    ):
+        DavLock.objects.create(
+            token=f"opaquelocktoken:0x{uuid.uuid4().hex}",
+            root=path,
+            principal=str(alice.uuid),
+            owner=f'<D:owner xmlns:D="DAV:"><D:href>{client}</D:href></D:owner>'.encode(),
+            scope="exclusive",
+            depth="0",
+            timeout=hours * 3600,
+            expire=time.time() + hours * 3600 - 600,
+        )
 
 
 def free_port() -> int:
@@ -221,6 +238,10 @@ def shoot(base: str) -> None:
             page.get_by_role("link", name="Policy", exact=True).click()
             page.wait_for_url("**/policy/")
             page.screenshot(path=OUT / f"policy-{scheme}.png", full_page=True)
+
+            page.goto("/people/alice/locks/")
+            page.get_by_role("heading", name="WebDAV locks").wait_for()
+            page.screenshot(path=OUT / f"locks-{scheme}.png", full_page=True)
 
             if scheme == "light":
                 phone = browser.new_context(

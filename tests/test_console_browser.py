@@ -162,6 +162,38 @@ def test_bob_only_reaches_his_own_tokens(page):
     assert response is not None and response.status == 403
 
 
+def test_an_admin_releases_a_lock_that_an_application_left_behind(page, demo):
+    from playwright.sync_api import expect
+
+    from files.models import DavLock
+    from tests.dav_support import DavClient
+    from tests.test_console_locks import README, _lock
+
+    _token, secret = demo.token(demo.alice)
+    lock = _lock(DavClient("alice", secret), README)
+    log_in(page, "admin")
+    page.get_by_role("link", name="alice", exact=True).click()
+    page.wait_for_url("**/people/alice/")
+    page.get_by_role("link", name="WebDAV locks").click()
+    page.wait_for_url("**/people/alice/locks/")
+    row = page.get_by_role("row", name="/common/projects/alpha/readme.txt")
+    expect(row).to_contain_text("LibreOffice on alice-laptop")
+    settled(page)
+    questions: list[str] = []
+
+    def answer(dialog) -> None:
+        questions.append(dialog.message)
+        dialog.accept()
+
+    page.once("dialog", answer)
+    row.get_by_role("button", name="Release the lock on /common/projects/alpha/readme.txt").click()
+    expect(page.get_by_role("status").filter(has_text="Released the lock")).to_be_visible()
+    expect(page.get_by_text("No WebDAV locks")).to_be_visible()
+    assert questions and "may lose its changes" in questions[0]
+    assert page.url.endswith("/people/alice/locks/")  # released in place, htmx
+    assert not DavLock.objects.filter(token=lock).exists()
+
+
 def test_the_dialog_works_with_the_keyboard_only(page):
     from playwright.sync_api import expect
 

@@ -1,25 +1,19 @@
-"""``manage.py dav_locks``: the WebDAV locks held now, and releasing the ones a client left behind.
-
-An editor that crashed while it had a file open keeps its lock until the lock's timeout (clients ask for hours,
-or for "Infinite", which becomes four weeks), and a lock holds against WebDAV and the REST API alike.
-"""
+"""``manage.py dav_locks``: the WebDAV locks held now, and releasing the ones a client left behind
+(``files.held_locks``; the console shows a user's under People → the user → WebDAV locks)."""
 
 from __future__ import annotations
 
 import json
 import time
-import uuid
-from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote, unquote
 
 from django.core.management.base import CommandParser
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.timesince import timeuntil
 
+from files import held_locks
 from files.models import DavLock
-from people.models import User
 from tokens.management.base import TokenCommand
 
 
@@ -52,16 +46,16 @@ class Command(TokenCommand):
             raise ValueError("lock tokens are only given with --release")
         if options["release"] and not tokens and path is None:
             raise ValueError("--release needs lock tokens or --path (nothing is released wholesale)")
-        locks = _held(path)
+        locks = held_locks.held(path=path)
         if tokens:
             locks = locks.filter(token__in=tokens)
             missing = sorted(set(tokens) - set(locks.values_list("token", flat=True)))
             if missing:
                 raise ValueError(f"no such lock held: {', '.join(missing)}")
-        rows = _describe(list(locks.order_by("root")))
+        rows = _describe(locks)
         if options["release"]:
             if not dry_run:
-                DavLock.objects.filter(token__in=[row["token"] for row in rows]).delete()
+                held_locks.release(DavLock.objects.filter(token__in=[row["token"] for row in rows]))
             verb = "would be released (dry run: nothing changed)" if dry_run else "released"
             self.stdout.write(f"{len(rows)} lock(s) {verb}.")
             for row in rows:
@@ -83,42 +77,18 @@ class Command(TokenCommand):
             self.stdout.write("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip())
 
 
-def _held(path: str | None) -> QuerySet[DavLock]:
-    """The unexpired locks, at or below ``path`` (``/<workspace>/<names…>``, as locks are keyed: quoted)."""
-    locks = DavLock.objects.filter(expire__gte=time.time())
-    if path is None:
-        return locks
-    if not path.startswith("/") or "\x00" in path:
-        raise ValueError(f"invalid path {path!r}: give /<workspace>/<path>")
-    root = "/" + quote(path.strip("/"))
-    return locks.filter(Q(root=root) | Q(root__startswith=root.rstrip("/") + "/"))
-
-
-def _describe(locks: list[DavLock]) -> list[dict[str, Any]]:
-    """Each lock for people: its path unquoted, and its owner's login (locks name users by uuid)."""
-    ids = {lock.principal for lock in locks if _is_uuid(lock.principal)}
-    logins = {str(key): login for key, login in User.objects.filter(uuid__in=ids).values_list("uuid", "login")}
+def _describe(locks: QuerySet[DavLock]) -> list[dict[str, Any]]:
+    """Each lock as the list and --json show it (``files.held_locks``), with how long it still holds."""
     now = timezone.now()
-    rows = []
-    for lock in locks:
-        expires = datetime.fromtimestamp(lock.expire, UTC)
-        rows.append(
-            {
-                "path": unquote(lock.root),
-                "owner": logins.get(lock.principal, lock.principal),
-                "scope": lock.scope,
-                "depth": lock.depth,
-                "expires_at": expires.isoformat(),
-                "expires_in": timeuntil(expires, now),
-                "token": lock.token,
-            }
-        )
-    return rows
-
-
-def _is_uuid(text: str) -> bool:
-    try:
-        uuid.UUID(text)
-    except ValueError:
-        return False
-    return True
+    return [
+        {
+            "path": lock.path,
+            "owner": lock.holder,
+            "scope": lock.scope,
+            "depth": lock.depth,
+            "expires_at": lock.expires_at.isoformat(),
+            "expires_in": timeuntil(lock.expires_at, now),
+            "token": lock.token,
+        }
+        for lock in held_locks.describe(locks)
+    ]
