@@ -7,11 +7,13 @@
 - Tree errors from ``files.services`` map to statuses here, once: a taken name is 409, an over-size upload
   413, a write whose If-Match / If-None-Match fails 412, a write to what a WebDAV lock holds 423, any other
   refusal of the tree (a bad name, a folder into itself) 400.
+- A database that cannot answer now is 503 with ``Retry-After`` (``cellsadmin.unavailable``).
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -21,11 +23,14 @@ from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI, Swagger
 from ninja.errors import AuthenticationError
 
+from cellsadmin import unavailable
 from files.services import Locked, NameTaken, NodeError, PreconditionFailed, UploadTooLarge
 from files.uploads import LengthRequired
 from tokens.auth import Principal
 from tokens.rest import REALM, InvalidToken, bearer_auth, session_auth
 from tokens.throttle import Throttled
+
+logger = logging.getLogger(__name__)
 
 api = NinjaAPI(
     title="cellsadmin",
@@ -57,6 +62,17 @@ def _throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
     response = _error(request, 429, str(exc))
     response["Retry-After"] = str(exc.retry_after)
     return response
+
+
+def _unavailable(request: HttpRequest, exc: Exception | type[Exception]) -> HttpResponse:
+    logger.error("API %s %s: the database cannot answer", request.method, request.path, exc_info=exc)  # type: ignore[arg-type]
+    response = _error(request, 503, unavailable.MESSAGE)
+    response["Retry-After"] = str(unavailable.RETRY_AFTER)
+    return response
+
+
+for _unreachable in unavailable.UNAVAILABLE:
+    api.add_exception_handler(_unreachable, _unavailable)
 
 
 @api.exception_handler(AuthenticationError)

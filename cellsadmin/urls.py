@@ -4,6 +4,9 @@ from django.urls import include, path, re_path
 
 from cellsadmin.api import api, not_found
 
+# A database that cannot answer is a 503 with Retry-After, anything else Django's plain 500.
+handler500 = "cellsadmin.unavailable.server_error"
+
 urlpatterns = [
     path("", include("people.urls")),
     # REST API (SPEC §6); anything else under /api/ is a JSON 404.

@@ -28,6 +28,14 @@ def require_tool(command: str, package: str | None = None) -> str:
     return path
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _wsgi_application_loaded() -> None:
+    """The WSGI module, imported before any test: importing it runs ``django.setup()`` again, which configures
+    logging afresh and so would drop the handler through which ``caplog`` sees the log of the test that
+    happened to import it first (``tests.dav_support.DavClient`` does, lazily)."""
+    import cellsadmin.wsgi  # noqa: F401
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> None:
     """Throttle counters and cached values never leak from one test into the next."""

@@ -16,14 +16,20 @@ from typing import Any
 
 from django.db import close_old_connections
 from wsgidav import util
-from wsgidav.dav_error import HTTP_NO_CONTENT, HTTP_NOT_MODIFIED, DAVError, get_http_status_string
+from wsgidav.dav_error import (
+    HTTP_INTERNAL_ERROR,
+    HTTP_NO_CONTENT,
+    HTTP_NOT_MODIFIED,
+    DAVError,
+    get_http_status_string,
+)
 from wsgidav.mw.base_mw import BaseMiddleware
 from wsgidav.request_resolver import RequestResolver
 from wsgidav.wsgidav_app import WsgiDAVApp
 
 from files import services
 from files.dav.auth import BasicAuthenticator, DomainController
-from files.dav.errors import error_page
+from files.dav.errors import error_page, server_error
 from files.dav.locks import DatabaseLockManager, DatabaseLockStorage
 from files.dav.provider import Provider
 
@@ -61,12 +67,15 @@ class ErrorPages(BaseMiddleware):  # type: ignore[misc]
         except DAVError as error:
             if started:
                 raise
+            if error.value == HTTP_INTERNAL_ERROR and error.src_exception is not None:
+                # What WsgiDAV caught and wrapped itself (it has logged it): a PUT's body, a LOCK.
+                error = server_error(error.src_exception)
             yield from _error_page(error, start_response)
-        except Exception:
+        except Exception as error:
             logger.exception("WebDAV %s failed", environ.get("REQUEST_METHOD"))
             if started:
                 raise
-            yield from _error_page(DAVError(500), start_response)
+            yield from _error_page(server_error(error), start_response)
 
 
 def _error_page(error: DAVError, start_response: StartResponse) -> Iterator[bytes]:
@@ -76,7 +85,8 @@ def _error_page(error: DAVError, start_response: StartResponse) -> Iterator[byte
         yield b""
         return
     content_type, body = error_page(error)
-    start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(body)))])
+    headers = [("Content-Type", content_type), ("Content-Length", str(len(body))), *(error.add_headers or [])]
+    start_response(status, headers)
     yield body
 
 

@@ -4,7 +4,8 @@ error says nothing but its status; the exception goes to the log.
 WsgiDAV writes some error pages itself: for what a provider raises inside COPY, MOVE, DELETE and PROPPATCH,
 which it catches and answers on the spot, as HTML that names WsgiDAV and, for a server error, shows the
 exception. :class:`Refusal` renders as ours wherever it is rendered, and :func:`shielded` (on the resource
-methods WsgiDAV calls there) turns anything else raised into a logged, bare ``Refusal(500)``.
+methods WsgiDAV calls there) turns anything else raised into a logged, bare ``Refusal(500)``, or a 503 with
+Retry-After when the database cannot answer now (:func:`server_error`).
 """
 
 from __future__ import annotations
@@ -21,10 +22,12 @@ from wsgidav.dav_error import (
     HTTP_INTERNAL_ERROR,
     HTTP_PRECONDITION_FAILED,
     HTTP_REQUEST_ENTITY_TOO_LARGE,
+    HTTP_SERVICE_UNAVAILABLE,
     DAVError,
     get_http_status_string,
 )
 
+from cellsadmin import unavailable
 from files import errors
 
 logger = logging.getLogger(__name__)
@@ -67,11 +70,19 @@ def shielded(method: F) -> F:
                 err_condition=error.err_condition,
                 add_headers=error.add_headers,
             ) from None
-        except Exception:
+        except Exception as error:
             logger.exception("WebDAV %s failed", method.__qualname__)
-            raise Refusal(HTTP_INTERNAL_ERROR) from None
+            raise server_error(error) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def server_error(error: Exception) -> Refusal:
+    """What an unexpected exception is answered with: 503 with Retry-After when the database cannot answer now
+    (``cellsadmin.unavailable``), else a bare 500."""
+    if unavailable.is_unavailable(error):
+        return Refusal(HTTP_SERVICE_UNAVAILABLE, add_headers=[("Retry-After", str(unavailable.RETRY_AFTER))])
+    return Refusal(HTTP_INTERNAL_ERROR)
 
 
 def forbidden(reason: str) -> DAVError:

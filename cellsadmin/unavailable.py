@@ -1,0 +1,47 @@
+"""A database (or Redis) that cannot answer now is a 503 with ``Retry-After``, never a 500: for the console, the
+REST API and WebDAV alike.
+
+That is a database that is down or restarting (a connection refused or dropped), and one whose write lock
+another writer held past the timeout (SQLite's "database is locked", PostgreSQL's lock timeouts and
+deadlocks): Django raises ``OperationalError`` or ``InterfaceError`` for all of them. Likewise a Redis (the
+cache, the failure throttle) that refuses the connection or times out. Nothing was written (the transaction
+is rolled back), and the same request a few seconds later may well succeed, which is what 503 and
+``Retry-After`` tell a client (rclone and the REST scripts retry on 503). The exception still goes to the log
+with its traceback; the response says only that the service is unavailable.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from django.db import InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+UNAVAILABLE = (OperationalError, InterfaceError, RedisConnectionError, RedisTimeoutError)
+
+#: Seconds a client is asked to wait before it tries again.
+RETRY_AFTER = 5
+MESSAGE = "The service cannot reach its database just now; try again in a few seconds."
+
+
+def is_unavailable(error: BaseException | None) -> bool:
+    """Whether ``error`` says the database or Redis cannot answer now (not that a request or the code is wrong)."""
+    return isinstance(error, UNAVAILABLE)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """Django's ``handler500``: 503 when what went wrong is the database, else Django's own 500 page. It renders
+    no template: a template's context (the signed-in user) would ask the database again."""
+    if not is_unavailable(sys.exc_info()[1]):
+        return defaults.server_error(request)
+    response: HttpResponse
+    if request.path.startswith("/api/"):
+        response = JsonResponse({"detail": MESSAGE}, status=503)
+    else:
+        page = f"<!DOCTYPE html><title>Service unavailable</title><h1>Service unavailable</h1><p>{MESSAGE}</p>"
+        response = HttpResponse(page, status=503)
+    response["Retry-After"] = str(RETRY_AFTER)
+    return response
