@@ -46,6 +46,7 @@ def test_webdav_answers_503_with_retry_after_when_the_token_check_cannot_reach_t
     response = DavClient("alice", secret).request("PROPFIND", "/dav/research/", depth="1")
     assert response.status == 503
     assert response.headers["retry-after"] == "5"
+    assert response.body == b"503 Service Unavailable\n"
     assert b"database is locked" not in response.body and b"Traceback" not in response.body
     assert any(record.exc_info for record in caplog.records if record.levelno >= logging.ERROR)
 

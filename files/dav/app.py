@@ -21,7 +21,6 @@ from wsgidav.dav_error import (
     HTTP_NO_CONTENT,
     HTTP_NOT_MODIFIED,
     DAVError,
-    get_http_status_string,
 )
 from wsgidav.mw.base_mw import BaseMiddleware
 from wsgidav.request_resolver import RequestResolver
@@ -29,7 +28,7 @@ from wsgidav.wsgidav_app import WsgiDAVApp
 
 from files import services
 from files.dav.auth import BasicAuthenticator, DomainController
-from files.dav.errors import error_page, server_error
+from files.dav.errors import error_page, server_error, status_line
 from files.dav.locks import DatabaseLockManager, DatabaseLockStorage
 from files.dav.provider import Provider
 
@@ -79,7 +78,7 @@ class ErrorPages(BaseMiddleware):  # type: ignore[misc]
 
 
 def _error_page(error: DAVError, start_response: StartResponse) -> Iterator[bytes]:
-    status = get_http_status_string(error)
+    status = status_line(error)
     if error.value in (HTTP_NOT_MODIFIED, HTTP_NO_CONTENT):
         start_response(status, [("Content-Length", "0")])
         yield b""

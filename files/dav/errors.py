@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
+from http import HTTPStatus
 from typing import Any, TypeVar
 
 from wsgidav.dav_error import (
@@ -35,11 +36,23 @@ logger = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def status_line(error: DAVError) -> str:
+    """``503 Service Unavailable``: WsgiDAV's reason phrase where it has one, else the standard one (WsgiDAV
+    knows no 503 and would say ``503 Status``)."""
+    status: str = get_http_status_string(error)
+    if status != f"{error.value} Status":
+        return status
+    try:
+        return f"{error.value} {HTTPStatus(error.value).phrase}"
+    except ValueError:  # no standard status either
+        return status
+
+
 def error_page(error: DAVError) -> tuple[str, bytes]:
     """(content type, body) of the answer to ``error``."""
     if error.err_condition:
         return "application/xml; charset=utf-8", error.err_condition.as_string().encode()
-    status = get_http_status_string(error)
+    status = status_line(error)
     # A refusal of the client's request says why (our own reasons, or WsgiDAV's about the request itself);
     # a server error never says more than its status.
     reason = error.context_info if 400 <= error.value < 500 and error.context_info else ""
