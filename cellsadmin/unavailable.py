@@ -24,7 +24,7 @@ UNAVAILABLE = (OperationalError, InterfaceError, RedisConnectionError, RedisTime
 
 #: Seconds a client is asked to wait before it tries again.
 RETRY_AFTER = 5
-MESSAGE = "The service cannot reach its database just now; try again in a few seconds."
+MESSAGE = "The service cannot reach its database or cache just now; try again in a few seconds."
 
 
 def is_unavailable(error: BaseException | None) -> bool:

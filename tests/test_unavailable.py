@@ -35,7 +35,9 @@ def test_the_api_answers_503_with_retry_after(client, alice, monkeypatch, caplog
     response = client.get(f"{API}/me", **alice)
     assert response.status_code == 503
     assert response["Retry-After"] == "5"
-    assert response.json() == {"detail": "The service cannot reach its database just now; try again in a few seconds."}
+    assert response.json() == {
+        "detail": "The service cannot reach its database or cache just now; try again in a few seconds."
+    }
     assert str(error) not in response.content.decode()
     assert any(record.exc_info for record in caplog.records if record.levelno >= logging.ERROR)
 
