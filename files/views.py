@@ -1,18 +1,23 @@
-"""The console's WebDAV locks tab (People → a user): the locks the user's applications hold, and releasing one
-that an application left behind (``files.held_locks``). Administrators only, as the rest of People."""
+"""The console's WebDAV locks tab: the locks a user's applications hold, and releasing one that an application
+left behind (``files.held_locks``). Administrators reach anyone's (People → a user → WebDAV locks); every user
+reaches their own (``/me/locks/``), beside their tokens."""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from files import held_locks
 from people.models import User
-from people.permissions import admin_required, render_page
+from people.permissions import render_page, signed_in_user
 
 logger = logging.getLogger(__name__)
 
@@ -20,37 +25,59 @@ logger = logging.getLogger(__name__)
 TOKEN_LENGTH = 100
 
 
-def _context(person: User, *, notice: str = "") -> dict[str, Any]:
-    return {
-        "person": person,
-        "locks": held_locks.describe(held_locks.held(holder=person)),
-        "notice": notice,
-        "layout": "people/user.html",
-        "current_tab": "locks",
-    }
+@dataclass(frozen=True)
+class LockPages:
+    """Whose locks a page shows, reached through People (``login``) or as one's own (``/me/``)."""
+
+    person: User
+    mine: bool
+
+    @property
+    def release_url(self) -> str:
+        return reverse("my-lock-release") if self.mine else reverse("people-lock-release", args=[self.person.login])
+
+    def context(self, *, notice: str = "") -> dict[str, Any]:
+        return {
+            "pages": self,
+            "person": self.person,
+            "owner": self.person,
+            "locks": held_locks.describe(held_locks.held(holder=self.person)),
+            "notice": notice,
+            "layout": "tokens/mine.html" if self.mine else "people/user.html",
+            "current_tab": "locks",
+        }
+
+
+def _pages(request: HttpRequest, login: str | None) -> LockPages:
+    user = signed_in_user(request)
+    if login is None:
+        return LockPages(person=user, mine=True)
+    if not user.is_admin:
+        raise PermissionDenied
+    return LockPages(person=get_object_or_404(User, login__iexact=login), mine=False)
 
 
 @require_GET
-@admin_required
-def locks_tab(request: HttpRequest, login: str) -> HttpResponse:
-    person = get_object_or_404(User, login__iexact=login)
-    return render_page(request, "files/locks.html", "tab-panel", _context(person))
+@login_required
+def locks_tab(request: HttpRequest, login: str | None = None) -> HttpResponse:
+    pages = _pages(request, login)
+    return render_page(request, "files/locks.html", "tab-panel", pages.context())
 
 
 @require_POST
-@admin_required
-def release_lock(request: HttpRequest, login: str) -> HttpResponse:
+@login_required
+def release_lock(request: HttpRequest, login: str | None = None) -> HttpResponse:
     """Release the lock named by the form's ``token``, if this user holds it; the tab again, saying what
-    happened (a lock that ended meanwhile, or never was this user's, is simply no longer held)."""
-    person = get_object_or_404(User, login__iexact=login)
+    happened (a lock that ended meanwhile, or never was this user's, is simply no longer held). Without htmx,
+    the whole page: posting the form again only says the lock is no longer held."""
+    pages = _pages(request, login)
     token = request.POST.get("token", "")[:TOKEN_LENGTH]
-    chosen = held_locks.held(holder=person).filter(token=token) if token and "\x00" not in token else None
+    chosen = held_locks.held(holder=pages.person).filter(token=token) if token and "\x00" not in token else None
     released = held_locks.describe(chosen) if chosen is not None else []
     if chosen is not None and released and held_locks.release(chosen):
         path = released[0].path
         notice = f"Released the lock on {path}: it can be changed again."
-        logger.info("WebDAV lock on %s held by %s released by %s via console", path, person.login, request.user)
+        logger.info("WebDAV lock on %s held by %s released by %s via console", path, pages.person.login, request.user)
     else:
         notice = "That lock is no longer held."
-    # The whole page without htmx: posting the form again only says the lock is no longer held.
-    return render_page(request, "files/locks.html", "tab-panel", _context(person, notice=notice))
+    return render_page(request, "files/locks.html", "tab-panel", pages.context(notice=notice))

@@ -22,6 +22,8 @@ urlpatterns = [
     path("people/<str:login>/locks/", files_views.locks_tab, name="people-locks"),
     path("people/<str:login>/locks/release/", files_views.release_lock, name="people-lock-release"),
     path("me/tokens/", include(("tokens.urls", "tokens"), namespace="my-tokens")),
+    path("me/locks/", files_views.locks_tab, name="my-locks"),
+    path("me/locks/release/", files_views.release_lock, name="my-lock-release"),
     # Every token of the instance, the audit trail and the policy (administrators only).
     path("", include("tokens.instance_urls")),
 ]

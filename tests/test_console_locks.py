@@ -172,3 +172,28 @@ def test_a_lock_whose_user_is_gone_is_still_told_apart(db):
     )
     (lock,) = held_locks.describe(held_locks.held())
     assert (lock.path, lock.holder, lock.scope) == ("/common/a b", "someone", "shared")
+
+
+def test_a_user_sees_and_releases_their_own_locks_beside_their_tokens(alice_client, alices_lock, bobs_lock):
+    tokens = alice_client.get("/me/tokens/").content.decode()
+    assert 'href="/me/locks/"' in tokens  # the tabs of one's own page
+    html = alice_client.get("/me/locks/").content.decode()
+    assert 'aria-current="page">WebDAV locks</a>' in html and "/common/projects/alpha/readme.txt" in html
+    assert 'action="/me/locks/release/"' in html and bobs_lock not in html
+    assert "dav_locks" not in html
+    response = alice_client.post("/me/locks/release/", {"token": alices_lock}, HTTP_HX_REQUEST="true")
+    assert b"Released the lock on /common/projects/alpha/readme.txt" in response.content
+    assert not DavLock.objects.filter(token=alices_lock).exists()
+
+
+def test_a_user_cannot_release_someone_elses_lock_as_their_own(alice_client, bobs_lock):
+    response = alice_client.post("/me/locks/release/", {"token": bobs_lock})
+    assert b"That lock is no longer held." in response.content
+    assert DavLock.objects.filter(token=bobs_lock).exists()
+    assert alice_client.post("/people/bob/locks/release/", {"token": bobs_lock}).status_code == 403
+
+
+def test_ones_own_locks_need_a_session(client, alices_lock):
+    assert client.get("/me/locks/").status_code == 302
+    assert client.post("/me/locks/release/", {"token": alices_lock}).status_code == 302
+    assert DavLock.objects.filter(token=alices_lock).exists()

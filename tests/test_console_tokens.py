@@ -122,7 +122,9 @@ def test_my_tokens_lists_only_my_own(alice_client, demo):
     demo.token(demo.bob, label="bob's")
     html = alice_client.get("/me/tokens/").content.decode()
     assert "alice&#x27;s" in html and "bob&#x27;s" not in html
-    assert '<nav class="tabs"' not in html
+    # One's own sections (tokens, WebDAV locks), not People's tabs of a user (no profile, no one else's URLs).
+    assert '<nav class="tabs" aria-label="Your sections">' in html and ">Profile</a>" not in html
+    assert "/people/" not in html.split('<nav class="tabs"', 1)[1].split("</nav>", 1)[0]
     assert 'hx-get="/me/tokens/list/"' in html
 
 
