@@ -9,15 +9,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from files import held_locks
 from people.models import User
-from people.permissions import render_page, signed_in_user
+from people.permissions import page_owner, render_page
 
 logger = logging.getLogger(__name__)
 
@@ -49,12 +47,8 @@ class LockPages:
 
 
 def _pages(request: HttpRequest, login: str | None) -> LockPages:
-    user = signed_in_user(request)
-    if login is None:
-        return LockPages(person=user, mine=True)
-    if not user.is_admin:
-        raise PermissionDenied
-    return LockPages(person=get_object_or_404(User, login__iexact=login), mine=False)
+    person, mine = page_owner(request, login)
+    return LockPages(person=person, mine=mine)
 
 
 @require_GET

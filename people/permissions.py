@@ -36,6 +36,19 @@ def admin_required(view: View) -> View:
     return login_required(wrapper)
 
 
+def page_owner(request: HttpRequest, login: str | None) -> tuple[User, bool]:
+    """Whose page a request reaches, and whether it is the signed-in user's own: their own without ``login``
+    (``/me/…``), anyone's for an administrator (``/people/<login>/…``, 404 for no such user), else 403."""
+    from django.shortcuts import get_object_or_404
+
+    user = signed_in_user(request)
+    if login is None:
+        return user, True
+    if not user.is_admin:
+        raise PermissionDenied
+    return get_object_or_404(User, login__iexact=login), False
+
+
 def is_partial(request: HttpRequest) -> bool:
     """An htmx request that wants a fragment. History restores (back button after a cache miss) get the page."""
     htmx = getattr(request, "htmx", None)

@@ -13,7 +13,6 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -24,7 +23,7 @@ from django_htmx.http import reswap, retarget, trigger_client_event
 from cellsadmin.client_address import client_ip
 from files.models import Node
 from people.models import User
-from people.permissions import is_partial, render_page, signed_in_user
+from people.permissions import is_partial, page_owner, render_page, signed_in_user
 from tokens import picker
 from tokens.forms import MODEL_HINTS, UNITS, ReasonForm, TokenForm, policy_hints
 from tokens.listing import expiration_label, token_rows
@@ -73,12 +72,8 @@ class TokenPages:
 
 
 def _pages(request: HttpRequest, login: str | None) -> TokenPages:
-    user = signed_in_user(request)
-    if login is None:
-        return TokenPages(owner=user, mine=True)
-    if not user.is_admin:
-        raise PermissionDenied
-    return TokenPages(owner=get_object_or_404(User, login__iexact=login), mine=False)
+    owner, mine = page_owner(request, login)
+    return TokenPages(owner=owner, mine=mine)
 
 
 def _list_context(pages: TokenPages) -> dict[str, Any]:

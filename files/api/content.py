@@ -32,30 +32,22 @@ from files.uploads import RequestBody
 router = Router(tags=["files"])
 
 _BINARY = {"schema": {"type": "string", "format": "binary"}}
+
+
+def _header(name: str, description: str) -> dict[str, Any]:
+    """An optional request header, as the OpenAPI document lists it."""
+    return {"name": name, "in": "header", "required": False, "schema": {"type": "string"}, "description": description}
+
+
 # The write conditions of an upload (files.conditions), read from the request's headers.
 _CONDITIONS = [
-    {
-        "name": "If-Match",
-        "in": "header",
-        "required": False,
-        "schema": {"type": "string"},
-        "description": 'Write only over this version of the file: its ETag (`"…"`), or `*` for any.',
-    },
-    {
-        "name": "If-None-Match",
-        "in": "header",
-        "required": False,
-        "schema": {"type": "string"},
-        "description": "`*`: write only if there is no such file yet (create, never replace).",
-    },
-    {
-        "name": "If-Unmodified-Since",
-        "in": "header",
-        "required": False,
-        "schema": {"type": "string"},
-        "description": "Write only over a file not modified since this HTTP date (its `Last-Modified`); "
+    _header("If-Match", 'Write only over this version of the file: its ETag (`"…"`), or `*` for any.'),
+    _header("If-None-Match", "`*`: write only if there is no such file yet (create, never replace)."),
+    _header(
+        "If-Unmodified-Since",
+        "Write only over a file not modified since this HTTP date (its `Last-Modified`); "
         "ignored beside If-Match, and when it is no date.",
-    },
+    ),
 ]
 _UPLOAD: dict[str, Any] = {
     "requestBody": {"required": True, "content": {"application/octet-stream": _BINARY}},
@@ -103,34 +95,12 @@ def _check(conditions: conditional.Conditions, node: Node | None) -> None:
 
 
 _DOWNLOAD_HEADERS = [
-    {
-        "name": "If-None-Match",
-        "in": "header",
-        "required": False,
-        "schema": {"type": "string"},
-        "description": "304 when the file still has one of these ETags (`*`: any).",
-    },
-    {
-        "name": "If-Modified-Since",
-        "in": "header",
-        "required": False,
-        "schema": {"type": "string"},
-        "description": "304 when the file was not modified since this HTTP date; ignored beside If-None-Match.",
-    },
-    {
-        "name": "Range",
-        "in": "header",
-        "required": False,
-        "schema": {"type": "string"},
-        "description": "One range, `bytes=first-last`, `bytes=first-` or `bytes=-suffix`: 206 with those bytes.",
-    },
-    {
-        "name": "If-Range",
-        "in": "header",
-        "required": False,
-        "schema": {"type": "string"},
-        "description": "The ETag of the copy a Range continues: another version sends the whole file.",
-    },
+    _header("If-None-Match", "304 when the file still has one of these ETags (`*`: any)."),
+    _header(
+        "If-Modified-Since", "304 when the file was not modified since this HTTP date; ignored beside If-None-Match."
+    ),
+    _header("Range", "One range, `bytes=first-last`, `bytes=first-` or `bytes=-suffix`: 206 with those bytes."),
+    _header("If-Range", "The ETag of the copy a Range continues: another version sends the whole file."),
 ]
 
 
