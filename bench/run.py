@@ -58,12 +58,13 @@ def wait_for(port: int, seconds: float = 30) -> None:
 
 
 @contextlib.contextmanager
-def serving(command: list[str], port: int, env: dict[str, str], log: Path) -> Iterator[None]:
+def serving(command: list[str], port: int, env: dict[str, str], log: Path) -> Iterator[int]:
+    """The server running, until the block ends; the block gets its process id."""
     with log.open("w") as out:
         process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
     try:
         wait_for(port)
-        yield
+        yield process.pid
     finally:
         process.terminate()
         try:
@@ -72,12 +73,40 @@ def serving(command: list[str], port: int, env: dict[str, str], log: Path) -> It
             process.kill()
 
 
+def cpu_seconds(pid: int) -> float:
+    """The CPU time (user and system) a server's process and its living descendants have used so far (Linux
+    /proc): what the server spent, whatever the kernel did with the client's connections."""
+    children: dict[int, list[int]] = {}
+    times: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # ended meanwhile
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry.name))
+        times[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
+    total, pending = 0.0, [pid]
+    while pending:
+        current = pending.pop()
+        total += times.get(current, 0.0)
+        pending.extend(children.get(current, []))
+    return total
+
+
 def median(values: list[float]) -> float:
     return float(statistics.median(values))
 
 
-def interleaved(rounds: int, runs: dict[str, Callable[[], float]]) -> dict[str, float]:
-    """Run each measurement once per round, in turn; the median of each (every value goes to SAMPLES)."""
+def interleaved(rounds: int, runs: dict[str, Callable[[], float]], *, warm_up: bool = False) -> dict[str, float]:
+    """Run each measurement once per round, in turn; the median of each (every value goes to SAMPLES). With
+    ``warm_up``, each runs once first, unrecorded (Apache starts its worker processes on demand, and its first
+    upload round took 1 s where the others took 0.4)."""
+    if warm_up:
+        for run in runs.values():
+            run()
     samples: dict[str, list[float]] = {name: [] for name in runs}
     for _ in range(rounds):
         for name, run in runs.items():
@@ -221,8 +250,18 @@ def rclone_seconds(rclone: str, source: Path, url: str, user: str, password: str
     return elapsed
 
 
-def uploader(rclone: str, source: Path, url: str, user: str, secret: str) -> Callable[[], float]:
-    return lambda: rclone_seconds(rclone, source, url, user, secret)
+def uploader(
+    rclone: str, source: Path, url: str, user: str, secret: str, *, server: int, cpu: list[float]
+) -> Callable[[], float]:
+    """One rclone upload: its seconds; the CPU seconds the server (process ``server``) spent on it go to ``cpu``."""
+
+    def run() -> float:
+        before = cpu_seconds(server)
+        elapsed = rclone_seconds(rclone, source, url, user, secret)
+        cpu.append(cpu_seconds(server) - before)
+        return elapsed
+
+    return run
 
 
 # --- the run --------------------------------------------------------------------------------------------------
@@ -304,9 +343,9 @@ def main() -> int:
     apache_environment, apache_command = apache_env(apache, WORK / "fs")
     ours_env["GUNICORN_CMD_ARGS"] = "--access-logfile /dev/null"
     with (
-        serving([*gunicorn, "cellsadmin.wsgi:application"], ours, ours_env, WORK / "ours.log"),
-        serving([*gunicorn, "bench.stock_wsgidav:app"], stock, stock_env, WORK / "stock.log"),
-        serving(apache_command, apache, apache_environment, WORK / "apache.log"),
+        serving([*gunicorn, "cellsadmin.wsgi:application"], ours, ours_env, WORK / "ours.log") as ours_pid,
+        serving([*gunicorn, "bench.stock_wsgidav:app"], stock, stock_env, WORK / "stock.log") as stock_pid,
+        serving(apache_command, apache, apache_environment, WORK / "apache.log") as apache_pid,
     ):
         token = project["token"]
         me = f"http://127.0.0.1:{ours}/api/v1/me"
@@ -337,19 +376,30 @@ def main() -> int:
 
         print("dav: rclone uploads …", flush=True)
         servers = {
-            "": (f"http://127.0.0.1:{ours}/dav/common", "alice", token),
-            "_apache": (f"http://127.0.0.1:{apache}/", "bench", PASSWORD),
-            "_stock": (f"http://127.0.0.1:{stock}/", "bench", PASSWORD),
+            "": (f"http://127.0.0.1:{ours}/dav/common", "alice", token, ours_pid),
+            "_apache": (f"http://127.0.0.1:{apache}/", "bench", PASSWORD, apache_pid),
+            "_stock": (f"http://127.0.0.1:{stock}/", "bench", PASSWORD, stock_pid),
         }
         for size, source in (("small", small), ("large", large)):
+            cpu: dict[str, list[float]] = {f"dav.rclone_{size}{suffix}_cpu_s": [] for suffix in servers}
             timed = interleaved(
                 UPLOAD_ROUNDS if size == "small" else ROUNDS,
                 {
-                    f"dav.rclone_{size}{suffix}_s": uploader(rclone, source, *server)
-                    for suffix, server in servers.items()
+                    f"dav.rclone_{size}{suffix}_s": uploader(
+                        rclone, source, url, user, secret, server=pid, cpu=cpu[f"dav.rclone_{size}{suffix}_cpu_s"]
+                    )
+                    for suffix, (url, user, secret, pid) in servers.items()
                 },
+                warm_up=True,
             )
             results.update({name: round(value, 3) for name, value in timed.items()})
+            for values in cpu.values():
+                del values[0]  # the warm-up's
+            if size == "small":
+                # What each server's processes spent, beside the seconds: rclone's own share of the machine
+                # and the spread of its connections over the workers do not count in it.
+                SAMPLES.update(cpu)
+                results.update({name: round(median(values), 3) for name, values in cpu.items()})
 
     report(results)
     return 0
