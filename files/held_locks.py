@@ -3,7 +3,8 @@
 An application that has a file open over WebDAV (an editor, Finder, an office suite) holds a lock on it, and a
 lock holds against WebDAV and the REST API alike until it expires or is released. One that crashed keeps its
 lock until the lock's timeout: clients ask for hours, or for "Infinite", which becomes four weeks. Releasing
-such a lock is deleting its record (``files.dav.locks`` reads them afresh on every request).
+such a lock is deleting its record (``files.dav.locks`` reads them afresh on every request), and the audit
+trail keeps who did it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote
 
+from django.db import transaction
 from django.db.models import Q, QuerySet
 from wsgidav.xml_tools import etree
 
@@ -63,8 +65,9 @@ def describe(locks: Iterable[DavLock]) -> list[HeldLock]:
     from people.models import User
 
     locks = sorted(locks, key=lambda lock: lock.root)
-    ids = {lock.principal for lock in locks if _is_uuid(lock.principal)}
-    logins = {str(key): login for key, login in User.objects.filter(uuid__in=ids).values_list("uuid", "login")}
+    logins = {
+        str(key): login for key, login in User.objects.filter(uuid__in=_uuids(locks)).values_list("uuid", "login")
+    }
     return [
         HeldLock(
             token=lock.token,
@@ -79,10 +82,28 @@ def describe(locks: Iterable[DavLock]) -> list[HeldLock]:
     ]
 
 
-def release(locks: QuerySet[DavLock]) -> int:
-    """Release these locks: the files they held can be written again from the next request on."""
-    count: int = locks.delete()[0]
-    return count
+def release(locks: QuerySet[DavLock], *, actor: User | None, via: str, ip: str | None = None) -> list[HeldLock]:
+    """Release these locks, each recorded in the audit trail (who, how, whose lock on what): the files they
+    held can be written again from the next request on. The locks released, as they were."""
+    from people.models import User
+    from tokens.audit import AuditEvent
+
+    with transaction.atomic():
+        chosen = list(locks.select_for_update())
+        released = describe(chosen)
+        holders = {str(user.uuid): user for user in User.objects.filter(uuid__in=_uuids(chosen))}
+        DavLock.objects.filter(token__in=[lock.token for lock in chosen]).delete()
+        principals = {lock.token: lock.principal for lock in chosen}
+        for lock in released:
+            AuditEvent.record(
+                AuditEvent.LOCK_RELEASED,
+                owner=holders.get(principals[lock.token]),
+                actor=actor,
+                via=via,
+                ip=ip,
+                reason=f"{lock.path} ({lock.scope}, depth {lock.depth})",
+            )
+    return released
 
 
 def client_text(owner: bytes) -> str:
@@ -96,6 +117,11 @@ def client_text(owner: bytes) -> str:
         return ""
     text = " ".join(" ".join(element.itertext()).split())
     return text if len(text) <= CLIENT_TEXT_LENGTH else text[: CLIENT_TEXT_LENGTH - 1] + "…"
+
+
+def _uuids(locks: Iterable[DavLock]) -> set[str]:
+    """The holders' uuids (locks name users by uuid; one written otherwise names nobody here)."""
+    return {lock.principal for lock in locks if _is_uuid(lock.principal)}
 
 
 def _is_uuid(text: str) -> bool:

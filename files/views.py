@@ -13,9 +13,11 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from cellsadmin.client_address import client_ip
 from files import held_locks
 from people.models import User
-from people.permissions import page_owner, render_page
+from people.permissions import page_owner, render_page, signed_in_user
+from tokens.models import PersonalAccessToken
 
 logger = logging.getLogger(__name__)
 
@@ -67,8 +69,14 @@ def release_lock(request: HttpRequest, login: str | None = None) -> HttpResponse
     pages = _pages(request, login)
     token = request.POST.get("token", "")[:TOKEN_LENGTH]
     chosen = held_locks.held(holder=pages.person).filter(token=token) if token and "\x00" not in token else None
-    released = held_locks.describe(chosen) if chosen is not None else []
-    if chosen is not None and released and held_locks.release(chosen):
+    released = (
+        held_locks.release(
+            chosen, actor=signed_in_user(request), via=PersonalAccessToken.VIA_CONSOLE, ip=client_ip(request)
+        )
+        if chosen is not None
+        else []
+    )
+    if released:
         path = released[0].path
         notice = f"Released the lock on {path}: it can be changed again."
         logger.info("WebDAV lock on %s held by %s released by %s via console", path, pages.person.login, request.user)

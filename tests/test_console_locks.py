@@ -197,3 +197,20 @@ def test_ones_own_locks_need_a_session(client, alices_lock):
     assert client.get("/me/locks/").status_code == 302
     assert client.post("/me/locks/release/", {"token": alices_lock}).status_code == 302
     assert DavLock.objects.filter(token=alices_lock).exists()
+
+
+def test_a_release_is_kept_in_the_audit_trail(admin_client, alice_client, demo, alices_lock, bobs_lock):
+    from tokens.audit import AuditEvent
+
+    admin_client.post("/people/bob/locks/release/", {"token": bobs_lock}, REMOTE_ADDR="192.0.2.7")
+    alice_client.post("/me/locks/release/", {"token": alices_lock})
+    admin_client.post("/people/alice/locks/release/", {"token": "nothing"})  # nothing released, nothing recorded
+    records = list(AuditEvent.objects.filter(event=AuditEvent.LOCK_RELEASED).order_by("at", "id"))
+    assert [(r.owner_login, r.actor_label, r.via, r.reason) for r in records] == [
+        ("bob", "admin", "console", "/research (exclusive, depth infinity)"),
+        ("alice", "alice", "console", "/common/projects/alpha/readme.txt (exclusive, depth 0)"),
+    ]
+    assert records[0].ip == "192.0.2.7" and records[0].token_id == ""
+    page = admin_client.get("/audit/", {"event": "lock_released"}).content.decode()
+    assert "WebDAV lock released" in page and "/research (exclusive, depth infinity)" in page
+    assert alices_lock not in page and bobs_lock not in page

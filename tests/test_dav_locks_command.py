@@ -96,3 +96,14 @@ def test_prune_deletes_only_expired_records(held, capsys):
         assert run_command("dav_locks", "--prune") == 0
         assert "2 expired lock record(s) deleted." in capsys.readouterr().out
     assert not DavLock.objects.exists()
+
+
+def test_a_release_on_the_command_line_is_kept_in_the_audit_trail(held, capsys):
+    from tokens.audit import AuditEvent
+
+    assert run_command("dav_locks", "--release", "--dry-run", "--path", "/common") == 0
+    assert not AuditEvent.objects.filter(event=AuditEvent.LOCK_RELEASED).exists()
+    assert run_command("dav_locks", "--release", "--path", "/common") == 0
+    (record,) = AuditEvent.objects.filter(event=AuditEvent.LOCK_RELEASED)
+    assert (record.owner_login, record.actor_label, record.via) == ("alice", "command line", "cli")
+    assert record.reason == "/common/projects (exclusive, depth infinity)"

@@ -1,7 +1,8 @@
-"""The audit trail of tokens.
+"""The audit trail of tokens (and of the WebDAV locks that people release for others).
 
 An audit record names a token by its uuid, public lookup id and label — never by its secret. Refused uses are
 aggregated: one record per (token id, client IP, minute) with a count, so a flood of bad attempts stays small.
+A released WebDAV lock is recorded with no token: its holder is the owner, the path and kind of lock the reason.
 """
 
 from __future__ import annotations
@@ -24,12 +25,14 @@ class AuditEvent(models.Model):
     ROTATED = "rotated"
     REFUSED = "refused"
     POLICY_REFUSED = "policy_refused"
+    LOCK_RELEASED = "lock_released"
     EVENTS: ClassVar[list[tuple[str, str]]] = [
         (CREATED, "token created"),
         (DELETED, "token deleted"),
         (ROTATED, "token rotated"),
         (REFUSED, "use refused"),
         (POLICY_REFUSED, "refused by policy"),
+        (LOCK_RELEASED, "WebDAV lock released"),
     ]
 
     at = models.DateTimeField(default=timezone.now, db_index=True)

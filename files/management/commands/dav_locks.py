@@ -15,6 +15,7 @@ from django.utils.timesince import timeuntil
 from files import held_locks
 from files.models import DavLock
 from tokens.management.base import TokenCommand
+from tokens.models import PersonalAccessToken
 
 
 class Command(TokenCommand):
@@ -55,7 +56,11 @@ class Command(TokenCommand):
         rows = _describe(locks)
         if options["release"]:
             if not dry_run:
-                held_locks.release(DavLock.objects.filter(token__in=[row["token"] for row in rows]))
+                held_locks.release(
+                    DavLock.objects.filter(token__in=[row["token"] for row in rows]),
+                    actor=None,
+                    via=PersonalAccessToken.VIA_COMMAND_LINE,
+                )
             verb = "would be released (dry run: nothing changed)" if dry_run else "released"
             self.stdout.write(f"{len(rows)} lock(s) {verb}.")
             for row in rows:
