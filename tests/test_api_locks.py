@@ -3,6 +3,8 @@ changing it underneath (423), whoever the script runs as; the API cannot present
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -29,6 +31,25 @@ def _lock(editor: DavClient, path: str, depth: str = "0") -> str:
     locked = editor.request("LOCK", path, LOCK_BODY, depth=depth)
     assert locked.status == 200
     return locked.headers["lock-token"]
+
+
+def test_a_refusal_names_whose_lock_it_is_which_application_took_it_and_until_when(client, alice, editor, readme):
+    _lock(editor, f"{ALPHA}/readme.txt")  # LOCK_BODY's <D:owner> is "test"
+    detail = call(client, "PUT", f"/nodes/{readme.uuid}/content", b"script", alice).json()["detail"]
+    assert re.fullmatch(
+        r"A WebDAV lock of alice's \(test\) holds /common/projects/alpha/readme\.txt until \d{4}-\d\d-\d\d \d\d:\d\d"
+        r" UTC: it can be changed once that application closes the file, or the lock is released \(WebDAV locks,"
+        r" in the console\)\.",
+        detail,
+    ), detail
+    assert "opaquelocktoken" not in detail
+
+
+def test_a_refusal_by_a_folders_lock_names_the_folder(client, alice, editor, readme):
+    _lock(editor, ALPHA, depth="infinity")
+    refused = call(client, "PUT", f"/nodes/{readme.parent_id}/children/other.txt", b"x", alice)
+    assert refused.status_code == 423
+    assert "A WebDAV lock of alice's (test) holds /common/projects/alpha until" in refused.json()["detail"]
 
 
 def test_a_locked_file_cannot_be_changed_over_the_api(client, alice, editor, readme, demo):

@@ -17,10 +17,12 @@ from wsgidav import util
 from wsgidav.dav_error import HTTP_LOCKED, DAVError
 from wsgidav.lock_man.lock_manager import normalize_lock_root
 
+from files import held_locks
 from files.blobs import CHUNK_SIZE
 from files.dav.lock_order import check_still_writable, no_lock_against_new
-from files.dav.locks import DatabaseLockManager, DatabaseLockStorage
+from files.dav.locks import DatabaseLockManager, DatabaseLockStorage, locks_over
 from files.errors import Locked
+from files.models import DavLock
 
 if TYPE_CHECKING:
     from wsgidav.dav_provider import DAVNonCollection
@@ -102,7 +104,25 @@ def refuse_if_locked(url: str, *, depth: str = "0", new_in: str | None = None) -
     except DAVError as error:
         if error.value != HTTP_LOCKED:
             raise
-        raise Locked("A WebDAV lock holds this (an application has it open); try again once it is unlocked.") from None
+        raise Locked(_locked_message(url, depth=depth, new_in=new_in)) from None
+
+
+def _locked_message(url: str, *, depth: str, new_in: str | None) -> str:
+    """Why a write is refused, for the person whose script it is: whose lock, taken by which application, and
+    until when (as a WebDAV client would see in the lock's discovery). Only read when a write is refused."""
+    tokens = [lock["token"] for lock in locks_over(url, include_children=depth == "infinity")]
+    if new_in is not None:
+        tokens += [lock["token"] for lock in locks_over(new_in, include_children=False)]
+    found = held_locks.describe(DavLock.objects.filter(token__in=tokens))
+    if not found:  # released or expired since
+        return "A WebDAV lock holds this (an application has it open); try again once it is unlocked."
+    lock = found[0]
+    by = f" ({lock.client})" if lock.client else ""
+    return (
+        f"A WebDAV lock of {lock.holder}'s{by} holds {lock.path} until {lock.expires_at:%Y-%m-%d %H:%M} UTC: "
+        "it can be changed once that application closes the file, or the lock is released (WebDAV locks, in the "
+        "console)."
+    )
 
 
 def if_header_check(resource: DAVNonCollection, environ: dict[str, Any]) -> IfHeaderCheck | None:
