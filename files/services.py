@@ -92,12 +92,15 @@ def write_file(
     content_type: str = "",
     precondition: Precondition | None = None,
     mtime: datetime | None = None,
+    found: bool = False,
 ) -> tuple[Node, bool]:
     """Create or replace the file ``name`` in ``parent`` with the bytes of ``stream``: (node, created). Its
     modification time is ``mtime`` (a client's own, as WebDAV's ``X-OC-Mtime`` gives it), else now.
 
     A ``precondition`` is asked about the file as it is when the write takes place (under the row lock that
-    the replacement holds), so no other write can slip in between; PreconditionFailed if it says no.
+    the replacement holds), so no other write can slip in between; PreconditionFailed if it says no. ``found``:
+    the caller saw a file of that name, so the write goes straight to the replacement rather than first trying
+    a new file's INSERT (which would find the name taken); a file gone meanwhile is created there all the same.
     """
     if not parent.is_folder:
         raise NodeError("Files can only be written inside a folder.")
@@ -123,7 +126,9 @@ def write_file(
             # A precondition the INSERT can state itself goes into that statement. Any other is asked once the
             # INSERT has taken the name, in the same transaction, so that what it read still holds when the
             # transaction commits (a refusal takes the INSERT back).
-            if precondition is None:
+            if found:
+                pass  # a replacement: the row-locked path below
+            elif precondition is None:
                 if statements.insert_new_node(node):
                     return node, True
             elif (condition := precondition.new_file_condition()) is not None:
@@ -168,6 +173,7 @@ def replace_content(
         max_size=max_size,
         content_type=node.content_type,
         precondition=precondition,
+        found=True,
     )
     return updated
 

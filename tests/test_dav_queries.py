@@ -90,6 +90,20 @@ def test_put_of_a_new_small_file_costs_three_queries(uploader):
     assert "files_davlock" in next(query for query in queries if query.startswith("INSERT"))
 
 
+def test_a_put_over_an_existing_file_goes_straight_to_the_replacement(uploader):
+    assert uploader.put("/dav/common/up/new.bin", b"x" * 1024).status == 201
+    status, queries = _queries(uploader, "PUT", "/dav/common/up/new.bin", b"y" * 1024)
+    # token, the file and its folder with the grant; then, in one transaction, the file's row (locked on
+    # PostgreSQL), the locks, the UPDATE: no INSERT tried first for a name WsgiDAV found taken
+    assert status == 204
+    assert not any(query.startswith("INSERT") for query in queries), queries
+    assert sum(query.startswith("UPDATE") for query in queries) == 1
+    if connection.vendor != "postgresql":
+        assert [query.split()[0] for query in queries] == [
+            "SELECT", "SELECT", "SAVEPOINT", "SELECT", "SELECT", "UPDATE", "RELEASE"
+        ]  # fmt: skip
+
+
 def test_propfind_depth_0_of_a_file_costs_four_queries(uploader):
     assert uploader.put("/dav/common/up/new.bin", b"x" * 1024).status == 201
     status, queries = _queries(uploader, "PROPFIND", "/dav/common/up/new.bin", depth="0")

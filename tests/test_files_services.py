@@ -39,6 +39,19 @@ def test_write_replace_and_read_back(demo):
     assert node2.etag != node.etag
 
 
+def test_a_write_for_a_file_the_caller_found_replaces_it_or_creates_it_if_it_went_meanwhile(demo):
+    folder = demo.node("/common")
+    node, _created = services.write_file(parent=folder, name="a.bin", stream=io.BytesIO(b"one"))
+    with CaptureQueriesContext(connection) as queries:
+        again, created = services.write_file(parent=folder, name="a.bin", stream=io.BytesIO(b"two"), found=True)
+    assert (created, again.pk, _content(again)) == (False, node.pk, b"two")
+    assert not any(query["sql"].startswith("INSERT") for query in queries.captured_queries)
+    services.delete(again)  # gone between the caller's look and the write
+    fresh, created = services.write_file(parent=folder, name="a.bin", stream=io.BytesIO(b"three"), found=True)
+    assert created and _content(fresh) == b"three"
+    assert Node.objects.filter(parent=folder, name="a.bin").count() == 1
+
+
 def test_interrupted_write_keeps_the_previous_content_and_leaves_no_temp_file(demo, settings):
     welcome = demo.node("/common/welcome.txt")
     before = _content(welcome)

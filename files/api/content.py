@@ -83,7 +83,12 @@ def put_child(request: HttpRequest, node_id: UUID, name: Annotated[NodeName, Pat
             existing = Node.objects.filter(parent=parent, name=name).first()
         guard.check_locks(exists=existing is not None)
     node, created = services.write_file(
-        parent=parent, name=name, stream=body, content_type=body.content_type, precondition=guard
+        parent=parent,
+        name=name,
+        stream=body,
+        content_type=body.content_type,
+        precondition=guard,
+        found=existing is not None and not existing.is_folder,
     )
     return Status(201 if created else 200, node_out(node))
 

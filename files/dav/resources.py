@@ -174,6 +174,7 @@ class FileResource(NodeResourceMixin, DAVNonCollection):  # type: ignore[misc]
                 content_type=content_type,
                 precondition=self._write_guard(),
                 mtime=self.environ.get(CLIENT_MTIME),
+                found=self._parent is None,  # WsgiDAV found the file: this replaces it
             )
         except services.NodeError as error:
             raise node_error(error) from None
