@@ -57,7 +57,7 @@ def held(*, path: str | None = None, holder: User | None = None) -> QuerySet[Dav
     if not path.startswith("/") or "\x00" in path:
         raise ValueError(f"invalid path {path!r}: give /<workspace>/<path>")
     root = "/" + quote(path.strip("/"))
-    return locks.filter(Q(root=root) | Q(root__startswith=root.rstrip("/") + "/"))
+    return locks.filter(Q(root=root) | Q(root__startswith_exactly=root.rstrip("/") + "/"))
 
 
 def describe(locks: Iterable[DavLock]) -> list[HeldLock]:

@@ -14,6 +14,11 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from files.prefix_lookup import StartsWithExactly
+
+# Paths and lock roots select subtrees by prefix; ``__startswith`` ignores case on SQLite (see the module).
+models.TextField.register_lookup(StartsWithExactly)
+
 
 class Workspace(models.Model):
     uuid = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)

@@ -67,5 +67,5 @@ def resolve_paths(public_paths: list[str], *, rights: Rights | None = None) -> l
 
 def subtree(node: Node) -> QuerySet[Node]:
     return Node.objects.filter(workspace_id=node.workspace_id).filter(
-        Q(pk=node.pk) | Q(path__startswith=node.path + "/")
+        Q(pk=node.pk) | Q(path__startswith_exactly=node.path + "/")
     )

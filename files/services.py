@@ -196,7 +196,7 @@ def move(*, node: Node, parent: Node, name: str | None = None) -> Node:
     old_path, new_path = node.path, paths.child_path(parent, name)
     try:
         with transaction.atomic():
-            Node.objects.filter(workspace_id=node.workspace_id, path__startswith=old_path + "/").update(
+            Node.objects.filter(workspace_id=node.workspace_id, path__startswith_exactly=old_path + "/").update(
                 workspace_id=parent.workspace_id,
                 path=Concat(Value(new_path), Substr("path", len(old_path) + 1)),
             )

@@ -210,7 +210,7 @@ class DatabaseLockStorage:
             if include_root:
                 query |= Q(root=path)
             if include_children:
-                query |= Q(root__startswith=path.rstrip("/") + "/")
+                query |= Q(root__startswith_exactly=path.rstrip("/") + "/")
             locks = [_as_dict(row) for row in DavLock.objects.filter(query, expire__gte=time.time())]
         found = [
             lock for lock in locks if _matches(lock, path, include_root=include_root, include_children=include_children)
