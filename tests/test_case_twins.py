@@ -22,7 +22,7 @@ ALPHA = "/dav/common/projects/alpha"
 
 
 @pytest.fixture
-def twins(demo) -> Node:
+def twins(demo):
     """``/common/Projects/alpha/hr/salaries.txt`` and ``/common/projects/ALPHA/tmp/x.txt`` beside the demo's
     ``/common/projects/alpha``."""
     common = demo.node("/common")
@@ -48,8 +48,7 @@ def _unchanged_outside(before, after, *changed: str) -> list[str]:
     return [
         seen.path
         for key, seen in before.items()
-        if not any(seen.path == top or seen.path.startswith(top + "/") for top in changed)
-        and after.get(key) != seen
+        if not any(seen.path == top or seen.path.startswith(top + "/") for top in changed) and after.get(key) != seen
     ]
 
 

@@ -27,7 +27,7 @@ def dav(demo) -> DavClient:
 def _tree(demo, public_path: str) -> dict[str, bytes | None]:
     """Relative path → content (None for a folder) of everything below ``public_path``."""
     top = demo.node(public_path)
-    nodes = Node.objects.filter(workspace_id=top.workspace_id, path__startswith=top.path + "/")
+    nodes = Node.objects.filter(workspace_id=top.workspace_id, path__startswith_exactly=top.path + "/")
     return {node.path[len(top.path) :]: None if node.is_folder else content_of(node) for node in nodes}
 
 

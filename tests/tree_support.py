@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import uuid
 from dataclasses import dataclass
 
 from django.core.files.storage import default_storage
@@ -22,18 +23,23 @@ class Seen:
     content: bytes | None
 
 
-def build(root: Node, relative_paths: list[str]) -> None:
+def build(root: Node, relative_paths: list[str], *, numbered: bool = False) -> list[str]:
     """Folders at ``relative_paths`` (``a/b``, below ``root``), each holding a file ``f`` whose content names
-    it, so that a wrong move or delete shows in the content as well as in the paths."""
-    for relative in sorted(set(relative_paths), key=lambda path: path.count("/")):
+    it, so that a wrong move or delete shows in the content as well as in the paths; ``numbered``: ``f1``,
+    ``f2``… instead, so that no two folders hold the same names. Returns the files' relative paths."""
+    files = []
+    for number, relative in enumerate(sorted(set(relative_paths), key=lambda path: path.count("/")), start=1):
         parent = root
         for name in relative.split("/"):
             found = paths.resolve_path(f"{parent.public_path}/{name}")
             parent = found if found is not None else services.create_folder(parent=parent, name=name)
-        services.write_file(parent=parent, name="f", stream=io.BytesIO(relative.encode()))
+        name = f"f{number}" if numbered else "f"
+        services.write_file(parent=parent, name=name, stream=io.BytesIO(relative.encode()))
+        files.append(f"{relative}/{name}")
+    return files
 
 
-def snapshot(workspace_id: object) -> dict[object, Seen]:
+def snapshot(workspace_id: uuid.UUID) -> dict[object, Seen]:
     """Every node of a workspace by its uuid, with the content of every file as the storage has it now (None
     when its blob is gone)."""
     seen: dict[object, Seen] = {}
