@@ -85,6 +85,28 @@ def test_rotate_prints_a_new_working_token(tokens, capsys):
     assert "no token" in one_line_error(capsys, run_command("token_rotate", "nosuchid"))
 
 
+def test_rotate_past_a_lowered_maximum_shortens_and_says_so(tokens, capsys, settings):
+    token, _raw = tokens["alice-1"]
+    settings.TOKEN_MAX_LIFETIME = "7d"
+    assert run_command("token_rotate", token.lookup_id) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[-1] == (
+        "Note: This instance now lets a token live at most 7d, so the new token was shortened: "
+        "it lives 7d instead of 4w2d."
+    )
+    new = PersonalAccessToken.objects.get(label="alice-1")
+    assert new.expires_at - new.created_at == timedelta(days=7)
+
+
+def test_quiet_rotate_past_a_lowered_maximum_prints_only_the_token_and_notes_on_stderr(tokens, capsys, settings):
+    token, _raw = tokens["alice-1"]
+    settings.TOKEN_MAX_LIFETIME = "7d"
+    assert run_command("token_rotate", token.lookup_id, "-q") == 0
+    captured = capsys.readouterr()
+    assert check(captured.out.strip()).label == "alice-1" and captured.out.count("\n") == 1
+    assert captured.err.startswith("token_rotate: note: This instance now lets a token live at most 7d")
+
+
 def test_prune_and_reminders(tokens, capsys):
     with time_machine.travel(timezone.now() + timedelta(days=3, hours=1)):
         assert run_command("token_reminders") == 0

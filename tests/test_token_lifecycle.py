@@ -106,7 +106,7 @@ def test_recent_uses_are_capped(demo, frozen):
 
 def test_create_delete_rotate_are_audited_with_actor(demo):
     token, _ = create(demo, actor=demo.admin)
-    new, _ = token_rotate(token=token, actor=demo.admin, via="console")
+    new, _, _ = token_rotate(token=token, actor=demo.admin, via="console")
     token_delete(token=new, actor=demo.alice, via="console", reason="no longer needed")
     events = list(AuditEvent.objects.order_by("id").values_list("event", "actor_label", "owner_login", "token_id"))
     assert events == [
@@ -151,7 +151,7 @@ def test_expired_use_is_refused_and_recorded_with_its_owner(demo, frozen):
 def test_no_secret_anywhere_in_the_database(demo, frozen):
     token, raw = create(demo, actor=demo.admin)
     check(raw, ip="192.0.2.1", protocol="REST", user_agent="curl/8")
-    new, new_raw = token_rotate(token=token, actor=demo.admin, via="console")
+    new, new_raw, _ = token_rotate(token=token, actor=demo.admin, via="console")
     check(raw, ip="192.0.2.1", protocol="REST")  # refused: the old secret
     token_delete(token=new, actor=demo.admin, via="console")
     dump = io.StringIO()
@@ -174,7 +174,7 @@ def test_rotation_keeps_settings_and_swaps_the_secret(demo, frozen):
         scopes=parse_scopes([f"node:{alpha.uuid}:rw"]),
     )
     frozen.shift(timedelta(days=3))
-    new, new_raw = token_rotate(token=token, actor=None, via="cli")
+    new, new_raw, _ = token_rotate(token=token, actor=None, via="cli")
     assert check(raw) is None
     assert check(new_raw).pk == new.pk
     assert (new.label, new.expiration_model, new.refresh_window, new.scopes) == (
@@ -184,6 +184,37 @@ def test_rotation_keeps_settings_and_swaps_the_secret(demo, frozen):
         token.scopes,
     )
     assert new.absolute_end == timezone.now() + timedelta(days=10)
+
+
+def test_rotation_within_the_maximum_says_nothing(demo, frozen):
+    token, _ = create(demo, expires_in=timedelta(days=10))
+    assert token_rotate(token=token, actor=None, via="cli").notice == ""
+
+
+def test_rotation_past_a_lowered_maximum_is_clamped_to_it(demo, frozen, settings):
+    token, _ = create(demo, expires_in=timedelta(hours=2))
+    settings.TOKEN_MAX_LIFETIME = "1h"
+    new, raw, notice = token_rotate(token=token, actor=None, via="cli")
+    assert new.expires_at == timezone.now() + timedelta(hours=1)
+    assert check(raw).pk == new.pk
+    assert notice == (
+        "This instance now lets a token live at most 1h, so the new token was shortened: it lives 1h instead of 2h."
+    )
+
+
+def test_rotation_past_a_lowered_maximum_clamps_the_refresh_window_and_the_absolute_end(demo, frozen, settings):
+    token, _ = create(demo, expires_in=timedelta(days=5), refresh_window=timedelta(days=2))
+    settings.TOKEN_MAX_LIFETIME = "1d"
+    new, _raw, notice = token_rotate(token=token, actor=None, via="cli")
+    assert (new.refresh_window, new.absolute_end) == (timedelta(days=1), timezone.now() + timedelta(days=1))
+    assert "it lives 1d instead of 5d and its refresh window is 1d instead of 2d" in notice
+
+
+def test_a_clamped_rotation_is_audited_with_the_notice(demo, frozen, settings):
+    token, _ = create(demo, expires_in=timedelta(hours=2))
+    settings.TOKEN_MAX_LIFETIME = "1h"
+    _new, _raw, notice = token_rotate(token=token, actor=None, via="cli")
+    assert AuditEvent.objects.get(event="rotated").reason.endswith(f"; {notice}")
 
 
 def test_expired_token_cannot_be_rotated(demo, frozen):
@@ -310,7 +341,7 @@ def test_prune_removes_only_long_expired_tokens(demo, frozen):
 def test_admin_rotating_someone_elses_token_emails_the_owner(demo, mailoutbox, django_capture_on_commit_callbacks):
     token, _ = create(demo, actor=demo.alice)
     with django_capture_on_commit_callbacks(execute=True):
-        new, raw = token_rotate(token=token, actor=demo.admin, via="console")
+        new, raw, _ = token_rotate(token=token, actor=demo.admin, via="console")
     assert new.issued_by_admin
     assert [message.to for message in mailoutbox] == [["alice@example.com"]]
     assert raw not in mailoutbox[0].body

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -16,7 +16,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from tokens.audit import AuditEvent
-from tokens.models import PersonalAccessToken, TokenError
+from tokens.durations import format_duration
+from tokens.models import PersonalAccessToken, TokenError, max_lifetime
 from tokens.scopes import Scope
 
 if TYPE_CHECKING:
@@ -84,35 +85,64 @@ def _remaining(end: datetime | None, now: datetime) -> timedelta | None:
     return end - now if end is not None and end > now else None
 
 
+class Rotation(NamedTuple):
+    token: PersonalAccessToken
+    raw: str
+    #: What the instance's policy changed on the way, for the person rotating; empty when nothing did.
+    notice: str
+
+
 @transaction.atomic
-def token_rotate(
-    *, token: PersonalAccessToken, actor: User | None, via: str, ip: str | None = None
-) -> tuple[PersonalAccessToken, str]:
+def token_rotate(*, token: PersonalAccessToken, actor: User | None, via: str, ip: str | None = None) -> Rotation:
     """Replace ``token`` by a new secret with the same label, model, window and scopes; the old one stops at once.
 
     The new token gets the lifetime the old one was created with (a Hard Limit's duration, an Auto Refresh
-    token's absolute end), counted from now, within the instance's maximum.
+    token's absolute end), counted from now, within the instance's maximum. A maximum lowered since the token
+    was made shortens the lifetime (and a longer refresh window) to it, and the notice says so: refusing would
+    leave a token that can no longer be renewed, only replaced by hand.
     """
     if token.is_expired():
         raise TokenError("An expired token cannot be rotated; create a new one.")
+    longest = max_lifetime()
     lifetime = (token.hard_end or token.expires_at) - token.created_at
+    keeps_an_end = not token.is_auto_refresh or token.absolute_end is not None
+    window = token.refresh_window
+    shortened = []
+    if keeps_an_end and lifetime > longest:
+        shortened.append(f"it lives {settings.TOKEN_MAX_LIFETIME} instead of {format_duration(lifetime)}")
+        lifetime = longest
+    if window is not None and window > longest:
+        shortened.append(f"its refresh window is {settings.TOKEN_MAX_LIFETIME} instead of {format_duration(window)}")
+        window = longest
+    notice = ""
+    if shortened:
+        notice = (
+            f"This instance now lets a token live at most {settings.TOKEN_MAX_LIFETIME}, so the new token was "
+            f"shortened: {' and '.join(shortened)}."
+        )
     new, raw = PersonalAccessToken.objects.issue(
         owner=token.owner,
         label=token.label,
-        expires_in=lifetime if not token.is_auto_refresh or token.absolute_end is not None else None,
-        refresh_window=token.refresh_window,
+        expires_in=lifetime if keeps_an_end else None,
+        refresh_window=window,
         scopes=token.parsed_scopes,
         created_by=actor,
         created_via=via,
         ignore_limit=True,
     )
+    replaces = f"replaces {token.lookup_id} ({token.uuid})"
     AuditEvent.record(
-        AuditEvent.ROTATED, token=new, actor=actor, via=via, ip=ip, reason=f"replaces {token.lookup_id} ({token.uuid})"
+        AuditEvent.ROTATED,
+        token=new,
+        actor=actor,
+        via=via,
+        ip=ip,
+        reason=f"{replaces}; {notice}" if notice else replaces,
     )
     token.delete()
     if new.issued_by_admin:
         transaction.on_commit(lambda: _notify_owner_of_issue(new))
-    return new, raw
+    return Rotation(new, raw, notice)
 
 
 def _send(owner: User, subject: str, body: str) -> bool:

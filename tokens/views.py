@@ -202,7 +202,7 @@ def rotate(request: HttpRequest, token_id: uuid.UUID, login: str | None = None) 
         return render_page(request, "tokens/rotate.html", "dialog", context)
 
     try:
-        new, raw = token_rotate(
+        new, raw, notice = token_rotate(
             token=token, actor=signed_in_user(request), via=PersonalAccessToken.VIA_CONSOLE, ip=client_ip(request)
         )
     except TokenError as error:
@@ -215,7 +215,7 @@ def rotate(request: HttpRequest, token_id: uuid.UUID, login: str | None = None) 
         new.lookup_id,
         request.user,
     )
-    context.update(_reveal_context(new, raw), error="")
+    context.update(_reveal_context(new, raw), error="", notice=notice)
     response = render_page(request, "tokens/rotate.html", "dialog-body", context)
     trigger_client_event(response, TOKENS_CHANGED, {"message": f"Token “{new.label}” rotated."})
     return response

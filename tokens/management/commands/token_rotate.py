@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any
 
 from django.core.management.base import CommandParser
@@ -29,10 +30,16 @@ class Command(TokenCommand):
         token = select_tokens([id]).first()
         if token is None:
             self.fail(f"no token with id {id!r}")
-        new, raw = token_rotate(token=token, actor=None, via=PersonalAccessToken.VIA_COMMAND_LINE)
+        new, raw, notice = token_rotate(token=token, actor=None, via=PersonalAccessToken.VIA_COMMAND_LINE)
         if options["quiet"]:
             self.stdout.write(raw)
+            # stdout stays the token alone for scripts; the person running it still learns of the change.
+            if notice:
+                sys.stderr.write(f"token_rotate: note: {notice}\n")
         elif options["json"]:
-            self.stdout.write(json.dumps({"token": raw, "replaces": token.lookup_id, **describe(new)}, indent=2))
+            details = {"token": raw, "replaces": token.lookup_id, **describe(new), "notice": notice or None}
+            self.stdout.write(json.dumps(details, indent=2))
         else:
             self.stdout.write(human_description(new, raw))
+            if notice:
+                self.stdout.write(f"\nNote: {notice}")
