@@ -53,6 +53,19 @@ def test_aggregated_refusals_show_their_count(admin_client, demo):
     assert "203.0.113.9" in html and ">Use refused<" in html
 
 
+def test_aggregated_refusals_show_their_first_and_last_time_to_the_second(admin_client, demo):
+    token, _raw = demo.token(demo.alice, label="target")
+    with time_machine.travel(datetime(2026, 3, 2, 9, 0, 5, tzinfo=UTC), tick=False) as traveller:
+        for _ in range(2):
+            AuditEvent.record_refusal(
+                token_id=token.lookup_id, token=token, ip="203.0.113.9", protocol="REST", reason="wrong secret"
+            )
+            traveller.shift(timedelta(seconds=42))
+    html = admin_client.get("/audit/", {"event": "refused"}).content.decode()
+    assert ">2026-03-02 09:00:05</time>" in html
+    assert '<span class="muted small">last <time datetime="2026-03-02T09:00:47+00:00">09:00:47</time></span>' in html
+
+
 def test_htmx_gets_the_results_fragment(admin_client, demo):
     _record(datetime(2026, 3, 2, tzinfo=UTC), owner=demo.alice, actor=demo.admin, via="console")
     response = admin_client.get("/audit/", {"owner": "ali"}, HTTP_HX_REQUEST="true")

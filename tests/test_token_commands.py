@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
@@ -105,6 +105,36 @@ def test_quiet_rotate_past_a_lowered_maximum_prints_only_the_token_and_notes_on_
     captured = capsys.readouterr()
     assert check(captured.out.strip()).label == "alice-1" and captured.out.count("\n") == 1
     assert captured.err.startswith("token_rotate: note: This instance now lets a token live at most 7d")
+
+
+def test_audit_names_a_deleted_tokens_refusals_with_their_first_and_last_time(tokens, capsys):
+    token, raw = tokens["bob-1"]
+    run_command("token_delete", token.lookup_id)
+    with time_machine.travel(datetime(2026, 3, 2, 9, 0, 5, tzinfo=UTC), tick=False) as traveller:
+        check(raw, ip="203.0.113.9")
+        traveller.shift(timedelta(seconds=30))
+        check(raw, ip="203.0.113.9")
+    capsys.readouterr()
+    assert run_command("token_audit", "--event", "refused") == 0
+    assert capsys.readouterr().out.splitlines() == [
+        f"2026-03-02 09:00:05  use refused x2 (last 09:00:35)  token {token.lookup_id} 'bob-1' of bob by - "
+        "from 203.0.113.9: unknown token or wrong secret"
+    ]
+
+
+def test_audit_json_gives_a_refusals_last_time_seen(tokens, capsys):
+    _token, raw = tokens["bob-1"]
+    with time_machine.travel(datetime(2026, 3, 2, 9, 0, 5, tzinfo=UTC), tick=False) as traveller:
+        check(raw, login="alice", ip="203.0.113.9")
+        traveller.shift(timedelta(seconds=30))
+        check(raw, login="alice", ip="203.0.113.9")
+    assert run_command("token_audit", "--event", "refused", "--json") == 0
+    [event] = json.loads(capsys.readouterr().out)
+    assert (event["at"], event["last_seen"], event["count"]) == (
+        "2026-03-02T09:00:05+00:00",
+        "2026-03-02T09:00:35+00:00",
+        2,
+    )
 
 
 def test_prune_and_reminders(tokens, capsys):

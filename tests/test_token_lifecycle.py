@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import io
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
@@ -138,6 +138,55 @@ def test_refused_uses_are_aggregated_per_token_ip_and_minute(demo, frozen):
         ("203.0.113.9", 1),
     ]
     assert all(event.token_id == token.lookup_id for event in refused)
+
+
+def test_a_refusal_is_recorded_at_its_exact_time_never_before_the_tokens_creation(demo):
+    with time_machine.travel(datetime(2026, 3, 2, 9, 0, 30, tzinfo=UTC), tick=False) as traveller:
+        token, raw = create(demo)
+        traveller.shift(timedelta(seconds=5))
+        assert check(raw, login="bob", ip="192.0.2.1") is None
+    event = AuditEvent.objects.get(event="refused")
+    assert event.at == token.created_at + timedelta(seconds=5)
+
+
+def test_aggregated_refusals_keep_the_exact_first_and_last_time_seen(demo):
+    token, raw = create(demo)
+    token_delete(token=token, actor=demo.alice, via="console")
+    with time_machine.travel(datetime(2026, 3, 2, 9, 0, 5, tzinfo=UTC), tick=False) as traveller:
+        for _ in range(3):
+            check(raw, ip="203.0.113.9")
+            traveller.shift(timedelta(seconds=20))
+    event = AuditEvent.objects.get(event="refused")
+    assert (event.at, event.last_seen, event.count) == (
+        datetime(2026, 3, 2, 9, 0, 5, tzinfo=UTC),
+        datetime(2026, 3, 2, 9, 0, 45, tzinfo=UTC),
+        3,
+    )
+
+
+def test_refusals_of_a_deleted_token_still_name_it_and_its_owner(demo):
+    token, raw = create(demo, label="backup")
+    token_uuid = token.uuid  # deleting the row clears its primary key
+    token_delete(token=token, actor=demo.admin, via="console")
+    assert check(raw, ip="203.0.113.9") is None
+    event = AuditEvent.objects.get(event="refused")
+    assert (event.token_id, event.token_uuid, event.token_label) == (token.lookup_id, token_uuid, "backup")
+    assert (event.owner, event.owner_login) == (demo.alice, "alice")
+
+
+def test_a_wrong_secret_is_recorded_against_the_token_its_public_id_names(demo):
+    token, _raw = create(demo, label="backup")
+    body = token_format.PREFIX + token.lookup_id + "x" * token_format.SECRET_LENGTH
+    assert check(body + token_format._checksum(body), ip="203.0.113.9") is None
+    event = AuditEvent.objects.get(event="refused")
+    assert (event.token_label, event.owner_login, event.reason) == ("backup", "alice", "unknown token or wrong secret")
+
+
+def test_an_unknown_public_id_is_recorded_without_a_name(demo):
+    body = token_format.PREFIX + "A" * token_format.LOOKUP_LENGTH + "x" * token_format.SECRET_LENGTH
+    assert check(body + token_format._checksum(body), ip="203.0.113.9") is None
+    event = AuditEvent.objects.get(event="refused")
+    assert (event.token_id, event.token_label, event.owner_login, event.owner) == ("A" * 12, "", "", None)
 
 
 def test_expired_use_is_refused_and_recorded_with_its_owner(demo, frozen):

@@ -1,17 +1,21 @@
 """The audit trail of tokens (and of the WebDAV locks that people release for others).
 
-An audit record names a token by its uuid, public lookup id and label — never by its secret. Refused uses are
-aggregated: one record per (token id, client IP, minute) with a count, so a flood of bad attempts stays small.
+An audit record names a token by its uuid, public lookup id, label and owner — never by its secret — copied onto
+the record, so it still names the token once the token is deleted. Refused uses are aggregated: one record per
+(token id, client IP, reason, minute) with a count and the exact first (``at``) and last (``last_seen``) refusal,
+so a flood of bad attempts stays small and no refusal appears earlier than it happened.
 A released WebDAV lock is recorded with no token: its holder is the owner, the path and kind of lock the reason.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 if TYPE_CHECKING:
@@ -55,6 +59,9 @@ class AuditEvent(models.Model):
     reason = models.TextField(blank=True)
     #: Refused uses within the same minute from the same IP are counted on one record.
     count = models.PositiveIntegerField(default=1)
+    #: A refused use's record: when the last refusal it counts happened (``at`` is the first). Empty on records
+    #: written before refusals kept it, whose ``at`` is the start of their minute.
+    last_seen = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-at", "-id"]
@@ -96,24 +103,49 @@ class AuditEvent(models.Model):
     def record_refusal(
         cls, *, token_id: str, token: PersonalAccessToken | None, ip: str | None, protocol: str, reason: str
     ) -> None:
-        """Count a refused use on this minute's record for (token id, IP), creating it if needed."""
-        minute = timezone.now().replace(second=0, microsecond=0)
-        same = cls.objects.filter(event=cls.REFUSED, token_id=token_id, ip=ip, at=minute, reason=reason)
-        if same.update(count=F("count") + 1):
+        """Count a refused use on this minute's record for (token id, IP, reason), creating it if needed.
+
+        ``token`` is the row the public id names, if it still exists; without it the record takes the names
+        from the latest record of the same public id, so a deleted token's refusals still say whose it was."""
+        now = timezone.now()
+        minute = now.replace(second=0, microsecond=0)
+        same = cls.objects.filter(
+            event=cls.REFUSED,
+            token_id=token_id,
+            ip=ip,
+            reason=reason,
+            at__gte=minute,
+            at__lt=minute + timedelta(minutes=1),
+        )
+        # Greatest: concurrent refusals never move the last one back.
+        if same.update(count=F("count") + 1, last_seen=Greatest(Coalesce("last_seen", "at"), Value(now))):
             return
-        owner = token.owner if token is not None else None
+        names: dict[str, Any] = {}
+        if token is not None:
+            names = {
+                "owner": token.owner,
+                "owner_login": token.owner.login,
+                "token_uuid": token.uuid,
+                "token_label": token.label,
+            }
+        else:
+            names = (
+                cls.objects.filter(token_id=token_id)
+                .exclude(token_label="")
+                .order_by("-at", "-id")
+                .values("owner_id", "owner_login", "token_uuid", "token_label")
+                .first()
+            ) or {}
         cls.objects.create(
             event=cls.REFUSED,
-            at=minute,
+            at=now,
+            last_seen=now,
             actor_label="",
-            owner=owner,
-            owner_login=owner.login if owner is not None else "",
-            token_uuid=token.uuid if token is not None else None,
             token_id=token_id,
-            token_label=token.label if token is not None else "",
             via=protocol,
             ip=ip,
             reason=reason,
+            **names,
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -129,4 +161,5 @@ class AuditEvent(models.Model):
             "ip": self.ip,
             "reason": self.reason,
             "count": self.count,
+            "last_seen": self.last_seen.isoformat() if self.last_seen else None,
         }

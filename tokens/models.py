@@ -138,7 +138,7 @@ class PersonalAccessTokenManager(models.Manager["PersonalAccessToken"]):
         parts = token_format.parse(raw)
         if parts is None:
             return None
-        token = lookup.find(parts.lookup_id, self.db)
+        named = token = lookup.find(parts.lookup_id, self.db)
         stored = token_format.digest(parts, token.pepper_version) if token is not None else None
         refusal = ""
         now = timezone.now()
@@ -151,7 +151,8 @@ class PersonalAccessTokenManager(models.Manager["PersonalAccessToken"]):
         elif token.expires_at <= now:
             refusal = "expired"
         if refusal:
-            AuditEvent.record_refusal(token_id=parts.lookup_id, token=token, ip=ip, protocol=protocol, reason=refusal)
+            # The record names the token its public id names, even with a wrong secret: whose token is being tried.
+            AuditEvent.record_refusal(token_id=parts.lookup_id, token=named, ip=ip, protocol=protocol, reason=refusal)
             return None
         assert token is not None
         token._record_use(parts, now=now, ip=ip, protocol=protocol, user_agent=user_agent)

@@ -41,6 +41,8 @@ class Command(TokenCommand):
             return
         for event in rows:
             count = f" x{event.count}" if event.count > 1 else ""
+            if event.last_seen is not None and event.last_seen != event.at:
+                count += f" (last {event.last_seen:%H:%M:%S})"
             self.stdout.write(
                 f"{event.at:%Y-%m-%d %H:%M:%S}  {event.get_event_display()}{count}  token {event.token_id or '-'} "
                 f"{event.token_label!r} of {event.owner_login or '-'} by {event.actor_label or '-'}"
