@@ -64,6 +64,19 @@ def test_a_token_an_admin_issued_for_someone_else_is_marked(admin_client, demo):
     assert "issued by" not in _row(html, own)
 
 
+def test_a_token_issued_from_the_command_line_is_marked(admin_client, demo):
+    token, _raw = demo.token(demo.alice, label="from cron", created_via="cli")
+    row = _row(admin_client.get("/people/alice/tokens/").content.decode(), token)
+    assert '<span class="badge badge-info">issued from the command line</span>' in row
+    assert "by an administrator · command line" in row
+
+
+def test_the_inventory_marks_a_token_issued_from_the_command_line(admin_client, demo):
+    demo.token(demo.alice, label="from cron", created_via="cli")
+    html = admin_client.get("/tokens/").content.decode()
+    assert '<span class="badge badge-info">issued from the command line</span>' in html
+
+
 def test_a_row_expands_to_its_last_use_recent_uses_end_and_origin(admin_client, demo):
     with time_machine.travel(T0, tick=False):
         token, raw = demo.token(

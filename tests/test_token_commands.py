@@ -137,6 +137,18 @@ def test_audit_json_gives_a_refusals_last_time_seen(tokens, capsys):
     )
 
 
+def test_rotating_from_the_command_line_emails_the_owner(
+    tokens, capsys, mailoutbox, django_capture_on_commit_callbacks
+):
+    token, _raw = tokens["alice-1"]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert run_command("token_rotate", token.lookup_id, "-q") == 0
+    raw = capsys.readouterr().out.strip()
+    [message] = mailoutbox
+    assert message.to == ["alice@example.com"] and "from the command line" in message.body
+    assert raw not in message.body
+
+
 def test_prune_and_reminders(tokens, capsys):
     with time_machine.travel(timezone.now() + timedelta(days=3, hours=1)):
         assert run_command("token_reminders") == 0

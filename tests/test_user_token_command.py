@@ -36,6 +36,22 @@ def test_hard_limit(demo, capsys, frozen):
     assert token.created_via == "cli" and token.created_by is None
 
 
+def test_a_command_line_token_is_marked_as_issued_by_an_administrator(demo, capsys):
+    assert run("-u", "alice", "-e", "20d", "-q") == 0
+    assert PersonalAccessToken.objects.get().issued_by_admin
+
+
+def test_the_owner_of_a_command_line_token_is_emailed_without_the_secret(demo, capsys, mailoutbox):
+    assert run("-u", "alice", "-e", "20d", "-l", "backup", "-q") == 0
+    raw = capsys.readouterr().out.strip()
+    [message] = mailoutbox
+    assert message.to == ["alice@example.com"]
+    assert message.subject == "A personal access token was created for you"
+    assert 'an administrator created the personal access token "backup"' in message.body
+    assert "from the command line" in message.body
+    assert raw not in message.body and raw[5:17] in message.body
+
+
 def test_auto_refresh_with_bare_seconds(demo, capsys, frozen):
     assert run("-u", "alice", "-a", "3600", "-q") == 0
     token = PersonalAccessToken.objects.get()

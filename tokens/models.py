@@ -246,7 +246,10 @@ class PersonalAccessToken(models.Model):
 
     @property
     def issued_by_admin(self) -> bool:
-        """Created by someone other than its owner (an administrator)."""
+        """Created by someone other than its owner: an administrator in the console, or an operator on the
+        command line, which acts for the owner with an administrator's power (SPEC §4)."""
+        if self.created_via == self.VIA_COMMAND_LINE:
+            return True
         return self.created_by_id is not None and self.created_by_id != self.owner_id
 
     def _record_use(

@@ -154,11 +154,13 @@ def _send(owner: User, subject: str, body: str) -> bool:
 
 def _notify_owner_of_issue(token: PersonalAccessToken) -> None:
     creator = token.created_by.login if token.created_by else "an administrator"
+    where = " from the command line" if token.created_via == PersonalAccessToken.VIA_COMMAND_LINE else ""
     _send(
         token.owner,
         "A personal access token was created for you",
         f"Hello {token.owner.get_full_name()},\n\n"
-        f'{creator} created the personal access token "{token.label}" (id {token.lookup_id}) for your account.\n'
+        f'{creator} created the personal access token "{token.label}" (id {token.lookup_id}) for your account'
+        f"{where}.\n"
         f"It expires {token.expires_at:%Y-%m-%d %H:%M %Z}.\n\n"
         f"You can see and delete your tokens at {settings.PUBLIC_URL.rstrip('/')}/me/tokens/.\n",
     )
