@@ -222,6 +222,21 @@ def test_bulk_delete_deletes_exactly_the_chosen_tokens_each_audited_with_the_rea
     }
 
 
+def test_bulk_delete_emails_each_owner_once(admin_client, demo, mailoutbox, django_capture_on_commit_callbacks):
+    chosen = [demo.token(demo.alice, label="a"), demo.token(demo.alice, label="b"), demo.token(demo.bob, label="c")]
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(
+            "/tokens/delete/",
+            {"token": [str(token.uuid) for token, _raw in chosen], "reason": "offboarding"},
+            HTTP_HX_REQUEST="true",
+        )
+    assert sorted((message.to[0], message.subject) for message in mailoutbox) == [
+        ("alice@example.com", "2 of your personal access tokens were deleted"),
+        ("bob@example.com", 'Your personal access token "c" was deleted'),
+    ]
+    assert not any(raw in message.body for message in mailoutbox for _token, raw in chosen)
+
+
 def test_bulk_delete_without_htmx_returns_to_the_filtered_inventory(admin_client, demo):
     token, _raw = demo.token(demo.alice)
     response = admin_client.post("/tokens/delete/", {"token": str(token.uuid), "filters": "owner=alice&status=active"})

@@ -164,6 +164,28 @@ def test_the_reason_is_recorded_with_the_deletion(admin_client, demo):
     assert (event.reason, event.actor_label, event.token_id) == ("laptop lost", "admin", token.lookup_id)
 
 
+def test_an_admin_deleting_in_the_console_emails_the_owner(
+    admin_client, demo, mailoutbox, django_capture_on_commit_callbacks
+):
+    token, raw = demo.token(demo.alice, label="doomed")
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(
+            f"/people/alice/tokens/{token.uuid}/delete/", {"reason": "offboarding"}, HTTP_HX_REQUEST="true"
+        )
+    [message] = mailoutbox
+    assert message.to == ["alice@example.com"] and 'admin deleted your personal access token "doomed"' in message.body
+    assert raw not in message.body
+
+
+def test_a_user_deleting_their_own_token_in_the_console_is_not_emailed(
+    alice_client, demo, mailoutbox, django_capture_on_commit_callbacks
+):
+    token, _raw = demo.token(demo.alice, label="doomed")
+    with django_capture_on_commit_callbacks(execute=True):
+        alice_client.post(f"/me/tokens/{token.uuid}/delete/", HTTP_HX_REQUEST="true")
+    assert not PersonalAccessToken.objects.exists() and mailoutbox == []
+
+
 def test_a_too_long_reason_comes_back_in_the_dialog_and_deletes_nothing(admin_client, demo):
     token, raw = demo.token(demo.alice, label="doomed")
     response = admin_client.post(

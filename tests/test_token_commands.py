@@ -61,6 +61,21 @@ def test_delete_by_id_and_the_token_is_refused(tokens, capsys):
     assert PersonalAccessToken.objects.count() == 2
 
 
+def test_deleting_from_the_command_line_emails_the_owner(
+    tokens, capsys, mailoutbox, django_capture_on_commit_callbacks
+):
+    token, raw = tokens["bob-1"]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert run_command("token_delete", token.lookup_id, "--reason", "leaked") == 0
+    [message] = mailoutbox
+    assert message.to == ["bob@example.com"]
+    assert (
+        f'an administrator deleted your personal access token "bob-1" (id {token.lookup_id}) from the command line.'
+        in (message.body)
+    )
+    assert "Reason given: leaked" in message.body and raw not in message.body
+
+
 def test_delete_by_last_use(tokens, capsys):
     check(tokens["alice-1"][1])
     with time_machine.travel(timezone.now() + timedelta(days=2)):

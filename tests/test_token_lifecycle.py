@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 from django.core.management import call_command
+from django.db import transaction
 from django.test.utils import override_settings
 from django.utils import timezone
 
@@ -14,7 +15,14 @@ from tokens.audit import AuditEvent
 from tokens.auth import WEBDAV, authenticate
 from tokens.models import PersonalAccessToken, TokenError
 from tokens.scopes import parse_scopes
-from tokens.services import send_expiry_reminders, token_create, token_delete, token_rotate, tokens_prune
+from tokens.services import (
+    send_expiry_reminders,
+    token_create,
+    token_delete,
+    token_rotate,
+    tokens_delete,
+    tokens_prune,
+)
 from tokens.usage import RECENT_USES
 
 check = PersonalAccessToken.objects.authenticate
@@ -394,6 +402,58 @@ def test_admin_rotating_someone_elses_token_emails_the_owner(demo, mailoutbox, d
     assert new.issued_by_admin
     assert [message.to for message in mailoutbox] == [["alice@example.com"]]
     assert raw not in mailoutbox[0].body
+
+
+def test_an_admin_deleting_someone_elses_token_emails_the_owner(demo, mailoutbox, django_capture_on_commit_callbacks):
+    token, raw = create(demo, label="backup")
+    with django_capture_on_commit_callbacks(execute=True):
+        token_delete(token=token, actor=demo.admin, via="console", reason="laptop lost")
+    [message] = mailoutbox
+    assert message.to == ["alice@example.com"]
+    assert message.subject == 'Your personal access token "backup" was deleted'
+    assert f'admin deleted your personal access token "backup" (id {token.lookup_id}).' in message.body
+    assert "Reason given: laptop lost" in message.body
+    assert raw not in message.body and token_format.parse(raw).secret not in message.body
+
+
+def test_an_owner_deleting_their_own_token_is_not_emailed(demo, mailoutbox, django_capture_on_commit_callbacks):
+    token, _raw = create(demo)
+    with django_capture_on_commit_callbacks(execute=True):
+        token_delete(token=token, actor=demo.alice, via="console")
+    assert mailoutbox == []
+
+
+def test_deleting_an_expired_token_emails_nobody(demo, frozen, mailoutbox, django_capture_on_commit_callbacks):
+    token, _raw = create(demo, expires_in=timedelta(hours=1))
+    frozen.shift(timedelta(hours=2))
+    with django_capture_on_commit_callbacks(execute=True):
+        token_delete(token=token, actor=demo.admin, via="console")
+    assert mailoutbox == []
+
+
+def test_a_deletion_of_several_tokens_emails_each_owner_once(demo, mailoutbox, django_capture_on_commit_callbacks):
+    mine = [create(demo, label=label)[0] for label in ("one", "two")]
+    bobs, _raw = create(demo, owner=demo.bob, label="three")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tokens_delete(tokens=[*mine, bobs], actor=None, via="cli") == 3
+    assert sorted(message.to[0] for message in mailoutbox) == ["alice@example.com", "bob@example.com"]
+    [to_alice] = [message for message in mailoutbox if message.to == ["alice@example.com"]]
+    assert to_alice.subject == "2 of your personal access tokens were deleted"
+    assert "an administrator deleted 2 of your personal access tokens from the command line:" in to_alice.body
+    assert all(f'"{token.label}" (id {token.lookup_id})' in to_alice.body for token in mine)
+
+
+def test_no_email_is_sent_for_a_deletion_that_is_rolled_back(demo, mailoutbox, django_capture_on_commit_callbacks):
+    token, _raw = create(demo)
+
+    def delete_then_fail() -> None:
+        with transaction.atomic():
+            token_delete(token=token, actor=demo.admin, via="console")
+            raise RuntimeError("the surrounding work failed")
+
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
+        delete_then_fail()
+    assert mailoutbox == [] and PersonalAccessToken.objects.filter(label="lifecycle").exists()
 
 
 def test_token_sent_with_another_login_is_refused_and_not_counted_as_a_use(demo):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, NamedTuple
 
 from django.conf import settings
@@ -60,24 +61,33 @@ def token_create(
     return token, raw
 
 
-@transaction.atomic
 def token_delete(
     *, token: PersonalAccessToken, actor: User | None, via: str, reason: str = "", ip: str | None = None
 ) -> None:
-    """Delete a token; it is refused from the very next request on."""
-    AuditEvent.record(AuditEvent.DELETED, token=token, actor=actor, via=via, ip=ip, reason=reason)
-    token.delete()
+    """Delete a token; it is refused from the very next request on. See ``tokens_delete``."""
+    tokens_delete(tokens=[token], actor=actor, via=via, reason=reason, ip=ip)
 
 
 def tokens_delete(
     *, tokens: Iterable[PersonalAccessToken], actor: User | None, via: str, reason: str = "", ip: str | None = None
 ) -> int:
-    """Delete several tokens, each recorded; how many."""
+    """Delete tokens, each recorded; how many.
+
+    An owner whose still working tokens someone else deleted (an administrator, or the command line) gets one
+    e-mail listing them, once the deletion is committed: their scripts stop, and they should learn why. An
+    expired token's record going (``token_prune``) changes nothing for them, so it says nothing."""
     count = 0
+    told: dict[int, list[PersonalAccessToken]] = {}
     with transaction.atomic():
+        now = timezone.now()
         for token in tokens:
-            token_delete(token=token, actor=actor, via=via, reason=reason, ip=ip)
+            if (actor is None or actor.pk != token.owner_id) and not token.is_expired(now):
+                told.setdefault(token.owner_id, []).append(token)
+            AuditEvent.record(AuditEvent.DELETED, token=token, actor=actor, via=via, ip=ip, reason=reason)
+            token.delete()
             count += 1
+        for deleted in told.values():
+            transaction.on_commit(partial(_notify_owner_of_deletion, deleted, actor=actor, via=via, reason=reason))
     return count
 
 
@@ -163,6 +173,28 @@ def _notify_owner_of_issue(token: PersonalAccessToken) -> None:
         f"{where}.\n"
         f"It expires {token.expires_at:%Y-%m-%d %H:%M %Z}.\n\n"
         f"You can see and delete your tokens at {settings.PUBLIC_URL.rstrip('/')}/me/tokens/.\n",
+    )
+
+
+def _notify_owner_of_deletion(tokens: list[PersonalAccessToken], *, actor: User | None, via: str, reason: str) -> None:
+    owner = tokens[0].owner
+    deleter = actor.login if actor is not None else "an administrator"
+    where = " from the command line" if via == PersonalAccessToken.VIA_COMMAND_LINE else ""
+    named = [f'"{token.label}" (id {token.lookup_id})' for token in tokens]
+    if len(tokens) == 1:
+        subject = f'Your personal access token "{tokens[0].label}" was deleted'
+        what = f"{deleter} deleted your personal access token {named[0]}{where}.\n"
+    else:
+        subject = f"{len(tokens)} of your personal access tokens were deleted"
+        what = f"{deleter} deleted {len(tokens)} of your personal access tokens{where}:\n"
+        what += "".join(f"  {line}\n" for line in named)
+    because = f"Reason given: {reason}\n" if reason else ""
+    _send(
+        owner,
+        subject,
+        f"Hello {owner.get_full_name()},\n\n{what}{because}\n"
+        f"Scripts and clients that use {'it' if len(tokens) == 1 else 'them'} are refused from now on. "
+        f"You can see your tokens and create new ones at {settings.PUBLIC_URL.rstrip('/')}/me/tokens/.\n",
     )
 
 
