@@ -13,6 +13,7 @@ from django.test import Client
 from django.utils import timezone
 
 from files import services
+from tests.mail_support import UNREACHABLE
 from tokens.models import PersonalAccessToken
 
 
@@ -192,6 +193,26 @@ def test_create_issues_the_token_once_and_fires_tokens_changed(admin_client, dem
     assert token.is_auto_refresh and token.refresh_window == timedelta(hours=1)
     assert token.scopes == [f"node:{alpha.uuid}:rw"]
     assert token.created_by == demo.admin and token.created_via == "console"
+
+
+def test_a_token_made_for_someone_else_is_revealed_even_when_the_mail_server_is_down(
+    admin_client, demo, settings, caplog
+):
+    settings.EMAIL_BACKEND = UNREACHABLE
+    response = _create(admin_client)
+    raw = _raw_token(response)
+    assert response.status_code == 200 and PersonalAccessToken.objects.authenticate(raw).owner == demo.alice
+    assert "could not e-mail alice" in caplog.text and raw not in caplog.text
+
+
+def test_deleting_someone_elses_token_succeeds_even_when_the_mail_server_is_down(
+    admin_client, demo, settings, django_capture_on_commit_callbacks
+):
+    settings.EMAIL_BACKEND = UNREACHABLE
+    token, _raw = demo.token(demo.alice)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(f"/people/alice/tokens/{token.uuid}/delete/", HTTP_HX_REQUEST="true")
+    assert response.status_code == 200 and not PersonalAccessToken.objects.exists()
 
 
 def test_create_hard_limit_sets_the_expiry(admin_client, demo):

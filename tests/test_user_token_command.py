@@ -8,6 +8,7 @@ import time_machine
 from django.utils import timezone
 
 from tests.commands import run_command
+from tests.mail_support import UNREACHABLE
 from tokens.models import PersonalAccessToken
 
 
@@ -50,6 +51,12 @@ def test_the_owner_of_a_command_line_token_is_emailed_without_the_secret(demo, c
     assert 'an administrator created the personal access token "backup"' in message.body
     assert "from the command line" in message.body
     assert raw not in message.body and raw[5:17] in message.body
+
+
+def test_the_token_is_printed_even_when_the_mail_server_is_down(demo, capsys, settings):
+    settings.EMAIL_BACKEND = UNREACHABLE
+    assert run("-u", "alice", "-e", "20d", "-q") == 0
+    assert PersonalAccessToken.objects.authenticate(capsys.readouterr().out.strip()).owner == demo.alice
 
 
 def test_auto_refresh_with_bare_seconds(demo, capsys, frozen):

@@ -6,6 +6,7 @@ Every function takes keyword-only arguments: ``actor`` is the person acting (Non
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from functools import partial
@@ -23,6 +24,8 @@ from tokens.scopes import Scope
 
 if TYPE_CHECKING:
     from people.models import User
+
+logger = logging.getLogger(__name__)
 
 #: Days before a token's hard end at which its owner is reminded.
 REMINDER_DAYS = (7, 1)
@@ -162,10 +165,19 @@ def _send(owner: User, subject: str, body: str) -> bool:
     return True
 
 
+def _tell(owner: User, subject: str, body: str) -> None:
+    """Tell an owner what someone else did to their tokens. The deed is done by then (a token made, shown once,
+    or deleted), so a mail server that cannot be reached is logged, never allowed to fail it."""
+    try:
+        _send(owner, subject, body)
+    except OSError:  # smtplib's errors and refused connections alike
+        logger.warning("could not e-mail %s: %s", owner.login, subject, exc_info=True)
+
+
 def _notify_owner_of_issue(token: PersonalAccessToken) -> None:
     creator = token.created_by.login if token.created_by else "an administrator"
     where = " from the command line" if token.created_via == PersonalAccessToken.VIA_COMMAND_LINE else ""
-    _send(
+    _tell(
         token.owner,
         "A personal access token was created for you",
         f"Hello {token.owner.get_full_name()},\n\n"
@@ -189,7 +201,7 @@ def _notify_owner_of_deletion(tokens: list[PersonalAccessToken], *, actor: User 
         what = f"{deleter} deleted {len(tokens)} of your personal access tokens{where}:\n"
         what += "".join(f"  {line}\n" for line in named)
     because = f"Reason given: {reason}\n" if reason else ""
-    _send(
+    _tell(
         owner,
         subject,
         f"Hello {owner.get_full_name()},\n\n{what}{because}\n"
