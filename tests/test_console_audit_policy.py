@@ -101,6 +101,19 @@ def test_from_and_to_are_whole_days_both_included(admin_client, demo):
     assert "2026-01-30T23:59:59" not in html and "2026-02-02T00:00:00" not in html
 
 
+def test_a_to_date_on_the_last_day_of_the_calendar_shows_every_record(admin_client, demo):
+    _record(datetime(2026, 3, 2, tzinfo=UTC), owner=demo.alice)
+    response = admin_client.get("/audit/", {"until": "9999-12-31"})
+    assert response.status_code == 200 and _rows(response) == ["created"]
+
+
+def test_a_from_date_on_the_first_day_of_the_calendar_shows_every_record_east_of_utc(admin_client, demo, settings):
+    settings.TIME_ZONE = "Asia/Tokyo"
+    _record(datetime(2026, 3, 2, tzinfo=UTC), owner=demo.alice)
+    response = admin_client.get("/audit/", {"since": "0001-01-01"})
+    assert response.status_code == 200 and _rows(response) == ["created"]
+
+
 def test_a_bad_date_is_explained_and_left_out(admin_client, demo):
     _record(datetime(2026, 3, 2, tzinfo=UTC), owner=demo.alice)
     response = admin_client.get("/audit/", {"since": "yesterday", "event": "nonsense"})

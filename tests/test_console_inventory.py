@@ -153,6 +153,13 @@ def test_unused_since_a_date_starts_at_its_midnight(demo):
         assert _labels(client.get("/tokens/", {"unused_since": "2026-01-31"})) == {"the evening before"}
 
 
+def test_unused_since_the_first_day_of_the_calendar_east_of_utc_matches_nothing(admin_client, demo, settings):
+    settings.TIME_ZONE = "Asia/Tokyo"
+    demo.token(demo.alice, label="never used")
+    response = admin_client.get("/tokens/", {"unused_since": "0001-01-01"})
+    assert response.status_code == 200 and _labels(response) == set()
+
+
 @pytest.mark.parametrize(
     ("query", "message"),
     [
@@ -161,6 +168,7 @@ def test_unused_since_a_date_starts_at_its_midnight(demo):
         ({"expiring_within": "many"}, "Give a number of days from 0 to 3650."),
         ({"status": "dormant"}, "Select a valid choice"),
         ({"unused_since": "99999999999999999999"}, ""),
+        ({"unused_since": "2026-02-30"}, "Give a date (2026-01-31), a number of days (30)"),
     ],
 )
 def test_a_bad_filter_is_explained_and_left_out(admin_client, demo, query, message):

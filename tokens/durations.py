@@ -2,12 +2,13 @@
 
 A bare number means seconds only where the caller allows it (``-a`` in ``user_token``, as in Cells).
 ``format_duration`` writes the canonical compound form, which ``parse_duration`` reads back to the same value.
+``in_utc`` brings a moment that a person typed into the range the database compares with.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 UNITS: dict[str, int] = {"w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1}
 # Ten years: far beyond any sensible token, far below datetime's overflow.
@@ -56,3 +57,18 @@ def format_duration(value: timedelta) -> str:
         if count:
             parts.append(f"{count}{unit}")
     return "".join(parts)
+
+
+#: The first and last moments a datetime holds in UTC, the time zone the database compares in.
+EARLIEST = datetime.min.replace(tzinfo=UTC)
+LATEST = datetime.max.replace(tzinfo=UTC)
+
+
+def in_utc(moment: datetime) -> datetime:
+    """An aware ``moment`` in UTC. A typed moment beyond what a datetime holds there (the first hours of year 1
+    east of Greenwich, the last ones of year 9999 west of it) becomes the first or last one: it compares with
+    every stored moment as the typed one would, where converting it would overflow."""
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        return EARLIEST if moment.year == 1 else LATEST

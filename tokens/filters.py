@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 
 from tokens.audit import AuditEvent
-from tokens.durations import DurationError, parse_duration
+from tokens.durations import LATEST, in_utc, parse_duration
 from tokens.management.base import STATUSES, has_status
 from tokens.models import PersonalAccessToken
 
@@ -24,7 +24,12 @@ _SEARCH = {"type": "search", "autocomplete": "off"}
 
 def start_of_day(day: date) -> datetime:
     """Midnight of ``day`` in the instance's time zone: the dates people type are local dates."""
-    return timezone.make_aware(datetime.combine(day, time.min))
+    return in_utc(timezone.make_aware(datetime.combine(day, time.min)))
+
+
+def end_of_day(day: date) -> datetime:
+    """The midnight that ends ``day``; the last day a datetime holds ends at the last moment."""
+    return start_of_day(day + timedelta(days=1)) if day < date.max else LATEST
 
 
 def parse_unused_since(text: str, now: datetime) -> datetime:
@@ -33,12 +38,13 @@ def parse_unused_since(text: str, now: datetime) -> datetime:
     value = text.strip()
     if value.isascii() and value.isdigit():
         return now - timedelta(days=int(value[:5]))
-    day = parse_date(value) if len(value) == 10 else None
-    if day is not None:
-        return start_of_day(day)
     try:
+        # parse_date raises for a well-formed date that does not exist (2026-02-30); that is a typo like any other.
+        day = parse_date(value) if len(value) == 10 else None
+        if day is not None:
+            return start_of_day(day)
         return now - parse_duration(value)
-    except DurationError:
+    except ValueError:  # DurationError included
         raise forms.ValidationError(
             "Give a date (2026-01-31), a number of days (30) or a duration (12h, 2w).", code="invalid"
         ) from None
@@ -116,5 +122,5 @@ class AuditFilter(forms.Form):
         if data.get("since") is not None:
             events = events.filter(at__gte=start_of_day(data["since"]))
         if data.get("until") is not None:
-            events = events.filter(at__lt=start_of_day(data["until"] + timedelta(days=1)))
+            events = events.filter(at__lt=end_of_day(data["until"]))
         return events
