@@ -192,3 +192,94 @@ def test_audit_json_with_filters(tokens, capsys):
     assert run_command("token_audit", "--event", "created", "--since", "1h") == 0
     assert capsys.readouterr().out.count("token created") == 3
     assert "invalid choice" in one_line_error(capsys, run_command("token_audit", "--event", "bogus"))
+
+
+# A login that names no user is an error, never "0 tokens" (a misspelled login must not look like success)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["token_list", "-u", "nobody"],
+        ["token_list", "--user", "nobody", "--json"],
+        ["token_delete", "-u", "nobody"],
+        ["token_delete", "--user", "nobody", "--dry-run"],
+        ["token_audit", "--owner", "nobody"],
+        ["token_audit", "--actor", "nobody", "--json"],
+        ["user_token", "-u", "nobody", "-e", "1d"],
+    ],
+)
+def test_a_login_that_names_no_user_is_a_one_line_error(tokens, capsys, argv):
+    code = run_command(*argv)
+    captured = capsys.readouterr()
+    assert code == 1
+    assert len(captured.err.strip().splitlines()) == 1 and captured.out == ""
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["token_list", "-u", "nobody"],
+        ["token_delete", "-u", "nobody"],
+        ["token_audit", "--owner", "nobody"],
+        ["token_audit", "--actor", "nobody"],
+        ["user_token", "-u", "nobody", "-e", "1d"],
+    ],
+)
+def test_the_error_names_the_login(tokens, capsys, argv):
+    assert "no user with login 'nobody'" in one_line_error(capsys, run_command(*argv))
+
+
+def test_deleting_the_tokens_of_no_user_deletes_nothing(tokens, capsys):
+    run_command("token_delete", "-u", "nobody", "--status", "active")
+    assert PersonalAccessToken.objects.count() == 3
+    assert not AuditEvent.objects.filter(event="deleted").exists()
+
+
+def test_logins_match_regardless_of_case(tokens, capsys):
+    assert run_command("token_list", "-u", "ALICE", "--json") == 0
+    assert {row["label"] for row in json.loads(capsys.readouterr().out)} == {"alice-1", "alice-2"}
+
+
+def test_the_audit_trail_of_a_deleted_user_is_still_found_by_login(demo, capsys):
+    token_create(owner=demo.bob, label="old", expires_in=timedelta(days=1), via="console")
+    demo.bob.delete()
+    assert run_command("token_audit", "--owner", "bob", "--json") == 0
+    assert [event["event"] for event in json.loads(capsys.readouterr().out)] == ["created"]
+
+
+@pytest.mark.parametrize("actor", ["command line", "system", "Command Line"])
+def test_the_audit_actors_that_are_no_user_are_no_error(tokens, capsys, actor):
+    assert run_command("token_audit", "--actor", actor) == 0
+
+
+# Dates and counts beyond what the database holds
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--until", "9999-12-31T23:00:00-05:00"],
+        ["--since", "0001-01-01T00:00:00+05:00"],
+        ["--until", "9999-12-31"],
+        ["--limit", "1000000"],
+    ],
+)
+def test_audit_bounds_at_the_ends_of_the_calendar_keep_every_record(tokens, capsys, argv):
+    assert run_command("token_audit", "--json", *argv) == 0
+    assert len(json.loads(capsys.readouterr().out)) == 3
+
+
+def test_deleting_what_was_last_used_before_year_1_deletes_nothing(tokens, capsys):
+    assert run_command("token_delete", "--last-used-before", "0001-01-01T00:00:00+01:00") == 0
+    assert PersonalAccessToken.objects.count() == 3
+
+
+@pytest.mark.parametrize("when", ["2026-02-30", "2026-02-30T10:00:00", "2026-13-01"])
+def test_a_date_that_does_not_exist_is_a_one_line_error(tokens, capsys, when):
+    assert "invalid time" in one_line_error(capsys, run_command("token_audit", "--since", when))
+
+
+@pytest.mark.parametrize("limit", ["99999999999999999999", "-1", "1000001", "ten"])
+def test_an_audit_limit_out_of_range_is_a_one_line_error(tokens, capsys, limit):
+    assert "invalid count" in one_line_error(capsys, run_command("token_audit", "--limit", limit))

@@ -1,4 +1,4 @@
-"""What the token commands share: errors on one stderr line, argument parsing of ids and dates."""
+"""What the token commands share: errors on one stderr line, argument parsing of ids, logins, counts and dates."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from tokens.durations import DurationError, format_duration, parse_duration
+from people.models import User
+from tokens.durations import DurationError, format_duration, in_utc, parse_duration
 from tokens.models import PersonalAccessToken, TokenError
 from tokens.scopes import ScopeError
 
@@ -54,11 +55,31 @@ class TokenCommand(BaseCommand):
         except (DurationError, ScopeError, TokenError, ValueError) as error:
             self.fail(str(error))
 
+    def user_named(self, login: str) -> User:
+        """The user ``-u``/``--user``/``--owner`` names: a login that names nobody is an error, never "0 tokens",
+        so a misspelled login cannot look like success."""
+        user = User.objects.filter(login__iexact=login.strip()).first()
+        if user is None:
+            self.fail(f"no user with login {login!r}")
+        return user
+
     def fail(self, message: str) -> NoReturn:
         name = type(self).__module__.rsplit(".", 1)[-1]
         sys.stderr.write(f"{name}: error: {message}\n")
         sys.stderr.flush()
         raise SystemExit(1)
+
+
+#: The most rows a command shows at once; the databases refuse a LIMIT past 2**63.
+MAX_COUNT = 1_000_000
+
+
+def count(text: str) -> int:
+    """An argparse type: how many rows to show, 0 to MAX_COUNT."""
+    value = text.strip()
+    if not (value.isascii() and value.isdigit() and len(value) <= len(str(MAX_COUNT))) or int(value) > MAX_COUNT:
+        raise argparse.ArgumentTypeError(f"invalid count {text!r}: give a number from 0 to {MAX_COUNT}")
+    return int(value)
 
 
 def select_tokens(ids: list[str]) -> QuerySet[PersonalAccessToken]:
@@ -73,15 +94,17 @@ def select_tokens(ids: list[str]) -> QuerySet[PersonalAccessToken]:
 
 
 def parse_moment(text: str) -> datetime:
-    """A point in time: an ISO date or date-time, or a duration meaning that long ago (``90d``)."""
-    moment = parse_datetime(text)
-    if moment is None and (day := parse_date(text)) is not None:
-        moment = datetime(day.year, day.month, day.day)
-    if moment is not None:
-        return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
+    """A point in time: an ISO date or date-time, or a duration meaning that long ago (``90d``). A moment beyond
+    what the database compares with (year 1 east of UTC, the end of 9999 west of it) is its first or last one."""
     try:
+        # Both raise for a well-formed date that does not exist (2026-02-30): a typo like any other.
+        moment = parse_datetime(text)
+        if moment is None and (day := parse_date(text)) is not None:
+            moment = datetime(day.year, day.month, day.day)
+        if moment is not None:
+            return in_utc(moment if timezone.is_aware(moment) else timezone.make_aware(moment))
         return timezone.now() - parse_duration(text)
-    except DurationError:
+    except ValueError:  # DurationError included
         raise ValueError(
             f"invalid time {text!r}: give a date (2026-01-31), a date-time, or a duration ago (90d)"
         ) from None

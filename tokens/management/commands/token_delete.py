@@ -36,11 +36,12 @@ class Command(TokenCommand):
         before, status = options["last_used_before"], options["status"]
         if not ids and user is None and before is None and status is None:
             self.fail("name token ids, or select with --user, --last-used-before or --status")
+        owner = self.user_named(user) if user is not None else None
         tokens = select_tokens(ids) if ids else PersonalAccessToken.objects.select_related("owner")
         if ids and not tokens.exists():
             self.fail(f"no token with id {', '.join(ids)}")
-        if user is not None:
-            tokens = tokens.filter(owner__login__iexact=user)
+        if owner is not None:
+            tokens = tokens.filter(owner=owner)
         if before is not None:
             cutoff = parse_moment(before)
             tokens = tokens.alias(used=Coalesce("last_used_at", "created_at")).filter(Q(used__lt=cutoff))

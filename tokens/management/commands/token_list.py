@@ -25,7 +25,7 @@ class Command(TokenCommand):
             "owner__login", "-created_at"
         )
         if user is not None:
-            tokens = tokens.filter(owner__login__iexact=user)
+            tokens = tokens.filter(owner=self.user_named(user))
         rows = [token for token in tokens if status is None or has_status(token, status)]
         if options["json"]:
             self.stdout.write(json.dumps([describe(token) for token in rows], indent=2))

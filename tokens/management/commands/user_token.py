@@ -11,7 +11,6 @@ from django.utils import timezone
 from django.utils.timesince import timeuntil
 
 from files.models import Node
-from people.models import User
 from tokens.durations import format_duration, parse_duration
 from tokens.management.base import TokenCommand, describe
 from tokens.models import PersonalAccessToken
@@ -68,9 +67,7 @@ class Command(TokenCommand):
     def handle(self, *, user: str, expire: str | None, auto: str | None, scope: list[str], **options: Any) -> None:
         if expire is None and auto is None:
             self.fail("give -e DURATION (Hard Limit), -a DURATION (Auto Refresh), or both")
-        owner = User.objects.filter(login__iexact=user.strip()).first()
-        if owner is None:
-            self.fail(f"no user with login {user!r}")
+        owner = self.user_named(user)
         if not owner.is_active:
             self.fail(f"user {owner.login!r} is inactive")
         expires_in = parse_duration(expire) if expire is not None else None
