@@ -176,9 +176,17 @@ def test_prune_and_reminders(tokens, capsys):
 
 
 def test_reminders_command_sends(tokens, capsys, mailoutbox):
-    assert run_command("token_reminders") == 0
-    assert "1 reminder(s) sent" in capsys.readouterr().out
+    with time_machine.travel(timezone.now() + timedelta(days=2, hours=1)):
+        assert run_command("token_reminders") == 0
+    out = capsys.readouterr().out
+    assert "1 reminder(s) sent" in out and "'alice-2' ends in 22 hours" in out
     assert len(mailoutbox) == 1
+
+
+def test_reminders_command_leaves_a_token_shorter_than_the_threshold_alone(tokens, capsys, mailoutbox):
+    assert run_command("token_reminders") == 0
+    assert "0 reminder(s) sent" in capsys.readouterr().out
+    assert mailoutbox == []
 
 
 def test_audit_json_with_filters(tokens, capsys):

@@ -354,14 +354,57 @@ def test_reminders_once_per_threshold(demo, frozen, mailoutbox):
     assert [days for _token, days in send_expiry_reminders()] == [1]
     assert send_expiry_reminders() == []
     assert len(mailoutbox) == 2
-    assert "deploy" in mailoutbox[0].subject and "7 days" in mailoutbox[0].subject
-    assert "1 day" in mailoutbox[1].subject
 
 
 def test_token_first_seen_one_day_out_gets_one_reminder(demo, frozen, mailoutbox):
-    create(demo, expires_in=timedelta(hours=20))
+    create(demo, expires_in=timedelta(days=10))
+    frozen.shift(timedelta(days=9, hours=4))  # 20 hours left: both thresholds passed unseen
     assert [days for _token, days in send_expiry_reminders()] == [1]
     assert send_expiry_reminders() == []
+    assert len(mailoutbox) == 1
+
+
+def test_the_reminder_states_the_time_left_not_the_threshold(demo, frozen, mailoutbox):
+    create(demo, label="deploy", expires_in=timedelta(days=10))
+    frozen.shift(timedelta(days=7))  # first seen 3 days out, within the 7-day threshold
+    assert [days for _token, days in send_expiry_reminders()] == [7]
+    assert mailoutbox[0].subject == 'Your personal access token "deploy" expires in 3 days'
+    assert "stops working in 3 days, on " in mailoutbox[0].body
+
+
+def test_the_reminder_counts_hours_and_minutes_too(demo, frozen, mailoutbox):
+    create(demo, label="deploy", expires_in=timedelta(days=10))
+    frozen.shift(timedelta(days=9, hours=5, minutes=30))
+    send_expiry_reminders()
+    assert mailoutbox[0].subject.endswith("expires in 18 hours, 30 minutes")
+
+
+def test_a_token_living_less_than_a_day_is_never_reminded(demo, frozen, mailoutbox):
+    create(demo, expires_in=timedelta(hours=1))
+    assert send_expiry_reminders() == []
+    frozen.shift(timedelta(minutes=59))
+    assert send_expiry_reminders() == []
+    assert mailoutbox == []
+
+
+def test_a_token_living_three_days_skips_the_seven_day_reminder_only(demo, frozen, mailoutbox):
+    create(demo, expires_in=timedelta(days=3))
+    assert send_expiry_reminders() == []
+    frozen.shift(timedelta(days=2, hours=1))
+    assert [days for _token, days in send_expiry_reminders()] == [1]
+    assert len(mailoutbox) == 1
+
+
+def test_a_token_living_exactly_a_threshold_is_not_reminded_at_birth(demo, frozen, mailoutbox):
+    create(demo, expires_in=timedelta(days=7))
+    assert send_expiry_reminders() == []
+    assert mailoutbox == []
+
+
+def test_an_auto_refresh_token_capped_within_a_day_is_never_reminded(demo, frozen, mailoutbox):
+    create(demo, expires_in=timedelta(hours=8), refresh_window=timedelta(minutes=10))
+    assert send_expiry_reminders() == []
+    assert mailoutbox == []
 
 
 def test_no_reminder_for_auto_refresh_tokens_in_use(demo, frozen, mailoutbox):
@@ -376,7 +419,8 @@ def test_no_reminder_for_auto_refresh_tokens_in_use(demo, frozen, mailoutbox):
 
 
 def test_auto_refresh_token_is_reminded_of_its_absolute_end(demo, frozen, mailoutbox):
-    create(demo, expires_in=timedelta(days=5), refresh_window=timedelta(hours=12))
+    create(demo, expires_in=timedelta(days=10), refresh_window=timedelta(days=4))
+    frozen.shift(timedelta(days=3, hours=1))
     assert [days for _token, days in send_expiry_reminders()] == [7]
 
 

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
+from django.utils.timesince import timeuntil
 
 from tokens.audit import AuditEvent
 from tokens.durations import format_duration
@@ -210,9 +211,18 @@ def _notify_owner_of_deletion(tokens: list[PersonalAccessToken], *, actor: User 
     )
 
 
-def send_expiry_reminders(*, now: datetime | None = None) -> list[tuple[PersonalAccessToken, int]]:
-    """E-mail owners 7 days and 1 day before a token's hard end, once per threshold: [(token, days)].
+def time_left(end: datetime, now: datetime) -> str:
+    """How long until ``end``, in at most two units (``2 days, 23 hours``): what a reminder states."""
+    # timeuntil separates number and unit with a no-break space, which reads oddly in a plain-text e-mail.
+    return timeuntil(end, now, depth=2).replace("\xa0", " ")
 
+
+def send_expiry_reminders(*, now: datetime | None = None) -> list[tuple[PersonalAccessToken, int]]:
+    """E-mail owners 7 days and 1 day before a token's hard end, once per threshold: [(token, days)]. The
+    e-mail states the time actually left, which may be less than the threshold.
+
+    A threshold that the token's whole life (creation to hard end) does not exceed is skipped: its owner chose
+    that short life knowingly, so a script's one-hour token is not followed by an e-mail on the next run.
     Auto Refresh tokens without an absolute end never get one: while they are in use they do not expire.
     """
     now = now or timezone.now()
@@ -227,22 +237,28 @@ def send_expiry_reminders(*, now: datetime | None = None) -> list[tuple[Personal
         end = token.hard_end
         if end is None or end > horizon or end <= now:
             continue
-        due = [days for days in REMINDER_DAYS if end - now <= timedelta(days=days) and days not in token.reminders_sent]
-        if not due:
-            continue
-        days = min(due)
-        _send(
-            token.owner,
-            f'Your personal access token "{token.label}" expires in {"1 day" if days == 1 else f"{days} days"}',
-            f"Hello {token.owner.get_full_name()},\n\n"
-            f'your personal access token "{token.label}" (id {token.lookup_id}) stops working on '
-            f"{end:%Y-%m-%d %H:%M %Z}.\nCreate or rotate a token before then at "
-            f"{settings.PUBLIC_URL.rstrip('/')}/me/tokens/.\n",
-        )
+        passed = [days for days in REMINDER_DAYS if end - now <= timedelta(days=days)]
+        due = [
+            days
+            for days in passed
+            if days not in token.reminders_sent and end - token.created_at > timedelta(days=days)
+        ]
+        if due:
+            days = min(due)
+            left = time_left(end, now)
+            _send(
+                token.owner,
+                f'Your personal access token "{token.label}" expires in {left}',
+                f"Hello {token.owner.get_full_name()},\n\n"
+                f'your personal access token "{token.label}" (id {token.lookup_id}) stops working in {left}, on '
+                f"{end:%Y-%m-%d %H:%M %Z}.\nCreate or rotate a token before then at "
+                f"{settings.PUBLIC_URL.rstrip('/')}/me/tokens/.\n",
+            )
+            sent.append((token, days))
         # Thresholds already passed count as sent too: a token first seen 1 day out gets one e-mail, not two.
-        token.reminders_sent = sorted({*token.reminders_sent, *due}, reverse=True)
-        PersonalAccessToken.objects.filter(pk=token.pk).update(reminders_sent=token.reminders_sent)
-        sent.append((token, days))
+        if set(passed) - set(token.reminders_sent):
+            token.reminders_sent = sorted({*token.reminders_sent, *passed}, reverse=True)
+            PersonalAccessToken.objects.filter(pk=token.pk).update(reminders_sent=token.reminders_sent)
     return sent
 
 

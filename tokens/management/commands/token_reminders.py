@@ -4,18 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils import timezone
+
 from tokens.management.base import TokenCommand
-from tokens.services import send_expiry_reminders
+from tokens.services import send_expiry_reminders, time_left
 
 
 class Command(TokenCommand):
     help = (
         "E-mail each owner 7 days and 1 day before a token's hard end (a Hard Limit, or an Auto Refresh "
-        "token's absolute end), once per threshold. Safe to run as often as you like, e.g. hourly from cron."
+        "token's absolute end), once per threshold, stating the time left; a token whose whole life is no longer "
+        "than a threshold is not reminded at it. Safe to run as often as you like, e.g. hourly from cron."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        sent = send_expiry_reminders()
-        for token, days in sent:
-            self.stdout.write(f"Reminded {token.owner.login}: {token.lookup_id} {token.label!r} ends within {days}d")
+        now = timezone.now()
+        sent = send_expiry_reminders(now=now)
+        for token, _days in sent:
+            end = token.hard_end or token.expires_at
+            self.stdout.write(
+                f"Reminded {token.owner.login}: {token.lookup_id} {token.label!r} ends in {time_left(end, now)}"
+            )
         self.stdout.write(f"{len(sent)} reminder(s) sent.")
