@@ -26,3 +26,12 @@ class ConcurrentChange(NodeError):
 class Locked(NodeError):
     """A WebDAV lock holds what the write would change (the node, a folder above it with Depth infinity, or the
     folder whose members it would change). A write that cannot present the lock's token is refused."""
+
+
+class IncompleteUpload(NodeError):
+    """An upload's body did not arrive whole: it ended before its declared length, or reading it failed (the
+    client went away, a chunked body broke off). Nothing of it is stored."""
+
+
+class LengthRequired(NodeError):
+    """A chunked body that this WSGI server does not de-chunk (Django's runserver): refused, never stored empty."""

@@ -60,7 +60,8 @@ class DavClient:
         body: bytes = b"",
         *,
         authorization: str | None = None,
-        wsgi_input: io.BytesIO | None = None,
+        wsgi_input: object | None = None,
+        environ_extra: dict[str, object] | None = None,
         **headers: str,
     ) -> Response:
         environ = {
@@ -95,6 +96,7 @@ class DavClient:
                     environ.pop(key, None)
             else:
                 environ["HTTP_" + key] = value
+        environ.update(environ_extra or {})
         captured: dict[str, object] = {}
 
         def start_response(status: str, response_headers: list[tuple[str, str]], exc_info: object = None) -> None:

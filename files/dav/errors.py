@@ -21,6 +21,7 @@ from wsgidav.dav_error import (
     HTTP_CONFLICT,
     HTTP_FORBIDDEN,
     HTTP_INTERNAL_ERROR,
+    HTTP_LENGTH_REQUIRED,
     HTTP_PRECONDITION_FAILED,
     HTTP_REQUEST_ENTITY_TOO_LARGE,
     HTTP_SERVICE_UNAVAILABLE,
@@ -109,4 +110,6 @@ def node_error(error: errors.NodeError) -> DAVError:
         return Refusal(HTTP_CONFLICT, context_info=str(error))
     if isinstance(error, errors.PreconditionFailed):
         return Refusal(HTTP_PRECONDITION_FAILED, context_info=str(error))
+    if isinstance(error, errors.LengthRequired):
+        return Refusal(HTTP_LENGTH_REQUIRED, context_info=str(error))
     return Refusal(HTTP_BAD_REQUEST, context_info=str(error))

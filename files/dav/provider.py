@@ -24,11 +24,13 @@ from wsgidav.dav_error import (
 )
 from wsgidav.dav_provider import DAVProvider
 
-from files import paths
+from files import paths, uploads
 from files.dav import listing, lock_checks, lock_order, locks
 from files.dav.auth import lock_principal, principal_of
+from files.dav.errors import node_error
 from files.dav.resources import CLIENT_MTIME, FileResource, FolderResource, NodeResourceMixin, WorkspaceList
 from files.dav.tree_changes import COPIED_TO_NEW
+from files.errors import NodeError
 from files.models import Node
 from files.rights import Access, Rights, rights_for
 
@@ -41,12 +43,6 @@ _RESOURCES = "cellsadmin.resources"
 _READS = frozenset({"GET", "HEAD"})
 # Requests that create or replace what their URL names, and so look at its parent folder too.
 _WANT_PARENT = frozenset({"PUT", "MKCOL"})
-
-
-def _content_length(environ: Environ) -> int | None:
-    """The declared body length; None when the body comes chunked (or the header is not a length)."""
-    text = environ.get("CONTENT_LENGTH") or ""
-    return int(text) if text.isascii() and text.isdigit() else None
 
 
 def _key(path: str) -> str:
@@ -176,7 +172,10 @@ class Provider(DAVProvider):  # type: ignore[misc]
                     return answered
                 return default_handler(environ, start_response)
         if method == "PUT":
-            length = _content_length(environ)
+            try:
+                length = uploads.declared_length(environ)
+            except NodeError as error:
+                raise node_error(error) from None
             if length is not None and length > settings.MAX_UPLOAD_SIZE:
                 raise DAVError(HTTP_REQUEST_ENTITY_TOO_LARGE)
             if "HTTP_X_OC_MTIME" in environ:

@@ -18,7 +18,7 @@ from wsgidav import util
 from wsgidav.dav_error import HTTP_METHOD_NOT_ALLOWED
 from wsgidav.dav_provider import DAVCollection, DAVNonCollection
 
-from files import conditions, names, services
+from files import conditions, names, services, uploads
 from files.dav import lock_checks
 from files.dav.errors import Refusal, forbidden, node_error
 from files.dav.properties import DeadPropertiesMixin, copy_dead_properties
@@ -153,7 +153,8 @@ class FileResource(NodeResourceMixin, DAVNonCollection):  # type: ignore[misc]
     def begin_write(self, *, content_type: str | None = None) -> Upload:
         if self._parent is None and Access.WRITE not in self.access:
             raise forbidden("This file cannot be written with this token or account.")
-        return Upload(self)
+        # A length that is no length was refused before the body (Provider.custom_request_handler).
+        return Upload(self, uploads.declared_length(self.environ))
 
     def end_write(self, *, with_errors: bool) -> None:
         pass

@@ -1,10 +1,16 @@
 """A WebDAV upload's body on its way into ``files.services.write_file``: WsgiDAV hands a PUT's body to the
-object ``begin_write`` returns as an iterable of chunks; ``files.services`` reads a stream."""
+object ``begin_write`` returns as an iterable of chunks; ``files.services`` reads a stream.
+
+WsgiDAV reads the body until the server's input ends, whatever the request declared: the stream is read
+against the declared length (``files.uploads.DeclaredBody``), so that a body cut short is refused rather than
+stored as the whole file."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
+
+from files.uploads import DeclaredBody
 
 if TYPE_CHECKING:
     from files.dav.resources import FileResource
@@ -38,13 +44,15 @@ class ChunkStream:
 
 class Upload:
     """What ``begin_write`` returns: WsgiDAV passes the whole body to ``writelines``, which streams it into
-    ``files.services.write_file`` (atomic: a failed upload leaves the previous content, or no node)."""
+    ``files.services.write_file`` (atomic: a failed upload leaves the previous content, or no node).
+    ``expected``: the body's declared length (None: a chunked body, which the server ends)."""
 
-    def __init__(self, resource: FileResource) -> None:
+    def __init__(self, resource: FileResource, expected: int | None) -> None:
         self._resource = resource
+        self._expected = expected
 
     def writelines(self, chunks: Iterable[bytes]) -> None:
-        self._resource.receive(ChunkStream(chunks))
+        self._resource.receive(DeclaredBody(ChunkStream(chunks), self._expected))
 
     def close(self) -> None:
         pass
