@@ -215,14 +215,14 @@ CUT_BODIES = {
 
 
 @pytest.mark.system
-@pytest.mark.parametrize("half_close", [True, False], ids=["half-closed", "closed"])
+@pytest.mark.parametrize("how", ["half-closed", "closed", "reset"])
 @pytest.mark.parametrize("cut", CUT_BODIES.values(), ids=CUT_BODIES.keys())
 @pytest.mark.parametrize("upload", UPLOADS, ids=str)
-def test_a_client_that_hangs_up_mid_body_changes_nothing_on_a_real_server(served, upload, cut, half_close):
+def test_a_client_that_hangs_up_mid_body_changes_nothing_on_a_real_server(served, upload, cut, how):
     framing, body = cut
     before, blobs = served.state(upload.target), served.blobs()
-    answer = hang_up(served.port, _put_head(served, upload, framing), body, half_close=half_close)
-    if half_close:
+    answer = hang_up(served.port, _put_head(served, upload, framing), body, how=how)
+    if how == "half-closed":
         assert status_of(answer) == 400
     assert served.state(upload.target) == before  # answered after the server is done with the cut request
     assert served.blobs() == blobs

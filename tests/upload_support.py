@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import socket
+import struct
 from types import SimpleNamespace
 
 #: A chunked body cut at each of its parts: inside a chunk, after a chunk's data, before the last chunk's
@@ -56,13 +57,16 @@ def cheroot_chunked_input(raw: bytes) -> object:
     return ChunkedRFile(io.BufferedReader(io.BytesIO(raw)), maxlen=0)
 
 
-def hang_up(port: int, head: str, body: bytes, *, half_close: bool) -> bytes:
-    """Send a request's ``head`` (its lines, without the blank line) and ``body``, then stop sending: with
-    ``half_close``, shut the sending side and read the answer (b"" if the server closes without one);
-    otherwise close the connection at once, and nothing is read."""
+def hang_up(port: int, head: str, body: bytes, *, how: str) -> bytes:
+    """Send a request's ``head`` (its lines, without the blank line) and ``body``, then stop sending, ``how``:
+    "half-closed" shuts the sending side and reads the answer (b"" if the server closes without one); "closed"
+    closes the connection at once; "reset" aborts it (a TCP reset, as a client killed mid-upload). Only a
+    half-closed connection reads an answer."""
     with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
         sock.sendall(head.encode("latin-1") + b"\r\n\r\n" + body)
-        if not half_close:
+        if how == "reset":
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        if how != "half-closed":
             return b""
         sock.shutdown(socket.SHUT_WR)
         answer = b""
