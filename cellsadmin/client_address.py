@@ -1,5 +1,5 @@
-"""Who is on the other end of a request: its address, as the failure throttles, django-axes and the audit trail
-count and record it.
+"""Who is on the other end of a request: its address, as the failure throttles and the audit trail count and
+record it.
 
 Served directly, that is the peer's address (``REMOTE_ADDR``). Behind a load balancer or reverse proxy, every
 request comes from the proxy, and counting failures by its address would lock every user out after one
@@ -82,5 +82,5 @@ def client_address(meta: Mapping[str, Any]) -> str | None:
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    """:func:`client_address` of a Django request (also django-axes' ``AXES_CLIENT_IP_CALLABLE``)."""
+    """:func:`client_address` of a Django request."""
     return client_address(request.META)

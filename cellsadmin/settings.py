@@ -72,7 +72,6 @@ INSTALLED_APPS = [
     "template_partials",
     "ninja",
     "csp",
-    "axes",
     "people",
     "files",
     "tokens",
@@ -90,8 +89,6 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    # Last, as django-axes asks: turns a locked-out console login into a 429 page.
-    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "cellsadmin.urls"
@@ -139,18 +136,11 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 AUTH_USER_MODEL = "people.User"
-AUTHENTICATION_BACKENDS = [
-    # Console logins are throttled by django-axes: 5 failures for a login from one IP lock it for 15 minutes.
-    "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
-]
-AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
-AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
-AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_RESET_ON_SUCCESS = True
-AXES_USERNAME_FORM_FIELD = "username"
-AXES_VERBOSE = False
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+# Failed password checks for one login, on any protocol (console, WebDAV) and from any address, before its
+# password is refused everywhere for the cool-down; its tokens keep working (tokens.throttle).
+LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+LOGIN_COOLOFF = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/login/"
@@ -228,7 +218,7 @@ if env.bool("TRUST_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # Load balancers and reverse proxies in front of the application (addresses or networks): a request from one of
-# them is counted (throttles, django-axes, last use, audit) under the client address it appends to
+# them is counted (throttles, last use, audit) under the client address it appends to
 # X-Forwarded-For (cellsadmin.client_address). Empty: the peer's address, whatever the header says.
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 for _proxy in TRUSTED_PROXIES:
@@ -236,7 +226,6 @@ for _proxy in TRUSTED_PROXIES:
         ipaddress.ip_network(_proxy.strip(), strict=False)
     except ValueError:
         raise ImproperlyConfigured(f"TRUSTED_PROXIES: {_proxy!r} is not an IP address or network.") from None
-AXES_CLIENT_IP_CALLABLE = "cellsadmin.client_address.client_ip"
 
 # No inline scripts anywhere: the console's few lines of JavaScript are static files.
 CONTENT_SECURITY_POLICY = {

@@ -31,5 +31,3 @@ STORAGES = {
 FILE_UPLOAD_TEMP_DIR = _scratch / "tmp"
 FILE_UPLOAD_TEMP_DIR.mkdir()
 TOKEN_PEPPERS = ["1:test-pepper-one"]
-# The test client logs in without a request, which django-axes refuses; its own tests switch it on.
-AXES_ENABLED = False

@@ -9,7 +9,7 @@ from django.contrib.auth.forms import AuthenticationForm
 
 from cellsadmin.client_address import client_ip
 from tokens.auth import CONSOLE, authenticate
-from tokens.throttle import Throttled
+from tokens.throttle import PasswordLocked, Throttled
 
 
 class LoginForm(AuthenticationForm):
@@ -28,6 +28,11 @@ class LoginForm(AuthenticationForm):
                     allow_password=True,
                     request=self.request,
                 )
+            except PasswordLocked as locked:
+                raise forms.ValidationError(
+                    f"Too many failed sign-ins for this login; try again in {locked.retry_after} seconds.",
+                    code="throttled",
+                ) from None
             except Throttled as throttled:
                 raise forms.ValidationError(
                     f"Too many failed attempts from your address; try again in {throttled.retry_after} seconds.",

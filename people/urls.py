@@ -5,16 +5,11 @@ from django.urls import include, path
 
 from files import views as files_views
 from people import views
-from people.forms import LoginForm
 
 # The token pages exist twice: for any user under People (administrators) and for oneself under /me/.
 urlpatterns = [
     path("", views.home, name="home"),
-    path(
-        "login/",
-        auth_views.LoginView.as_view(template_name="people/login.html", authentication_form=LoginForm),
-        name="login",
-    ),
+    path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("people/", views.people_list, name="people-list"),
     path("people/<str:login>/", views.profile, name="people-profile"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
@@ -9,10 +10,25 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_GET
 
+from people.forms import LoginForm
 from people.models import User
 from people.permissions import admin_required, render_page, signed_in_user
 
 PAGE_SIZE = 25
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login page; a sign-in refused for too many failures is answered 429 (the page says when to
+    retry), so that scripts and monitoring tell a lockout from a wrong password."""
+
+    template_name = "people/login.html"
+    authentication_form = LoginForm
+
+    def form_invalid(self, form: LoginForm) -> HttpResponse:  # type: ignore[override]
+        response = super().form_invalid(form)
+        if form.has_error("__all__", code="throttled"):
+            response.status_code = 429
+        return response
 
 
 @require_GET

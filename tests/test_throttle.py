@@ -67,7 +67,7 @@ def test_counter_expires_with_its_window(demo, frozen):
 
 
 def test_password_failures_count_too(demo, frozen):
-    for _ in range(5):
-        assert authenticate("nope", protocol="WebDAV", login="alice", ip="203.0.113.5", allow_password=True) is None
+    for login in ("admin", "bob", "carol", "dave", "erin"):
+        assert authenticate("nope", protocol="WebDAV", login=login, ip="203.0.113.5", allow_password=True) is None
     with pytest.raises(Throttled):
         authenticate("demo-password-for-tests", protocol="WebDAV", login="alice", ip="203.0.113.5", allow_password=True)

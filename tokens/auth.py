@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth import authenticate as authenticate_password
-from django.contrib.auth.backends import ModelBackend
 from django.http import HttpRequest
 
 from tokens import throttle
@@ -48,51 +47,49 @@ def authenticate(
     the protocol takes them (the console; WebDAV unless the instance policy ``WEBDAV_ALLOW_PASSWORD`` is off).
 
     Raises :class:`tokens.throttle.Throttled` when the client IP has failed too often (checked first, at no
-    database cost), or when this failure crosses a limit.
+    database cost), :class:`tokens.throttle.PasswordLocked` when a password is presented for a login whose
+    password failed too often on any protocol, or either when this failure crosses a limit.
     """
-    throttle.check_client(ip)
-    principal = _principal(
-        secret,
-        protocol=protocol,
-        login=login,
-        ip=ip,
-        allow_password=allow_password,
-        user_agent=user_agent,
-        request=request,
-    )
+    password_login = login if _takes_password(secret, protocol=protocol, login=login, allow=allow_password) else None
+    gate = throttle.check(ip=ip, password_login=password_login)
+    if password_login is not None:
+        user = authenticate_password(request, username=password_login, password=secret)
+        if user is not None and user.is_active:
+            throttle.record_password_success(gate)
+            return Principal(user=user)
+        throttle.record_failure(gate=gate, ip=ip, token_id=None, password_checked=True)
+        return None
+    principal = _token_principal(secret, protocol=protocol, login=login, ip=ip, user_agent=user_agent)
     if principal is None:
         parsed = parse(secret)
-        throttle.record_failure(ip=ip, token_id=parsed.lookup_id if parsed is not None else None)
+        throttle.record_failure(
+            gate=gate, ip=ip, token_id=parsed.lookup_id if parsed is not None else None, password_checked=False
+        )
     return principal
 
 
-def _principal(
-    secret: str,
-    *,
-    protocol: str,
-    login: str | None,
-    ip: str | None,
-    allow_password: bool,
-    user_agent: str,
-    request: HttpRequest | None,
-) -> Principal | None:
-    if "\x00" in secret or (login is not None and "\x00" in login):
-        return None  # no login or secret holds a NUL; PostgreSQL text could not even be compared with one
-    if looks_like_token(secret):
-        if protocol == CONSOLE:
-            return None  # a token is no console login: a token can never manage tokens
-        token = PersonalAccessToken.objects.authenticate(
-            secret, ip=ip, protocol=protocol, user_agent=user_agent, login=login
-        )
-        return Principal(user=token.owner, token=token) if token is not None else None
+def _takes_password(secret: str, *, protocol: str, login: str | None, allow: bool) -> bool:
+    """Whether ``secret`` is to be checked as ``login``'s password (decided before anything is read)."""
+    if looks_like_token(secret) or not login or _holds_nul(secret, login):
+        return False
     if protocol == WEBDAV and not settings.WEBDAV_ALLOW_PASSWORD:
-        allow_password = False
-    if allow_password and login:
-        if request is not None:
-            user = authenticate_password(request, username=login, password=secret)
-        else:
-            # No HttpRequest (WebDAV): django-axes needs one; tokens.throttle guards this path instead.
-            user = ModelBackend().authenticate(None, username=login, password=secret)
-        if user is not None and user.is_active:
-            return Principal(user=user)
-    return None
+        return False
+    return allow
+
+
+def _token_principal(
+    secret: str, *, protocol: str, login: str | None, ip: str | None, user_agent: str
+) -> Principal | None:
+    if not looks_like_token(secret) or _holds_nul(secret, login):
+        return None
+    if protocol == CONSOLE:
+        return None  # a token is no console login: a token can never manage tokens
+    token = PersonalAccessToken.objects.authenticate(
+        secret, ip=ip, protocol=protocol, user_agent=user_agent, login=login
+    )
+    return Principal(user=token.owner, token=token) if token is not None else None
+
+
+def _holds_nul(secret: str, login: str | None) -> bool:
+    # PostgreSQL text cannot even be compared with a NUL: such a login or secret is refused unread.
+    return "\x00" in secret or (login is not None and "\x00" in login)

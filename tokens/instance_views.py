@@ -153,7 +153,7 @@ def _setting_duration(name: str) -> str:
 def policy(request: HttpRequest) -> HttpResponse:
     """The instance policy as read from the settings, with the environment variables that change it."""
     number, unit = default_duration()
-    cooloff = settings.AXES_COOLOFF_TIME
+    cooloff = settings.LOGIN_COOLOFF
     context: dict[str, Any] = {
         "max_lifetime": _setting_duration("TOKEN_MAX_LIFETIME"),
         "default_duration": _setting_duration("TOKEN_DEFAULT_DURATION"),
@@ -162,7 +162,7 @@ def policy(request: HttpRequest) -> HttpResponse:
         "webdav_password": settings.WEBDAV_ALLOW_PASSWORD,
         "auth_failure_limit": settings.AUTH_FAILURE_LIMIT,
         "auth_failure_window": settings.AUTH_FAILURE_WINDOW,
-        "login_failure_limit": settings.AXES_FAILURE_LIMIT,
+        "login_failure_limit": settings.LOGIN_FAILURE_LIMIT,
         "login_cooloff": format_duration(cooloff) if cooloff else "",
         "reminder_days": REMINDER_DAYS,
     }
