@@ -8,6 +8,10 @@ import gc
 import multiprocessing
 import os
 
+from gunicorn.glogging import Logger  # type: ignore[import-untyped]
+
+from tokens.redaction import RedactTokens
+
 bind = os.environ.get("BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count()))
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
@@ -20,9 +24,25 @@ keepalive = 5
 reuse_port = True
 accesslog = "-"
 # The access log shows the peer, X-Forwarded-For (the client behind a load balancer, as the proxy chain wrote
-# it; "-" without one), method, path, status and size: no other header, so never a token.
+# it; "-" without one), method, path, status and size: no other header. A token a client put into the URL is
+# cut to its public id by the RedactingLogger below.
 access_log_format = '%(h)s %({x-forwarded-for}i)s "%(r)s" %(s)s %(b)s %(L)ss'
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+class RedactingLogger(Logger):  # type: ignore[misc]
+    """gunicorn's logger, with the filter that keeps tokens out of log lines on each of its handlers (access and
+    error log, and syslog or a logconfig when configured): gunicorn's loggers do not pass through Django's."""
+
+    def setup(self, cfg: object) -> None:
+        super().setup(cfg)
+        for log in (self.error_log, self.access_log):
+            for handler in log.handlers:
+                if not any(isinstance(found, RedactTokens) for found in handler.filters):
+                    handler.addFilter(RedactTokens())
+
+
+logger_class = RedactingLogger
 
 
 def post_worker_init(worker: object) -> None:

@@ -246,11 +246,28 @@ CONTENT_SECURITY_POLICY = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"dav_client_refusals": {"()": "files.dav.log_filters.ClientRefusals"}},
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {
+        # On every handler: a token a client put into a URL (or an exception message) is logged as its public id.
+        "redact_tokens": {"()": "tokens.redaction.RedactTokens"},
+        "dav_client_refusals": {"()": "files.dav.log_filters.ClientRefusals"},
+    },
+    "formatters": {
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["redact_tokens"]},
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server", "filters": ["redact_tokens"]},
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
-        # The request logger repeats full URLs and is silenced below WARNING; tokens never go in URLs.
+        # Named here so that Django's default handlers for them (which know no redaction) are replaced.
+        "django": {"level": "INFO"},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+        # The request logger repeats full URLs and is silenced below WARNING.
         "django.request": {"level": "ERROR"},
         # WsgiDAV silences its logger (NullHandler, no propagation) unless it is configured here.
         "wsgidav": {"handlers": ["console"], "level": "ERROR", "propagate": False},

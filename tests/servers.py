@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES = "postgres://postgres@127.0.0.1:5432"
@@ -83,8 +84,9 @@ def request(port: int, method: str, path: str, body: bytes = b"", **headers: str
 
 
 @contextmanager
-def gunicorn(env: dict[str, str], count: int = 2) -> Iterator[list[int]]:
-    """``count`` gunicorn instances (one worker each) on free ports; yields the ports once all answer."""
+def gunicorn(env: dict[str, str], count: int = 2, output: IO[bytes] | None = None) -> Iterator[list[int]]:
+    """``count`` gunicorn instances (one worker each) on free ports; yields the ports once all answer. Their
+    standard output and error (the access and error logs) go to ``output`` when given."""
     ports = [free_port() for _ in range(count)]
     servers = [
         subprocess.Popen(
@@ -100,8 +102,8 @@ def gunicorn(env: dict[str, str], count: int = 2) -> Iterator[list[int]]:
             ],
             cwd=ROOT,
             env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=output if output is not None else subprocess.DEVNULL,
+            stderr=output if output is not None else subprocess.DEVNULL,
         )
         for port in ports
     ]

@@ -16,6 +16,7 @@ database alone cannot be used to test guesses.
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
 import string
 import zlib
@@ -110,3 +111,21 @@ def digest(parts: ParsedToken, version: int | None = None) -> tuple[int, str] | 
             message = (parts.lookup_id + parts.secret).encode("ascii")
             return candidate, hmac.digest(key, message, "sha256").hex()
     return None
+
+
+_TOKEN_LIKE = re.compile(re.escape(PREFIX) + "[" + ALPHABET + "]+")
+REDACTED = "[redacted]"
+
+
+def _public_part(match: re.Match[str]) -> str:
+    parsed = parse(match.group())
+    return PREFIX + (parsed.lookup_id if parsed is not None else "") + REDACTED
+
+
+def redact(text: str) -> str:
+    """``text`` with every token-like string cut to what may be shown: ``cpat_<lookup id>[redacted]`` for a
+    well-formed token (its public id names it, as logs do), ``cpat_[redacted]`` for anything else that follows
+    the prefix (a mistyped or truncated token is still mostly secret)."""
+    if PREFIX not in text:
+        return text
+    return _TOKEN_LIKE.sub(_public_part, text)
