@@ -8,6 +8,10 @@
   413, a write whose If-Match / If-None-Match fails 412, a write to what a WebDAV lock holds 423, any other
   refusal of the tree (a bad name, a folder into itself) 400.
 - A database that cannot answer now is 503 with ``Retry-After`` (``cellsadmin.unavailable``).
+- Whatever else goes wrong is left to Django (ninja re-raises it), whose error handlers answer JSON under
+  ``/api/``: a JSON body over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` 413, a suspicious request or a bad ``Host`` 400,
+  a denial 403, any other exception 500 without its traceback (which Django logs). One place for the errors
+  raised inside an endpoint and those raised before one is reached (a middleware's ``Host`` check).
 """
 
 from __future__ import annotations
@@ -18,7 +22,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI, Swagger
 from ninja.errors import AuthenticationError
@@ -150,3 +157,25 @@ def not_found(request: HttpRequest) -> HttpResponse:
     """Any other URL under /api/: JSON like the rest of the API, not the console's HTML 404 page. It changes
     nothing, so it needs no CSRF check: without the exemption a PUT or POST got Django's HTML 403 page."""
     return JsonResponse({"detail": "Not Found"}, status=404)
+
+
+def _under_api(request: HttpRequest) -> bool:
+    return request.path_info.startswith("/api/")
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Django's ``handler400`` (a suspicious request, a bad ``Host``, an over-size body): JSON under /api/."""
+    if not _under_api(request):
+        return defaults.bad_request(request, exception)
+    if isinstance(exception, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        detail = f"The request body is larger than {limit} bytes; file contents go in a PUT of the raw bytes."
+        return JsonResponse({"detail": detail}, status=413)
+    return JsonResponse({"detail": "Bad request."}, status=400)
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Django's ``handler403``: JSON under /api/."""
+    if not _under_api(request):
+        return defaults.permission_denied(request, exception)
+    return JsonResponse({"detail": "Permission denied."}, status=403)

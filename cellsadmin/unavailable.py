@@ -33,9 +33,12 @@ def is_unavailable(error: BaseException | None) -> bool:
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    """Django's ``handler500``: 503 when what went wrong is the database, else Django's own 500 page. It renders
-    no template: a template's context (the signed-in user) would ask the database again."""
+    """Django's ``handler500``: 503 when what went wrong is the database, else Django's own 500 page, or under
+    /api/ a JSON 500 that says nothing of the error (Django has logged its traceback). It renders no template: a
+    template's context (the signed-in user) would ask the database again."""
     if not is_unavailable(sys.exc_info()[1]):
+        if request.path.startswith("/api/"):
+            return JsonResponse({"detail": "Internal server error."}, status=500)
         return defaults.server_error(request)
     response: HttpResponse
     if request.path.startswith("/api/"):

@@ -4,7 +4,9 @@ from django.urls import include, path, re_path
 
 from cellsadmin.api import api, not_found
 
-# A database that cannot answer is a 503 with Retry-After, anything else Django's plain 500.
+# A database that cannot answer is a 503 with Retry-After, anything else Django's plain 500; JSON under /api/.
+handler400 = "cellsadmin.api.bad_request"
+handler403 = "cellsadmin.api.permission_denied"
 handler500 = "cellsadmin.unavailable.server_error"
 
 urlpatterns = [
