@@ -26,13 +26,13 @@ def written_by(logger_name: str) -> Iterator[io.StringIO]:
     while logger is not None:
         for handler in logger.handlers:
             if type(handler) is logging.StreamHandler:
-                swapped.append((handler, handler.setStream(output)))  # type: ignore[arg-type]
+                swapped.append((handler, handler.setStream(output)))
         logger = logger.parent if logger.propagate else None
     try:
         yield output
     finally:
         for handler, stream in swapped:
-            handler.setStream(stream)  # type: ignore[arg-type]
+            handler.setStream(stream)
 
 
 def test_a_token_becomes_its_public_id():

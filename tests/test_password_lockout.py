@@ -24,7 +24,7 @@ COOLOFF = timedelta(minutes=15)
 
 
 @pytest.fixture(autouse=True)
-def frozen(settings) -> Iterator[time_machine.Coordinates]:
+def frozen(settings) -> Iterator[time_machine.Traveller]:
     settings.LOGIN_FAILURE_LIMIT = LIMIT
     settings.LOGIN_COOLOFF = COOLOFF
     # Far from the address throttle's limit: only the password counter can refuse here.
