@@ -31,3 +31,7 @@ STORAGES = {
 FILE_UPLOAD_TEMP_DIR = _scratch / "tmp"
 FILE_UPLOAD_TEMP_DIR.mkdir()
 TOKEN_PEPPERS = ["1:test-pepper-one"]
+# In-process tests need no cache shared with other processes (the server processes they start use the
+# production settings); memory is faster and leaves nothing behind.
+if not REDIS_URL:  # noqa: F405
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -109,3 +109,13 @@ def check_a_webdav_lock_holds_against_the_api_of_another_process(first: int, sec
 def test_a_webdav_lock_taken_in_one_process_holds_against_the_api_of_another(two_servers):
     first, second, secret, _data_dir = two_servers
     check_a_webdav_lock_holds_against_the_api_of_another_process(first, second, secret)
+
+
+def test_password_failures_are_counted_across_processes_without_redis(two_servers):
+    first, second, secret, _data_dir = two_servers
+    for attempt in range(5):  # alternately through either process: the count is one
+        port = first if attempt % 2 else second
+        assert request(port, "PROPFIND", "/dav/", Depth="0", Authorization=basic("bob", "wrong")).status in {401, 429}
+    locked = request(first, "PROPFIND", "/dav/", Depth="0", Authorization=basic("bob", "two-proc-pass"))
+    assert locked.status in {401, 429} and locked.getheader("Retry-After")
+    assert request(second, "PROPFIND", "/dav/", Depth="0", Authorization=basic("alice", secret)).status == 207

@@ -187,3 +187,16 @@ def test_inactive_user_is_refused(demo, capsys):
 def test_alice_can_get_a_read_scope_on_alpha(demo, capsys):
     alpha = demo.node("/common/projects/alpha")
     assert run("-u", "alice", "-e", "1d", "-s", f"node:{alpha.uuid}:r", "-q") == 0
+
+
+@pytest.mark.system
+def test_quiet_prints_only_the_token_with_the_default_mail_backend(tmp_path):
+    """The embedded default prints e-mails (the owner's notice) to the console: on stderr, never into the
+    standard output a script reads the token from."""
+    from tests.servers import manage, scratch_env
+
+    env = scratch_env(tmp_path)
+    manage(env, "migrate", "--noinput", "-v0")
+    manage(env, "seed_demo")
+    out = manage(env, "user_token", "-u", "alice", "-e", "1d", "-q")
+    assert out.count("\n") == 1 and out.startswith("cpat_"), out
