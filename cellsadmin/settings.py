@@ -197,9 +197,9 @@ FSYNC_UPLOADS = env.bool("FSYNC_UPLOADS", default=False)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+if EMAIL_CONFIG["EMAIL_BACKEND"] == "django.core.mail.backends.console.EmailBackend":
+    EMAIL_CONFIG["EMAIL_BACKEND"] = "cellsadmin.console_mail.EmailBackend"
 vars().update(EMAIL_CONFIG)
-if EMAIL_BACKEND == "django.core.mail.backends.console.EmailBackend":  # noqa: F821 (set just above)
-    EMAIL_BACKEND = "cellsadmin.console_mail.EmailBackend"
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="cellsadmin@localhost")
 
 SESSION_COOKIE_HTTPONLY = True
