@@ -4,6 +4,8 @@ single ``Range`` (RFC 9110 sections 13 and 14).
 One range is served as 206; several ranges are answered with the whole file (RFC 9110 allows ignoring Range),
 as is a Range header that is not ``bytes=…`` syntax at all. A range that starts beyond the end, or that ends
 before it starts, is 416 with ``Content-Range: bytes */<size>``.
+
+What goes out with the bytes (the sandbox, the served type, an attachment) is ``files.media_types``.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import IO
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.utils.http import http_date, parse_etags, parse_http_date_safe
 
-from files import services
+from files import media_types, services
 from files.conditions import modified_second
 from files.models import Node
 
@@ -79,7 +81,14 @@ def _not_modified(request: HttpRequest, node: Node, etag: str) -> bool:
 
 
 def content_response(request: HttpRequest, node: Node) -> HttpResponse:
-    """The bytes of the file ``node``: 200, 206, 304 or 416."""
+    """The bytes of the file ``node``: 200, 206, 304 or 416, each with ``media_types.USER_BYTES_HEADERS``."""
+    response = _content_response(request, node)
+    for name, value in media_types.USER_BYTES_HEADERS.items():
+        response[name] = value
+    return response
+
+
+def _content_response(request: HttpRequest, node: Node) -> HttpResponse:
     etag = quoted_etag(node)
     validators = {"ETag": etag, "Last-Modified": http_date(modified_second(node))}
     if _not_modified(request, node, etag):
@@ -96,11 +105,11 @@ def content_response(request: HttpRequest, node: Node) -> HttpResponse:
         refused["Content-Range"] = f"bytes */{node.size}"
         return refused
 
-    content_type = node.content_type or "application/octet-stream"
+    content_type = media_types.served_type(node.content_type)
     handle = services.open_content(node)
     response: HttpResponse | StreamingHttpResponse
     if wanted is None:
-        response = FileResponse(handle, content_type=content_type, as_attachment=True, filename=node.name)
+        response = FileResponse(handle, content_type=content_type)
         response["Content-Length"] = str(node.size)
     else:
         first, last = wanted
@@ -108,6 +117,8 @@ def content_response(request: HttpRequest, node: Node) -> HttpResponse:
         response = StreamingHttpResponse(_slice(handle, first, length), status=206, content_type=content_type)
         response["Content-Range"] = f"bytes {first}-{last}/{node.size}"
         response["Content-Length"] = str(length)
+    # An API download is always a download, never a page.
+    response["Content-Disposition"] = media_types.content_disposition(node.name)
     for name, value in validators.items():
         response[name] = value
     response["Accept-Ranges"] = "bytes"

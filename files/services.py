@@ -13,7 +13,6 @@ the callers of these operations catch the one and hand over the other (``service
 
 from __future__ import annotations
 
-import mimetypes
 import uuid
 from typing import IO, TYPE_CHECKING, Protocol
 
@@ -23,7 +22,7 @@ from django.db.models import QuerySet, Value
 from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 
-from files import blobs, paths, statements
+from files import blobs, media_types, paths, statements
 from files.blobs import CHUNK_SIZE, Readable
 from files.errors import ConcurrentChange, Locked, NameTaken, NodeError, PreconditionFailed, UploadTooLarge
 from files.models import Node, Workspace
@@ -95,7 +94,9 @@ def write_file(
     found: bool = False,
 ) -> tuple[Node, bool]:
     """Create or replace the file ``name`` in ``parent`` with the bytes of ``stream``: (node, created). Its
-    modification time is ``mtime`` (a client's own, as WebDAV's ``X-OC-Mtime`` gives it), else now.
+    modification time is ``mtime`` (a client's own, as WebDAV's ``X-OC-Mtime`` gives it), else now. Its content
+    type is ``content_type`` (a client's claim) or a guess from the name, never an active one
+    (``files.media_types.stored_type``).
 
     A ``precondition`` is asked about the file as it is when the write takes place (under the row lock that
     the replacement holds), so no other write can slip in between; PreconditionFailed if it says no. ``found``:
@@ -106,7 +107,8 @@ def write_file(
         raise NodeError("Files can only be written inside a folder.")
     validate_name(name)
     path = paths.child_path(parent, name)
-    content_type = content_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
+    # Never a type a browser would run: the file is served from the console's origin (files.media_types).
+    content_type = media_types.stored_type(content_type, name)
     with blobs.received(stream, max_size) as (blob, size, sha256):
         try:
             node = Node(

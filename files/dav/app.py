@@ -26,7 +26,7 @@ from wsgidav.mw.base_mw import BaseMiddleware
 from wsgidav.request_resolver import RequestResolver
 from wsgidav.wsgidav_app import WsgiDAVApp
 
-from files import services
+from files import media_types, services
 from files.dav.auth import BasicAuthenticator, DomainController
 from files.dav.errors import error_page, server_error, status_line
 from files.dav.locks import DatabaseLockManager, DatabaseLockStorage
@@ -142,6 +142,19 @@ class _Closing:
             self._housekeeping()
 
 
+def _user_bytes_headers(start_response: StartResponse) -> StartResponse:
+    """Every WebDAV response gets ``media_types.USER_BYTES_HEADERS``: a file opened at ``/dav/…`` in a browser
+    is sandboxed, never a page of the console's origin. Also on 304s, whose headers a cache merges into the
+    response it keeps, and on error pages and listings, which show names users chose."""
+
+    def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        present = {name.lower() for name, _value in headers}
+        extra = [(name, value) for name, value in media_types.USER_BYTES_HEADERS.items() if name.lower() not in present]
+        return start_response(status, [*headers, *extra], exc_info)
+
+    return start
+
+
 class DavDispatcher:
     """``/dav`` and ``/dav/…`` go to WsgiDAV, everything else to Django."""
 
@@ -162,7 +175,7 @@ class DavDispatcher:
         housekeeping = self.housekeeping
         housekeeping()
         try:
-            return _Closing(self.dav_app(environ, start_response), housekeeping)
+            return _Closing(self.dav_app(environ, _user_bytes_headers(start_response)), housekeeping)
         except BaseException:
             housekeeping()
             raise

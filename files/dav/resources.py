@@ -18,7 +18,7 @@ from wsgidav import util
 from wsgidav.dav_error import HTTP_METHOD_NOT_ALLOWED
 from wsgidav.dav_provider import DAVCollection, DAVNonCollection
 
-from files import conditions, names, services, uploads
+from files import conditions, media_types, names, services, uploads
 from files.dav import lock_checks
 from files.dav.errors import Refusal, forbidden, node_error
 from files.dav.properties import DeadPropertiesMixin, copy_dead_properties
@@ -135,6 +135,14 @@ class FileResource(NodeResourceMixin, DAVNonCollection):  # type: ignore[misc]
 
     def get_content_type(self) -> str:
         return self.node.content_type or "application/octet-stream"
+
+    def finalize_headers(self, environ: Environ, response_headers: list[tuple[str, str]]) -> None:
+        """A GET's or HEAD's headers: the type the bytes are served as, and an attachment for what a browser
+        would run (``files.media_types``; the sandbox is on every WebDAV response)."""
+        response_headers[:] = [(name, value) for name, value in response_headers if name.lower() != "content-type"]
+        response_headers.append(("Content-Type", media_types.served_type(self.node.content_type)))
+        if media_types.is_attachment(self.node.content_type, self.node.name):
+            response_headers.append(("Content-Disposition", media_types.content_disposition(self.node.name)))
 
     def get_etag(self) -> str:
         return self.node.etag
