@@ -1,9 +1,12 @@
-"""Serving a file's bytes over HTTP: ETag and Last-Modified, ``If-None-Match`` and ``If-Modified-Since`` (304), a
-single ``Range`` (RFC 9110 sections 13 and 14).
+"""Serving a file's bytes over HTTP, REST and WebDAV alike: which part of the file a ``Range`` asks for (RFC 9110
+§14), and the REST download itself: ETag and Last-Modified, ``If-None-Match`` and ``If-Modified-Since`` (304),
+``If-Range`` (§13).
 
-One range is served as 206; several ranges are answered with the whole file (RFC 9110 allows ignoring Range),
-as is a Range header that is not ``bytes=…`` syntax at all. A range that starts beyond the end, or that ends
-before it starts, is 416 with ``Content-Range: bytes */<size>``.
+:func:`requested_range` is the one reading of ``Range`` and ``If-Range``. One range is served as 206. Several
+ranges, a header that is not ``bytes=…`` syntax (``bytes=10-5`` included), or an ``If-Range`` the file no
+longer matches are answered with the whole file (RFC 9110 allows ignoring Range). A range that starts at or
+beyond the end, or a suffix of zero bytes, is 416 with ``Content-Range: bytes */<size>``; so is any range of an
+empty file, of which no part can be sent.
 
 What goes out with the bytes (the sandbox, the served type, an attachment) is ``files.media_types``.
 """
@@ -12,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import IO
 
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
@@ -22,31 +26,85 @@ from files.conditions import modified_second
 from files.models import Node
 
 CHUNK_SIZE = 256 * 1024
-# At most 18 digits: far beyond any file size, and never a number Python refuses to convert.
-_RANGE = re.compile(r"bytes=(?P<start>\d{0,18})-(?P<end>\d{0,18})")
+# A range-spec (§14.1.1): first-last, first- or -suffix, ASCII digits only (re's \d takes any script's).
+_RANGE_SPEC = re.compile(r"(?P<first>[0-9]*)-(?P<last>[0-9]*)")
+# Past this many digits a position is beyond any file (and not a number Python would convert).
+_DIGITS = 18
+_BEYOND = 10**_DIGITS
 
 
 class RangeNotSatisfiable(Exception):
     pass
 
 
-def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
-    """The inclusive (first, last) byte of a single range; None to send the whole file."""
+@dataclass(frozen=True)
+class ByteRange:
+    """The inclusive first and last byte of a range within a file of ``size`` bytes."""
+
+    first: int
+    last: int
+    size: int
+
+    @property
+    def length(self) -> int:
+        return self.last - self.first + 1
+
+    @property
+    def content_range(self) -> str:
+        return f"bytes {self.first}-{self.last}/{self.size}"
+
+
+def _position(digits: str) -> int:
+    return int(digits) if len(digits) <= _DIGITS else _BEYOND
+
+
+def byte_range(header: str | None, size: int) -> ByteRange | None:
+    """The one range ``header`` asks of a file of ``size`` bytes; None to send the whole file (no header, not
+    ``bytes=`` syntax, several ranges); RangeNotSatisfiable when no byte of it exists."""
     if not header:
         return None
-    match = _RANGE.fullmatch(header.strip())
-    if match is None or (not match["start"] and not match["end"]):
+    unit, equals, ranges = header.strip().partition("=")
+    if not equals or unit.lower() != "bytes":
         return None
-    if not match["start"]:  # suffix: the last N bytes
-        suffix = int(match["end"])
+    # A list may hold empty elements (RFC 9110 §5.6.1): "bytes=0-5," is one range.
+    specs = [spec.strip(" \t") for spec in ranges.split(",") if spec.strip(" \t")]
+    if len(specs) != 1 or (match := _RANGE_SPEC.fullmatch(specs[0])) is None:
+        return None
+    first, last = match["first"], match["last"]
+    if not first:
+        if not last:
+            return None  # "bytes=-"
+        suffix = _position(last)
         if suffix == 0 or size == 0:
             raise RangeNotSatisfiable
-        return max(size - suffix, 0), size - 1
-    first = int(match["start"])
-    last = int(match["end"]) if match["end"] else size - 1
-    if first >= size or last < first:
+        return ByteRange(max(size - suffix, 0), size - 1, size)
+    start = _position(first)
+    if last and _position(last) < start:
+        return None  # "bytes=10-5" is no valid range-spec: ignored like any other
+    if start >= size:
         raise RangeNotSatisfiable
-    return first, min(last, size - 1)
+    return ByteRange(start, min(_position(last), size - 1) if last else size - 1, size)
+
+
+def if_range_holds(if_range: str | None, etag: str, modified: int) -> bool:
+    """Whether a Range applies given the request's ``If-Range`` (§13.1.5): none sent, the file's (strong) entity
+    tag ``etag`` (quoted), or exactly its modification time ``modified``; anything else sends the whole file."""
+    if if_range is None:
+        return True
+    value = if_range.strip()
+    if value.startswith(('"', "W/")):
+        return value == etag  # a strong comparison: a weak tag never matches
+    return parse_http_date_safe(value) == modified
+
+
+def requested_range(
+    range_header: str | None, if_range: str | None, *, size: int, etag: str, modified: int
+) -> ByteRange | None:
+    """The range to serve of a file (``etag`` quoted, ``modified`` in seconds since 1970), or None for the whole
+    file; RangeNotSatisfiable for a 416."""
+    if not if_range_holds(if_range, etag, modified):
+        return None
+    return byte_range(range_header, size)
 
 
 def quoted_etag(node: Node) -> str:
@@ -94,12 +152,14 @@ def _content_response(request: HttpRequest, node: Node) -> HttpResponse:
     if _not_modified(request, node, etag):
         return HttpResponse(status=304, headers=validators)
 
-    range_header = request.headers.get("Range")
-    if_range = request.headers.get("If-Range")
-    if if_range is not None and if_range.strip() != etag:
-        range_header = None  # the client's copy is stale: send it all
     try:
-        wanted = byte_range(range_header, node.size)
+        wanted = requested_range(
+            request.headers.get("Range"),
+            request.headers.get("If-Range"),
+            size=node.size,
+            etag=etag,
+            modified=modified_second(node),
+        )
     except RangeNotSatisfiable:
         refused = JsonResponse({"detail": f"The range is outside the file's {node.size} bytes."}, status=416)
         refused["Content-Range"] = f"bytes */{node.size}"
@@ -112,11 +172,11 @@ def _content_response(request: HttpRequest, node: Node) -> HttpResponse:
         response = FileResponse(handle, content_type=content_type)
         response["Content-Length"] = str(node.size)
     else:
-        first, last = wanted
-        length = last - first + 1
-        response = StreamingHttpResponse(_slice(handle, first, length), status=206, content_type=content_type)
-        response["Content-Range"] = f"bytes {first}-{last}/{node.size}"
-        response["Content-Length"] = str(length)
+        response = StreamingHttpResponse(
+            _slice(handle, wanted.first, wanted.length), status=206, content_type=content_type
+        )
+        response["Content-Range"] = wanted.content_range
+        response["Content-Length"] = str(wanted.length)
     # An API download is always a download, never a page.
     response["Content-Disposition"] = media_types.content_disposition(node.name)
     for name, value in validators.items():

@@ -228,7 +228,7 @@ def test_single_range_is_206(digits, header, content, content_range):
     assert response["Content-Length"] == str(len(content))
 
 
-@pytest.mark.parametrize("header", ["bytes=10-", "bytes=50-60", "bytes=5-2", "bytes=-0"])
+@pytest.mark.parametrize("header", ["bytes=10-", "bytes=50-60", "bytes=-0"])
 def test_unsatisfiable_range_is_416(digits, header):
     _node, get = digits
     response, _content = get(HTTP_RANGE=header)
@@ -236,7 +236,9 @@ def test_unsatisfiable_range_is_416(digits, header):
     assert response["Content-Range"] == "bytes */10"
 
 
-@pytest.mark.parametrize("header", ["bytes=0-1,4-5", "items=0-1", "bytes=-", "bytes=1-2-3", "bytes=" + "9" * 5000])
+@pytest.mark.parametrize(
+    "header", ["bytes=0-1,4-5", "items=0-1", "bytes=-", "bytes=1-2-3", "bytes=5-2", "bytes=" + "9" * 5000]
+)
 def test_ranges_we_do_not_serve_give_the_whole_file(digits, header):
     _node, get = digits
     response, content = get(HTTP_RANGE=header)

@@ -24,7 +24,8 @@ from wsgidav.dav_error import (
 )
 from wsgidav.dav_provider import DAVProvider
 
-from files import paths, uploads
+from files import downloads, paths, uploads
+from files.conditions import modified_second
 from files.dav import listing, lock_checks, lock_order, locks
 from files.dav.auth import lock_principal, principal_of
 from files.dav.errors import node_error
@@ -86,6 +87,19 @@ def _mtime_accepted(start_response: StartResponse) -> StartResponse:
         return start_response(status, headers, exc_info)
 
     return accepted
+
+
+def _empty_file_unsatisfiable(start_response: StartResponse) -> StartResponse:
+    """WsgiDAV sends an empty file whole, whatever its Range: the 200 it sends is a 416 here, as for the REST
+    API (the body is as empty either way)."""
+
+    def refuse(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        if status.startswith("200"):
+            status = "416 Range Not Satisfiable"
+            headers = [*headers, ("Content-Range", "bytes */0")]
+        return start_response(status, headers, exc_info)
+
+    return refuse
 
 
 class Provider(DAVProvider):  # type: ignore[misc]
@@ -159,6 +173,8 @@ class Provider(DAVProvider):  # type: ignore[misc]
         if method not in _READS:
             # RFC 9110 §13.1.3: If-Modified-Since is for GET and HEAD only; WsgiDAV would answer a PUT with 304.
             environ.pop("HTTP_IF_MODIFIED_SINCE", None)
+        elif "HTTP_RANGE" in environ:
+            start_response = self._read_range(environ, start_response)
         if method == "PROPFIND":
             if environ.get("HTTP_DEPTH", "infinity") == "infinity":
                 # RFC 4918 §9.1 lets a server refuse a whole-tree listing; a tree can be large and every node
@@ -202,6 +218,29 @@ class Provider(DAVProvider):  # type: ignore[misc]
         if method == "COPY":
             return default_handler(environ, _created_if_new(environ, start_response))
         return default_handler(environ, start_response)
+
+    def _read_range(self, environ: Environ, start_response: StartResponse) -> StartResponse:
+        """A GET's or HEAD's ``Range`` and ``If-Range`` as ``files.downloads`` reads them for the REST API too,
+        handed to WsgiDAV as the one plain range it then serves (or none, for the whole file): its own reading
+        sends the last of several ranges, the last bytes for ``bytes=10-5`` and an empty 206 for ``bytes=-0``.
+        WsgiDAV still evaluates the request's conditions first (a 304 or 412 before any 416)."""
+        resource = self.get_resource_inst(environ["PATH_INFO"], environ)
+        if not isinstance(resource, FileResource):
+            return start_response  # a 404, or a folder's 403, before WsgiDAV looks at Range
+        node = resource.node
+        header, if_range = environ.pop("HTTP_RANGE"), environ.pop("HTTP_IF_RANGE", None)
+        try:
+            wanted = downloads.requested_range(
+                header, if_range, size=node.size, etag=downloads.quoted_etag(node), modified=modified_second(node)
+            )
+        except downloads.RangeNotSatisfiable:
+            if node.size == 0:
+                return _empty_file_unsatisfiable(start_response)
+            environ["HTTP_RANGE"] = f"bytes={node.size}-"  # WsgiDAV's 416, with "Content-Range: bytes */<size>"
+            return start_response
+        if wanted is not None:
+            environ["HTTP_RANGE"] = f"bytes={wanted.first}-{wanted.last}"
+        return start_response
 
     def _lock(
         self, environ: Environ, start_response: StartResponse, default_handler: Callable[..., Iterable[bytes]]
