@@ -117,15 +117,27 @@ def _matches(header: str, etag: str) -> bool:
     return "*" in tags or etag in (tag.removeprefix("W/") for tag in tags)
 
 
-def _slice(handle: IO[bytes], first: int, length: int) -> Iterator[bytes]:
-    with handle:
-        handle.seek(first)
-        while length > 0:
-            chunk = handle.read(min(CHUNK_SIZE, length))
+class _Slice:
+    """``length`` bytes of ``handle`` from ``first``, in chunks; closing it closes the file, read or not (a HEAD
+    never reads it, a client may go before it is read)."""
+
+    def __init__(self, handle: IO[bytes], first: int, length: int) -> None:
+        self._handle = handle
+        self._first = first
+        self._length = length
+
+    def __iter__(self) -> Iterator[bytes]:
+        self._handle.seek(self._first)
+        remaining = self._length
+        while remaining > 0:
+            chunk = self._handle.read(min(CHUNK_SIZE, remaining))
             if not chunk:
                 return
-            length -= len(chunk)
+            remaining -= len(chunk)
             yield chunk
+
+    def close(self) -> None:
+        self._handle.close()
 
 
 def _not_modified(request: HttpRequest, node: Node, etag: str) -> bool:
@@ -173,7 +185,7 @@ def _content_response(request: HttpRequest, node: Node) -> HttpResponse:
         response["Content-Length"] = str(node.size)
     else:
         response = StreamingHttpResponse(
-            _slice(handle, wanted.first, wanted.length), status=206, content_type=content_type
+            _Slice(handle, wanted.first, wanted.length), status=206, content_type=content_type
         )
         response["Content-Range"] = wanted.content_range
         response["Content-Length"] = str(wanted.length)

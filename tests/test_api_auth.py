@@ -169,10 +169,10 @@ def test_unknown_api_urls_are_json_404(method, path):
 @pytest.mark.parametrize(
     ("method", "path", "allowed"),
     [
-        ("DELETE", f"{API}/me", {"GET"}),
-        ("POST", f"{API}/workspaces", {"GET"}),
-        ("PATCH", f"{API}/nodes", {"GET"}),
-        ("POST", f"{API}/nodes/00000000-0000-0000-0000-000000000000/content", {"GET", "PUT"}),
+        ("DELETE", f"{API}/me", {"GET", "HEAD"}),
+        ("POST", f"{API}/workspaces", {"GET", "HEAD"}),
+        ("PATCH", f"{API}/nodes", {"GET", "HEAD"}),
+        ("POST", f"{API}/nodes/00000000-0000-0000-0000-000000000000/content", {"GET", "HEAD", "PUT"}),
     ],
 )
 def test_a_method_an_endpoint_does_not_take_is_a_json_405_with_allow(demo, method, path, allowed):

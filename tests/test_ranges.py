@@ -68,6 +68,12 @@ def test_if_none_match_wins_over_an_unsatisfiable_range(digits):
     assert digits(range="bytes=50-", if_none_match=etag).status == 304
 
 
+def test_head_with_a_range_states_it_without_the_bytes(digits):
+    response = digits("HEAD", range="bytes=-3")
+    assert (response.status, response.body) == (206, b"")
+    assert (response.headers["content-range"], response.headers["content-length"]) == ("bytes 7-9/10", "3")
+
+
 @pytest.mark.parametrize("protocol", PROTOCOLS)
 def test_any_range_of_an_empty_file_is_416(demo, protocol):
     fetch = fetcher(demo, protocol, stored_file(demo, "empty.bin", b""))
