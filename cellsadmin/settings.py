@@ -190,6 +190,9 @@ FILE_UPLOAD_TEMP_DIR = DATA_DIR / "tmp"
 FILE_UPLOAD_TEMP_DIR.mkdir(parents=True, exist_ok=True)
 # Largest file an upload may create (REST and WebDAV), in bytes.
 MAX_UPLOAD_SIZE = env.int("MAX_UPLOAD_SIZE", default=2 * 1024**3)
+# Largest WebDAV request body that is XML (every method but PUT), in bytes: PROPFIND, PROPPATCH and LOCK bodies
+# are read into memory and parsed whole, so a larger one is refused (413) before it is read.
+DAV_MAX_XML_BODY = 1024**2
 # Whether an upload is flushed to disk (fsync) before the node points at it. Off, as in Apache's mod_dav and
 # WsgiDAV: an upload is still atomic (a new blob, switched to in a transaction); only a power loss or kernel
 # crash right after a write could leave its node pointing at content the disk never got (README, Production).

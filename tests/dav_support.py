@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import io
+import logging
 import socket
 import sys
 import threading
@@ -13,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from xml.etree import ElementTree
 
+import pytest
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections, connection, connections
 
@@ -171,3 +173,19 @@ def live_server() -> Iterator[str]:
     finally:
         server.stop()
         thread.join(timeout=10)
+
+
+@contextmanager
+def dav_log(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
+    """``caplog``, seeing WsgiDAV's log too: its logger does not propagate to the root logger, where caplog listens."""
+    logger = logging.getLogger("wsgidav")
+    logger.addHandler(caplog.handler)
+    try:
+        yield caplog
+    finally:
+        logger.removeHandler(caplog.handler)
+
+
+def tracebacks(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """The messages of the records logged with an exception (a traceback in the log) or at ERROR and above."""
+    return [record.getMessage() for record in caplog.records if record.exc_info or record.levelno >= logging.ERROR]

@@ -26,7 +26,7 @@ from wsgidav.dav_provider import DAVProvider
 
 from files import downloads, paths, uploads
 from files.conditions import modified_second
-from files.dav import listing, lock_checks, lock_order, locks
+from files.dav import listing, lock_checks, lock_order, locks, xml_body
 from files.dav.auth import lock_principal, principal_of
 from files.dav.errors import node_error
 from files.dav.resources import CLIENT_MTIME, FileResource, FolderResource, NodeResourceMixin, WorkspaceList
@@ -170,6 +170,9 @@ class Provider(DAVProvider):  # type: ignore[misc]
     ) -> Iterable[bytes]:
         environ["wsgidav.user_name"] = lock_principal(principal_of(environ))
         method = environ["REQUEST_METHOD"]
+        # Every body but a PUT's is XML or nothing: bounded before anything reads it.
+        if method != "PUT":
+            xml_body.bound(environ)
         if method not in _READS:
             # RFC 9110 §13.1.3: If-Modified-Since is for GET and HEAD only; WsgiDAV would answer a PUT with 304.
             environ.pop("HTTP_IF_MODIFIED_SINCE", None)
