@@ -17,9 +17,11 @@ from http import HTTPStatus
 from typing import Any, TypeVar
 
 from wsgidav.dav_error import (
+    ERROR_DESCRIPTIONS,
     HTTP_BAD_REQUEST,
     HTTP_CONFLICT,
     HTTP_FORBIDDEN,
+    HTTP_INSUFFICIENT_STORAGE,
     HTTP_INTERNAL_ERROR,
     HTTP_LENGTH_REQUIRED,
     HTTP_PRECONDITION_FAILED,
@@ -33,6 +35,10 @@ from cellsadmin import unavailable
 from files import errors
 
 logger = logging.getLogger(__name__)
+
+# WsgiDAV writes each property's status in a PROPPATCH answer from this table, which lacks 507 (a property the
+# server will not store: files.dav.properties); without it the line would read "507 Status".
+ERROR_DESCRIPTIONS.setdefault(HTTP_INSUFFICIENT_STORAGE, "507 Insufficient Storage")
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -26,7 +26,7 @@ from wsgidav.dav_provider import DAVProvider
 
 from files import downloads, paths, uploads
 from files.conditions import modified_second
-from files.dav import listing, lock_checks, lock_order, locks, xml_body
+from files.dav import listing, lock_checks, lock_order, locks, properties, xml_body
 from files.dav.auth import lock_principal, principal_of
 from files.dav.errors import node_error
 from files.dav.resources import CLIENT_MTIME, FileResource, FolderResource, NodeResourceMixin, WorkspaceList
@@ -171,8 +171,7 @@ class Provider(DAVProvider):  # type: ignore[misc]
         environ["wsgidav.user_name"] = lock_principal(principal_of(environ))
         method = environ["REQUEST_METHOD"]
         # Every body but a PUT's is XML or nothing: bounded before anything reads it.
-        if method != "PUT":
-            xml_body.bound(environ)
+        body = xml_body.bound(environ) if method != "PUT" else None
         if method not in _READS:
             # RFC 9110 §13.1.3: If-Modified-Since is for GET and HEAD only; WsgiDAV would answer a PUT with 304.
             environ.pop("HTTP_IF_MODIFIED_SINCE", None)
@@ -211,11 +210,15 @@ class Provider(DAVProvider):  # type: ignore[misc]
             resource = self.get_resource_inst(environ["PATH_INFO"], environ)
             if isinstance(resource, WorkspaceList) or (resource is not None and Access.WRITE not in resource.access):
                 raise DAVError(HTTP_FORBIDDEN)
+            properties.refuse_too_many(body)
             # WsgiDAV's check of the locks and the property writes in one transaction that LOCK requests wait for:
             # none granted elsewhere lands between them.
             with transaction.atomic():
                 lock_order.hold_off_lock_requests()
-                return default_handler(environ, start_response)
+                answer = default_handler(environ, start_response)
+                if resource is not None:  # WsgiDAV worked on this very resource (cached by path for the request)
+                    resource.save_dead_properties()
+                return answer
         if method == "LOCK":
             return self._lock(environ, start_response, default_handler)
         if method == "COPY":
