@@ -14,6 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from wsgidav import util
 from wsgidav.dav_error import (
     HTTP_BAD_REQUEST,
     HTTP_FORBIDDEN,
@@ -28,7 +29,7 @@ from files import downloads, paths, uploads
 from files.conditions import modified_second
 from files.dav import listing, lock_checks, lock_order, locks, properties, xml_body
 from files.dav.auth import lock_principal, principal_of
-from files.dav.errors import node_error
+from files.dav.errors import forbidden, node_error
 from files.dav.resources import CLIENT_MTIME, FileResource, FolderResource, NodeResourceMixin, WorkspaceList
 from files.dav.tree_changes import COPIED_TO_NEW
 from files.errors import NodeError
@@ -219,7 +220,15 @@ class Provider(DAVProvider):  # type: ignore[misc]
                 if resource is not None:  # WsgiDAV worked on this very resource (cached by path for the request)
                     resource.save_dead_properties()
                 return answer
+        if method == "UNLOCK":
+            # The token as WsgiDAV reads it, so that the lock checked is the one it releases.
+            self._require_lock_holder(environ, environ.get("HTTP_LOCK_TOKEN", "").strip("<>"))
         if method == "LOCK":
+            if not body:  # a refresh: the lock named by the If header
+                util.parse_if_header_dict(environ)
+                tokens = environ["wsgidav.ifLockTokenList"]
+                if len(tokens) == 1:
+                    self._require_lock_holder(environ, tokens[0])
             return self._lock(environ, start_response, default_handler)
         if method == "COPY":
             return default_handler(environ, _created_if_new(environ, start_response))
@@ -247,6 +256,21 @@ class Provider(DAVProvider):  # type: ignore[misc]
         if wanted is not None:
             environ["HTTP_RANGE"] = f"bytes={wanted.first}-{wanted.last}"
         return start_response
+
+    def _require_lock_holder(self, environ: Environ, token: str) -> None:
+        """Whoever releases or refreshes a lock must own it and be able to write where it is rooted (403), which
+        can be above the URL the request names, outside a token's scope. Requests that name no lock over their
+        URL are left to WsgiDAV's answer."""
+        lock = self.lock_manager.get_lock(token) if token else None
+        resource = self.get_resource_inst(environ["PATH_INFO"], environ)
+        if lock is None or resource is None or not util.is_equal_or_child_uri(lock["root"], resource.get_ref_url()):
+            return
+        if lock["principal"] != environ["wsgidav.user_name"]:
+            raise forbidden("This lock was taken by another user.")
+        # The root is the URL or one of its folders, and so exists for whoever reaches the URL.
+        root = self.get_resource_inst(self.ref_url_to_path(lock["root"]), environ)
+        if not isinstance(root, NodeResourceMixin) or Access.WRITE not in root.access:
+            raise forbidden("This lock holds what this token or account cannot write: it cannot release or refresh it.")
 
     def _lock(
         self, environ: Environ, start_response: StartResponse, default_handler: Callable[..., Iterable[bytes]]
