@@ -1,12 +1,14 @@
 """Releasing (UNLOCK) or refreshing (LOCK without a body) a WebDAV lock takes its owner, with write access where
 the lock is rooted: a token narrowed to part of the tree, or to reading, cannot end or prolong a lock its owner
-took above or over what it may write, even with the lock token in hand."""
+took above or over what it may write, even with the lock token in hand. And the owner a LOCK names, which comes
+back in every listing of the locked resource's folder, is capped."""
 
 from __future__ import annotations
 
 import pytest
 
-from files.models import DavLock
+from files.dav.locks import MAX_OWNER_SIZE
+from files.models import DavLock, Node
 from tests.dav_support import DavClient
 from tests.test_dav_scopes import LOCK_BODY
 
@@ -80,3 +82,12 @@ def test_a_scoped_token_releases_a_lock_it_took_inside_its_scope(alpha_token):
     dav = alpha_token("w")
     lock_token = dav.request("LOCK", README, LOCK_BODY).headers["lock-token"]
     assert dav.request("UNLOCK", README, lock_token=lock_token).status == 204
+
+
+def test_a_lock_whose_owner_is_over_the_cap_is_refused_and_leaves_nothing(owner):
+    body = LOCK_BODY.replace(b"<D:owner>test</D:owner>", b"<D:owner>" + b"x" * MAX_OWNER_SIZE + b"</D:owner>")
+    refused = owner.request("LOCK", f"{PROJECTS}/unmapped.txt", body)
+    assert refused.status == 400
+    assert "A lock's owner may take at most 4 KiB." in refused.body.decode()
+    assert not DavLock.objects.exists()
+    assert not Node.objects.filter(name="unmapped.txt").exists()

@@ -28,12 +28,17 @@ from typing import Any
 from django.db import connection
 from django.db.models import Q
 from wsgidav import util
-from wsgidav.dav_error import DAVErrorCondition, PRECONDITION_CODE_LockConflict
+from wsgidav.dav_error import HTTP_BAD_REQUEST, DAVErrorCondition, PRECONDITION_CODE_LockConflict
 from wsgidav.lock_man.lock_manager import LockManager, generate_lock_token, normalize_lock_root, validate_lock
 
+from files.dav.errors import Refusal
 from files.models import DavLock
 
 LockDict = dict[str, Any]
+
+#: Bytes of a lock's owner, the XML a LOCK names its holder with (an address, a name): it is stored with the lock
+#: and comes back in every lockdiscovery of the locked resource, so in every listing of its folder.
+MAX_OWNER_SIZE = 4 * 1024
 
 
 @dataclass
@@ -173,6 +178,9 @@ class DatabaseLockStorage:
         lock["timeout"] = self._timeout(lock.get("timeout"))
         lock["expire"] = time.time() + lock["timeout"]
         validate_lock(lock)
+        if len(lock["owner"]) > MAX_OWNER_SIZE:
+            reason = f"A lock's owner may take at most {MAX_OWNER_SIZE // 1024} KiB."
+            raise Refusal(HTTP_BAD_REQUEST, context_info=reason)
         lock["token"] = generate_lock_token()
         DavLock.objects.create(
             token=lock["token"],
