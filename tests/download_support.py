@@ -49,7 +49,7 @@ def fetcher(demo, protocol: str, node: Node) -> Fetch:
             response = client.generic(
                 method, f"{API}/nodes/{node.uuid}/content", HTTP_AUTHORIZATION=f"Bearer {secret}", **meta
             )
-            body = b"".join(response.streaming_content) if response.streaming else response.content
+            body = response.getvalue()  # the whole body, streamed or not
             return Download(response.status_code, {k.lower(): v for k, v in response.headers.items()}, body)
 
         return rest
