@@ -508,3 +508,27 @@ def test_token_sent_with_another_login_is_refused_and_not_counted_as_a_use(demo)
     event = AuditEvent.objects.get(event="refused")
     assert (event.reason, event.owner_login) == ("sent with another login", "alice")
     assert authenticate(raw, login="ALICE", protocol=WEBDAV).user == demo.alice
+
+
+@pytest.mark.parametrize(
+    "label", ["two\nlines", "carriage\rreturn", "colour \x1b[31mred", "rtl \u202eevil", "sep\u2028x"]
+)
+def test_a_label_with_line_breaks_or_control_characters_is_refused(demo, label):
+    with pytest.raises(TokenError, match="single line"):
+        demo.token(demo.alice, label=label)
+
+
+def test_a_label_may_hold_emoji_sequences(demo):
+    token, _raw = demo.token(demo.alice, label="laptop \U0001f469\u200d\U0001f4bb")
+    assert token.label.endswith("\U0001f4bb")
+
+
+def test_a_stored_label_with_a_line_break_still_lets_its_owner_be_told(
+    demo, mailoutbox, django_capture_on_commit_callbacks
+):
+    token, _raw = demo.token(demo.alice, label="old")
+    PersonalAccessToken.objects.filter(pk=token.pk).update(label="from\nbefore")  # written before labels were checked
+    token.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        token_delete(token=token, actor=demo.admin, via="console")
+    assert [mail.subject for mail in mailoutbox] == ['Your personal access token "from before" was deleted']

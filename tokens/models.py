@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import unicodedata
 import uuid
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -43,6 +44,9 @@ def max_lifetime() -> timedelta:
     return parse_duration(settings.TOKEN_MAX_LIFETIME)
 
 
+_BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
 class PersonalAccessTokenManager(models.Manager["PersonalAccessToken"]):
     def issue(
         self,
@@ -69,6 +73,10 @@ class PersonalAccessTokenManager(models.Manager["PersonalAccessToken"]):
             raise TokenError("A token needs a label.")
         if len(label) > 200:
             raise TokenError("A label must be at most 200 characters long.")
+        if any(unicodedata.category(char) in {"Cc", "Zl", "Zp"} or char in _BIDI_CONTROLS for char in label):
+            # A label goes into e-mail subjects, terminals (token_list) and logs: no line breaks, no escape
+            # sequences, no reordering of what follows it.
+            raise TokenError("A label must be a single line without control characters.")
         if not owner.is_active:
             raise TokenError(f"User {owner.login!r} is inactive.")
         if expires_in is None and refresh_window is None:

@@ -162,7 +162,8 @@ def token_rotate(*, token: PersonalAccessToken, actor: User | None, via: str, ip
 def _send(owner: User, subject: str, body: str) -> bool:
     if not owner.email:
         return False
-    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [owner.email])
+    # A subject is one header line: labels from before labels were kept to one line must not break it.
+    send_mail(" ".join(subject.split()), body, settings.DEFAULT_FROM_EMAIL, [owner.email])
     return True
 
 
