@@ -6,6 +6,7 @@ import io
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from django.test import Client
 from hypothesis import given
@@ -21,18 +22,21 @@ RAW, PARTS = token_format.generate()
 def written_by(logger_name: str) -> Iterator[io.StringIO]:
     """What the handlers configured for ``logger_name`` (its own and those it propagates to) write meanwhile."""
     output = io.StringIO()
-    swapped: list[tuple[logging.StreamHandler[io.TextIOWrapper], object]] = []
+    swapped: list[tuple[logging.StreamHandler[Any], Any]] = []
     logger: logging.Logger | None = logging.getLogger(logger_name)
     while logger is not None:
         for handler in logger.handlers:
             if type(handler) is logging.StreamHandler:
-                swapped.append((handler, handler.setStream(output)))
+                # Swapped, not setStream(): that flushes the old stream, which may be an earlier test's
+                # captured stderr, closed by now.
+                swapped.append((handler, handler.stream))
+                handler.stream = output
         logger = logger.parent if logger.propagate else None
     try:
         yield output
     finally:
         for handler, stream in swapped:
-            handler.setStream(stream)
+            handler.stream = stream
 
 
 def test_a_token_becomes_its_public_id():
