@@ -57,12 +57,13 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
-	$(BIN)/djade --check --target-version 5.2 $$(git ls-files 'templates/*.html')
+	$(BIN)/lint-imports
+	$(BIN)/djade --check --target-version 5.2 $$(git ls-files 'console/templates/*.html')
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
-	$(BIN)/djade --target-version 5.2 $$(git ls-files 'templates/*.html')
+	$(BIN)/djade --target-version 5.2 $$(git ls-files 'console/templates/*.html')
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -72,15 +72,18 @@ INSTALLED_APPS = [
     "template_partials",
     "ninja",
     "csp",
+    # The domain, lowest layer first, then the adapters over it (see the README's Layout).
     "people",
     "files",
     "tokens",
+    "dav",
+    "console",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "cellsadmin.api.HeadLikeGet",
-    "cellsadmin.api.JsonMethodNotAllowed",
+    "api.api.HeadLikeGet",
+    "api.api.JsonMethodNotAllowed",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -98,7 +101,7 @@ WSGI_APPLICATION = "cellsadmin.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -170,7 +173,6 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
-STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # Serve from the finders too, so that a run without collectstatic still has its styles.
 WHITENOISE_USE_FINDERS = True
@@ -202,7 +204,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 if EMAIL_CONFIG["EMAIL_BACKEND"] == "django.core.mail.backends.console.EmailBackend":
-    EMAIL_CONFIG["EMAIL_BACKEND"] = "cellsadmin.console_mail.EmailBackend"
+    EMAIL_CONFIG["EMAIL_BACKEND"] = "lib.console_mail.EmailBackend"
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="cellsadmin@localhost")
 
@@ -233,7 +235,7 @@ if env.bool("TRUST_X_FORWARDED_PROTO", default=False):
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # Load balancers and reverse proxies in front of the application (addresses or networks): a request from one of
 # them is counted (throttles, last use, audit) under the client address it appends to
-# X-Forwarded-For (cellsadmin.client_address). Empty: the peer's address, whatever the header says.
+# X-Forwarded-For (lib.client_address). Empty: the peer's address, whatever the header says.
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 for _proxy in TRUSTED_PROXIES:
     try:
@@ -263,7 +265,7 @@ LOGGING = {
     "filters": {
         # On every handler: a token a client put into a URL (or an exception message) is logged as its public id.
         "redact_tokens": {"()": "tokens.redaction.RedactTokens"},
-        "dav_client_refusals": {"()": "files.dav.log_filters.ClientRefusals"},
+        "dav_client_refusals": {"()": "dav.log_filters.ClientRefusals"},
     },
     "formatters": {
         "django.server": {

@@ -2,15 +2,15 @@ from __future__ import annotations
 
 from django.urls import include, path, re_path
 
-from cellsadmin.api import api, not_found
+from api.api import api, not_found
 
 # A database that cannot answer is a 503 with Retry-After, anything else Django's plain 500; JSON under /api/.
-handler400 = "cellsadmin.api.bad_request"
-handler403 = "cellsadmin.api.permission_denied"
-handler500 = "cellsadmin.unavailable.server_error"
+handler400 = "api.api.bad_request"
+handler403 = "api.api.permission_denied"
+handler500 = "lib.unavailable.server_error"
 
 urlpatterns = [
-    path("", include("people.urls")),
+    path("", include("console.urls")),
     # REST API (SPEC §6); anything else under /api/ is a JSON 404.
     path("api/v1/", api.urls),
     re_path(r"^api/", not_found),

@@ -11,6 +11,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cellsadmin.settings")
 django_application = get_wsgi_application()
 
 # WebDAV beside Django; imported once Django is set up, since the provider uses the models.
-from files.dav.app import DavDispatcher, make_dav_app  # noqa: E402
+from dav.app import DavDispatcher, make_dav_app  # noqa: E402
+from lib.client_address import ClientAddress  # noqa: E402
 
-application = DavDispatcher(django_application, make_dav_app())
+# The client's address is decided once, before anything reads REMOTE_ADDR (lib.client_address).
+dispatcher = DavDispatcher(django_application, make_dav_app())
+application = ClientAddress(dispatcher)

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from files.prefix_lookup import StartsWithExactly
+from lib.prefix_lookup import StartsWithExactly
 
 # Paths and lock roots select subtrees by prefix; ``__startswith`` ignores case on SQLite (see the module).
 models.TextField.register_lookup(StartsWithExactly)
@@ -143,7 +143,7 @@ class DeadProperty(models.Model):
 
 
 class DavLock(models.Model):
-    """A WebDAV lock, in the shape WsgiDAV's lock manager expects (see ``files.dav.locks``). Keyed by the
+    """A WebDAV lock, in the shape WsgiDAV's lock manager expects (see ``files.locks.storage``). Keyed by the
     resource's URL, as WsgiDAV's lock manager is; providers drop the locks of what they delete or move."""
 
     token = models.CharField(max_length=100, primary_key=True)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from django.db.models import Q, QuerySet
 
-from files import statements
+from files import raw_sql
 from files.errors import NodeError
 from files.models import Node
 
@@ -41,7 +41,7 @@ def resolve_paths(public_paths: list[str], *, rights: Rights | None = None) -> l
     With ``rights`` whose owner's grants are still unread, the same query brings the grant on the workspace
     along (``Rights.note_grant``): a request that stays in one workspace reads no grant on its own.
 
-    Written out rather than built by the ORM (``files.statements``): every API and WebDAV request resolves a
+    Written out rather than built by the ORM (``files.raw_sql``): every API and WebDAV request resolves a
     path or two, and building this join through the ORM costs several times what the database takes to answer.
     """
     wanted: list[tuple[str, str] | None] = []
@@ -59,7 +59,7 @@ def resolve_paths(public_paths: list[str], *, rights: Rights | None = None) -> l
         return [None] * len(public_paths)
     paths = sorted({item[1] for item in wanted if item is not None})
     grantee = rights.grantee if rights is not None else None
-    found, grant = statements.nodes_at(slugs.pop(), paths, grantee=grantee)
+    found, grant = raw_sql.nodes_at(slugs.pop(), paths, grantee=grantee)
     if rights is not None and grant is not None:
         rights.note_grant(grant.workspace_id, read=grant.read, write=grant.write)
     return [found.get(item[1]) if item is not None else None for item in wanted]

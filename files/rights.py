@@ -1,4 +1,4 @@
-"""What a (user, token) may do with a node: the one place that decides it (SPEC §4).
+"""What a (user, scopes) may do with a node: the one place that decides it (SPEC §4).
 
 The REST API, WebDAV and the console's scope picker all ask :func:`rights_for` (or its shortcut
 :func:`node_access`) and never decide reach themselves.
@@ -21,20 +21,19 @@ from __future__ import annotations
 
 import enum
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from django.db import connection
 from django.db.models import QuerySet
 
-from files import statements
+from files import raw_sql
 from files.models import Grant, Node, Workspace
-from tokens.scopes import Scope, parse_scope
+from files.scopes import Scope
 
 if TYPE_CHECKING:
     from people.models import User
-    from tokens.models import PersonalAccessToken
 
 
 class Access(enum.IntFlag):
@@ -68,7 +67,7 @@ def _is_within(path: str, ancestor_path: str) -> bool:
 
 @dataclass
 class Rights:
-    """The reach of one (user, token), loaded once (one or two queries) and then answered in memory.
+    """The reach of one (user, scopes), loaded once (one or two queries) and then answered in memory.
 
     The owner's grants are read when first needed, all at once; a path lookup may bring the grant on the
     workspace it resolves in along in its own query (``paths.resolve_paths(…, rights=…)``), and then a
@@ -76,7 +75,6 @@ class Rights:
     """
 
     user: User
-    token: PersonalAccessToken | None
     #: None for an unscoped principal; otherwise each scope with its node as it is now (None if gone).
     scopes: list[tuple[Scope, Node | None]] | None = field(default=None)
     #: workspace uuid → the owner's access there (union of their grants), as far as it has been read.
@@ -207,17 +205,16 @@ def _owner_grants(user: User) -> dict[uuid.UUID, Access]:
     return grants
 
 
-def rights_for(user: User, token: PersonalAccessToken | None = None) -> Rights:
-    """The reach of ``user`` (through ``token``, when the request came with one). A scoped token's scope nodes
-    are read here; the owner's grants when first needed."""
-    scopes: list[tuple[Scope, Node | None]] | None = None
-    if token is not None and token.scopes:
-        parsed = [parse_scope(text) for text in token.scopes]
-        nodes = statements.nodes_by_key([scope.node for scope in parsed])
-        scopes = [(scope, nodes.get(scope.node)) for scope in parsed]
-    return Rights(user=user, token=token, scopes=scopes)
+def rights_for(user: User, scopes: Sequence[Scope] = ()) -> Rights:
+    """The reach of ``user``, narrowed to ``scopes`` when the request came with a scoped token (none: the
+    user's own reach). The scopes' nodes are read here; the owner's grants when first needed."""
+    scoped: list[tuple[Scope, Node | None]] | None = None
+    if scopes:
+        nodes = raw_sql.nodes_by_key([scope.node for scope in scopes])
+        scoped = [(scope, nodes.get(scope.node)) for scope in scopes]
+    return Rights(user=user, scopes=scoped)
 
 
-def node_access(user: User, token: PersonalAccessToken | None, node: Node) -> Access:
+def node_access(user: User, scopes: Sequence[Scope], node: Node) -> Access:
     """Shortcut for one node; prefer :func:`rights_for` when asking about many."""
-    return rights_for(user, token).access(node)
+    return rights_for(user, scopes).access(node)

@@ -22,7 +22,7 @@ from django.db.models import QuerySet, Value
 from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 
-from files import blobs, media_types, paths, statements
+from files import blobs, media_types, paths, raw_sql
 from files.blobs import CHUNK_SIZE, Readable
 from files.errors import ConcurrentChange, Locked, NameTaken, NodeError, PreconditionFailed, UploadTooLarge
 from files.models import Node, Workspace
@@ -38,7 +38,7 @@ class Precondition(Protocol):
     def allows(self, current: Node | None) -> bool:
         """Whether the write may go on over the file ``current`` as it is now (None: there is no such file)."""
 
-    def new_file_condition(self) -> statements.SqlCondition | None:
+    def new_file_condition(self) -> raw_sql.SqlCondition | None:
         """What ``allows(None)`` amounts to, as a condition the INSERT of a new file states itself: the file then
         goes in in one statement (in a transaction only where the condition needs one to be ordered against
         other writes: ``SqlCondition.ordered_by``). None: ``allows(None)`` is asked in the INSERT's
@@ -131,15 +131,15 @@ def write_file(
             if found:
                 pass  # a replacement: the row-locked path below
             elif precondition is None:
-                if statements.insert_new_node(node):
+                if raw_sql.insert_new_node(node):
                     return node, True
             elif (condition := precondition.new_file_condition()) is not None:
-                if statements.insert_new_node(node, only_if=condition):
+                if raw_sql.insert_new_node(node, only_if=condition):
                     return node, True
                 # Taken, or the condition did not hold: the row-locked path below asks the precondition itself.
             else:
                 with transaction.atomic():
-                    if statements.insert_new_node(node):
+                    if raw_sql.insert_new_node(node):
                         if not precondition.allows(None):
                             raise PreconditionFailed(_CHANGED.format(name=name))
                         return node, True

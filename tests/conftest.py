@@ -100,7 +100,7 @@ class Demo:
     ) -> tuple[PersonalAccessToken, str]:
         from datetime import timedelta
 
-        from tokens.scopes import parse_scopes
+        from files.scopes import parse_scopes
 
         kwargs.setdefault("expires_in", timedelta(days=1))
         return PersonalAccessToken.objects.issue(

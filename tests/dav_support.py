@@ -50,9 +50,10 @@ class DavClient:
     test's database connection)."""
 
     def __init__(self, login: str = "", secret: str = "") -> None:
-        from cellsadmin.wsgi import application
+        from cellsadmin.wsgi import application, dispatcher
 
         self.application = application
+        self.dispatcher = dispatcher
         self.authorization = basic(login, secret) if login else ""
 
     def request(
@@ -109,7 +110,7 @@ class DavClient:
         # close it at the request's edges.
         request_started.disconnect(close_old_connections)
         request_finished.disconnect(close_old_connections)
-        housekeeping, self.application.housekeeping = self.application.housekeeping, _keep_connections
+        housekeeping, self.dispatcher.housekeeping = self.dispatcher.housekeeping, _keep_connections
         try:
             result = self.application(environ, start_response)
             try:
@@ -118,7 +119,7 @@ class DavClient:
                 if hasattr(result, "close"):
                     result.close()
         finally:
-            self.application.housekeeping = housekeeping
+            self.dispatcher.housekeeping = housekeeping
             request_started.connect(close_old_connections)
             request_finished.connect(close_old_connections)
         status = str(captured["status"])

@@ -11,10 +11,10 @@ from django.test import Client, RequestFactory
 from django.utils import timezone
 from ninja.errors import HttpError
 
+from api.auth import require_session
 from tests.api_helpers import API, bearer
 from tokens.auth import Principal
 from tokens.models import PersonalAccessToken
-from tokens.rest import require_session
 
 
 def test_me_describes_the_user_and_the_token(demo, client):

@@ -11,7 +11,7 @@ from django.utils.http import http_date
 
 from files import services
 from files.conditions import Conditions, from_headers
-from files.dav import lock_checks
+from files.locks import write_guard
 from files.models import Node
 from tests.api_helpers import call
 from tests.conftest import content_of, stored_blobs
@@ -75,8 +75,8 @@ def test_the_condition_is_checked_again_when_the_write_takes_place(demo, readme)
     """Another write lands after the request was checked and while its body was read: the condition is asked
     again under the row lock, so the second write still fails and leaves no blob behind."""
     read_version = readme.etag
-    guard = lock_checks.upload_guard(
-        lock_checks.url_of(readme), Conditions(match=(f'"{read_version}"',), none_match=None)
+    guard = write_guard.upload_guard(
+        write_guard.url_of(readme), Conditions(match=(f'"{read_version}"',), none_match=None)
     )
     blobs = stored_blobs()
 
@@ -144,7 +144,7 @@ def test_if_unmodified_since_on_a_name_that_is_free_creates_the_file(demo, clien
 
 def test_if_unmodified_since_is_checked_again_when_the_write_takes_place(demo, readme, old_readme):
     conditions = from_headers(None, None, old_readme)
-    guard = lock_checks.upload_guard(lock_checks.url_of(readme), conditions)
+    guard = write_guard.upload_guard(write_guard.url_of(readme), conditions)
 
     class Racing(io.BytesIO):
         def read(self, size: int = -1) -> bytes:

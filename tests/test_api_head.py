@@ -8,7 +8,7 @@ import uuid
 import pytest
 from django.test import Client
 
-from cellsadmin.api import api
+from api.api import api
 
 _GET_PATHS = sorted(path for path, operations in api.get_openapi_schema()["paths"].items() if "get" in operations)
 

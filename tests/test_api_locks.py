@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from files import names, services
-from files.dav.locks import DatabaseLockStorage
+from files.locks.storage import DatabaseLockStorage
 from files.models import Node
 from tests.api_helpers import call
 from tests.conftest import content_of, stored_blobs
@@ -159,7 +159,7 @@ def _valid(name: str) -> bool:
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(name=st.text(min_size=1, max_size=24).filter(_valid))
 def test_the_api_finds_the_lock_of_any_name(demo, editor, client, alice, name):
-    """The API's lock URL of a node (files.dav.lock_checks.url_of) is the one WsgiDAV keys the lock by, for
+    """The API's lock URL of a node (files.locks.write_guard.url_of) is the one WsgiDAV keys the lock by, for
     every name the tree takes (quoting, unicode, %, spaces)."""
     path = f"/dav/research/{name}"
     assert editor.put(path, b"draft").status in {201, 204}

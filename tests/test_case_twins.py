@@ -11,7 +11,8 @@ import time
 import pytest
 from django.test import Client
 
-from files import copies, held_locks, paths, services
+from files import copies, paths, services
+from files.locks import held_locks
 from files.models import DavLock, Node
 from tests.api_helpers import bearer, call
 from tests.conftest import content_of

@@ -10,7 +10,7 @@ import time_machine
 from django.test import Client
 from django.utils import timezone
 
-from cellsadmin.client_address import client_address
+from lib.client_address import client_address, resolve
 from tests.dav_support import DavClient
 
 PROXY = "10.0.0.5"
@@ -79,8 +79,17 @@ def behind_a_proxy(settings):
         yield
 
 
+class WsgiClient(Client):
+    """Django's test client with what the WSGI application does first (``lib.client_address.ClientAddress``)."""
+
+    def _base_environ(self, **request):
+        environ = super()._base_environ(**request)  # type: ignore[misc]
+        resolve(environ)
+        return environ
+
+
 def _me(token: str, client_ip: str, *, peer: str = PROXY):
-    return Client(REMOTE_ADDR=peer).get(
+    return WsgiClient(REMOTE_ADDR=peer).get(
         "/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {token}", HTTP_X_FORWARDED_FOR=client_ip
     )
 
@@ -120,10 +129,18 @@ def test_webdav_throttles_the_attacker_behind_the_proxy_not_everyone(demo, behin
 
 def test_console_login_failures_count_against_the_client_behind_the_proxy(demo, behind_a_proxy):
     def login(login: str, password: str, client_ip: str) -> int:
-        client = Client(REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=client_ip)
+        client = WsgiClient(REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=client_ip)
         return client.post("/login/", {"username": login, "password": password}).status_code
 
     for name in ("admin", "bob", "nobody"):
         assert login(name, "wrong", "203.0.113.9") == 200
     assert login("alice", "demo-password-for-tests", "203.0.113.9") == 429
     assert login("alice", "demo-password-for-tests", "198.51.100.1") == 302
+
+
+def test_the_wsgi_application_decides_the_client_address_once_for_every_part(demo, behind_a_proxy):
+    token, raw = demo.token(demo.alice)
+    answer = DavClient().request("GET", "/api/v1/me", authorization=f"Bearer {raw}", x_forwarded_for="203.0.113.7")
+    assert answer.status == 200
+    token.refresh_from_db()
+    assert token.last_used_ip == "203.0.113.7"

@@ -102,16 +102,16 @@ def test_a_lock_request_waits_for_a_write_that_has_checked_its_locks(demo):
     URL free."""
     from django.db import transaction
 
-    from files.dav import lock_order, locks
+    from files.locks import ordering, storage
 
-    manager = locks.DatabaseLockManager(locks.DatabaseLockStorage())
+    manager = storage.DatabaseLockManager(storage.DatabaseLockStorage())
     checked = threading.Event()
     order: list[str] = []
 
     def write() -> None:
         try:
             with transaction.atomic():
-                lock_order.check_still_writable(
+                ordering.check_still_writable(
                     manager, url="/common/welcome.txt", new_in=None, token_list=[], principal="someone"
                 )
                 checked.set()
@@ -122,7 +122,7 @@ def test_a_lock_request_waits_for_a_write_that_has_checked_its_locks(demo):
 
     def lock() -> None:
         assert checked.wait(timeout=30)
-        with lock_order.serialized():
+        with ordering.serialized():
             order.append("lock proceeds")
 
     assert _concurrently(write, lock) == []
@@ -134,16 +134,16 @@ def test_a_new_file_waits_for_a_lock_request_and_then_honours_its_lock(demo):
     """The one-statement upload of a new file (``no_lock_against_new``) reads the locks only once it holds the
     advisory lock: a LOCK request in progress commits first, and the upload then sees its lock (423), although
     its statement was sent while the LOCK was not yet committed."""
-    from files.dav import lock_checks, lock_order, locks
     from files.errors import Locked
+    from files.locks import ordering, storage, write_guard
 
-    manager = locks.DatabaseLockManager(locks.DatabaseLockStorage())
+    manager = storage.DatabaseLockManager(storage.DatabaseLockStorage())
     locking = threading.Event()
     outcome: list[str] = []
 
     def lock() -> None:
         try:
-            with lock_order.serialized():
+            with ordering.serialized():
                 manager.acquire(
                     url="/common",
                     lock_type="write",
@@ -161,7 +161,7 @@ def test_a_new_file_waits_for_a_lock_request_and_then_honours_its_lock(demo):
 
     def upload() -> None:
         assert locking.wait(timeout=30)
-        guard = lock_checks.upload_guard("/common/new.txt", None)
+        guard = write_guard.upload_guard("/common/new.txt", None)
         try:
             services.write_file(
                 parent=demo.node("/common"), name="new.txt", stream=io.BytesIO(b"x"), precondition=guard

@@ -11,7 +11,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from files.held_locks import client_text
+from files.locks.held_locks import client_text
 from files.models import DavLock
 from tests.api_helpers import call
 from tests.conftest import content_of
@@ -158,7 +158,7 @@ def test_what_a_client_wrote_into_its_lock_is_shown_as_plain_text(owner, text):
 
 
 def test_a_lock_whose_user_is_gone_is_still_told_apart(db):
-    from files import held_locks
+    from files.locks import held_locks
 
     DavLock.objects.create(
         token="opaquelocktoken:x",

@@ -10,8 +10,7 @@ import pytest
 import time_machine
 from django.test import Client
 
-from tokens.models import PersonalAccessToken
-from tokens.usage import RECENT_USES
+from tokens.models import RECENT_USES, PersonalAccessToken
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

@@ -10,7 +10,7 @@ import time_machine
 from django.core.servers.basehttp import get_internal_wsgi_application
 from django.utils import timezone
 
-from files.dav.app import DavDispatcher
+from dav.app import DavDispatcher
 from tests.conftest import DEMO_PASSWORD
 from tests.dav_support import DavClient, basic
 

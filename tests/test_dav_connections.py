@@ -8,7 +8,7 @@ import time
 import pytest
 from django.db import close_old_connections, connection
 
-from files.dav.app import DavDispatcher
+from dav.app import DavDispatcher
 
 
 def _not_django(environ, start_response):

@@ -142,7 +142,7 @@ def test_a_folder_copy_costs_the_same_queries_whatever_its_size(demo, dav):
 
 def test_a_destination_locked_while_the_copy_is_made_refuses_it(demo, dav, monkeypatch):
     """Another process locks the destination folder while the contents are being duplicated."""
-    from files.dav.locks import DatabaseLockStorage
+    from files.locks.storage import DatabaseLockStorage
 
     duplicate = copies._duplicate
 

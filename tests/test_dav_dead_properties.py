@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from files.dav.properties import MAX_NAME_LENGTH, MAX_NODE_SIZE, MAX_PER_REQUEST, MAX_PROPERTY_SIZE
+from dav.properties import MAX_NAME_LENGTH, MAX_NODE_SIZE, MAX_PER_REQUEST, MAX_PROPERTY_SIZE
 from files.models import DeadProperty
 from tests.dav_support import DavClient, Response
 

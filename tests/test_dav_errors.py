@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from files.dav import listing
+from dav import propfind
 from tests.dav_support import DavClient
 
 
@@ -34,8 +34,8 @@ def test_a_server_error_tells_nothing_but_its_status(demo, monkeypatch, caplog):
     def broken(*args: object) -> None:
         raise RuntimeError("connection to /var/lib/secret refused")
 
-    monkeypatch.setattr(listing, "propfind", broken)
-    with caplog.at_level(logging.ERROR, logger="files.dav.app"):
+    monkeypatch.setattr(propfind, "propfind", broken)
+    with caplog.at_level(logging.ERROR, logger="dav.app"):
         failed = DavClient("alice", secret).propfind("/dav/common", depth="1")
     assert failed.status == 500
     assert failed.body == b"500 Internal Server Error\n"

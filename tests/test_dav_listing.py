@@ -1,4 +1,4 @@
-"""PROPFIND Depth 0 and 1 answered by files.dav.listing says what WsgiDAV's own handler says, for every kind
+"""PROPFIND Depth 0 and 1 answered by dav.propfind says what WsgiDAV's own handler says, for every kind
 of request it takes on (and it leaves the others to WsgiDAV)."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from wsgidav import util
 
-from files.dav import listing, live_properties
+from dav import live_properties, propfind
 from files.models import DavLock
 from tests.dav_support import DavClient, Response
 from tests.test_dav_scopes import LOCK_BODY
@@ -76,7 +76,7 @@ def _multistatus(response: Response) -> object:
 def _both(dav: DavClient, path: str, depth: str, body: bytes, monkeypatch: pytest.MonkeyPatch) -> tuple[object, object]:
     fast = dav.propfind(path, depth=depth, body=body)
     with monkeypatch.context() as patch:
-        patch.setattr(listing, "propfind", lambda *args: None)
+        patch.setattr(propfind, "propfind", lambda *args: None)
         stock = dav.propfind(path, depth=depth, body=body)
     return _multistatus(fast), _multistatus(stock)
 
@@ -149,17 +149,17 @@ def test_other_requests_are_left_to_wsgidav(tree, monkeypatch, body, headers):
     _token, secret = tree.token(tree.alice)
     dav = DavClient("alice", secret)
     calls: list[object] = []
-    original = listing.propfind
+    original = propfind.propfind
 
     def spy(*args: object) -> object:
         answer = original(*args)
         calls.append(answer)
         return answer
 
-    monkeypatch.setattr(listing, "propfind", spy)
+    monkeypatch.setattr(propfind, "propfind", spy)
     fast = dav.propfind(FOLDER, body=body, **headers)
     assert calls == [None]
-    monkeypatch.setattr(listing, "propfind", lambda *args: None)
+    monkeypatch.setattr(propfind, "propfind", lambda *args: None)
     stock = dav.propfind(FOLDER, body=body, **headers)
     assert (fast.status, fast.body) == (stock.status, stock.body)
 

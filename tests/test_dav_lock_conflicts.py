@@ -1,4 +1,4 @@
-"""files.dav.locks.DatabaseLockManager finds the same write conflicts as WsgiDAV's LockManager, with one query
+"""files.locks.storage.DatabaseLockManager finds the same write conflicts as WsgiDAV's LockManager, with one query
 per check instead of one per path level."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from wsgidav.dav_error import DAVError
 from wsgidav.lock_man.lock_manager import LockManager
 
-from files.dav.lock_order import check_still_writable, no_lock_against_new
-from files.dav.locks import DatabaseLockManager, DatabaseLockStorage
+from files.locks.ordering import check_still_writable, no_lock_against_new
+from files.locks.storage import DatabaseLockManager, DatabaseLockStorage
 from files.models import DavLock, Node
 from tests.dav_support import DavClient
 from tests.test_dav_scopes import LOCK_BODY
@@ -97,7 +97,7 @@ def test_a_put_under_someone_elses_lock_is_refused(demo, locked, depth):
 def test_a_lock_taken_after_wsgidavs_checks_still_refuses_the_move(demo, monkeypatch, locked, destination):
     """Another process locks while the MOVE is under way (after WsgiDAV has checked): the move reads the
     locks again in its own transaction."""
-    from files.dav.tree_changes import TreeChanges
+    from dav.tree_changes import TreeChanges
 
     writable = TreeChanges._writable_folder
 
@@ -116,7 +116,7 @@ def test_a_lock_taken_after_wsgidavs_checks_still_refuses_the_move(demo, monkeyp
 
 
 def test_a_lock_taken_after_wsgidavs_checks_still_refuses_a_new_folder(demo, monkeypatch):
-    from files.dav.resources import FolderResource
+    from dav.resources import FolderResource
 
     writable = FolderResource._require_writable
 

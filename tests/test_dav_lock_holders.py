@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from files.dav.locks import MAX_OWNER_SIZE
+from files.locks.storage import MAX_OWNER_SIZE
 from files.models import DavLock, Node
 from tests.dav_support import DavClient
 from tests.test_dav_scopes import LOCK_BODY

@@ -6,8 +6,8 @@ import io
 
 import pytest
 
+from dav.resources import FolderResource
 from files import services
-from files.dav.resources import FolderResource
 from files.models import DavLock, Node
 from tests.conftest import DEMO_PASSWORD
 from tests.dav_support import DavClient

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from files.dav.xml_body import MAX_DEPTH
+from dav.xml_body import MAX_DEPTH
 from files.models import DavLock
 from tests.dav_support import DavClient, dav_log, tracebacks
 from tests.test_dav_scopes import LOCK_BODY

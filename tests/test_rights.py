@@ -18,7 +18,7 @@ def names(rights, demo, path):
 
 def test_unscoped_token_has_the_owners_reach(demo):
     token, _ = demo.token(demo.bob)
-    rights = rights_for(demo.bob, token)
+    rights = rights_for(demo.bob, token.parsed_scopes)
     assert rights.access(demo.node("/common/welcome.txt")) == OWNER_READ
     assert rights.access(demo.node("/research")) == Access.NONE
     assert [ws.slug for ws in rights.visible_workspaces()] == ["common"]
@@ -34,7 +34,7 @@ def test_owner_write_grant(demo):
 def test_scoped_folder_and_its_descendants(demo):
     alpha = demo.node("/common/projects/alpha")
     token, _ = demo.token(demo.alice, scopes=[f"node:{alpha.uuid}:r"])
-    rights = rights_for(demo.alice, token)
+    rights = rights_for(demo.alice, token.parsed_scopes)
     assert rights.access(alpha) == T | L | R
     assert rights.access(demo.node("/common/projects/alpha/data.csv")) == T | L | R
     assert rights.access(demo.node("/common/projects/beta")) == Access.NONE
@@ -45,7 +45,7 @@ def test_scoped_folder_and_its_descendants(demo):
 def test_ancestors_are_traverse_only_and_list_just_the_branch(demo):
     alpha = demo.node("/common/projects/alpha")
     token, _ = demo.token(demo.alice, scopes=[f"node:{alpha.uuid}:rw"])
-    rights = rights_for(demo.alice, token)
+    rights = rights_for(demo.alice, token.parsed_scopes)
     assert rights.access(demo.node("/common")) == T
     assert rights.access(demo.node("/common/projects")) == T
     assert names(rights, demo, "/common") == ["projects"]
@@ -57,7 +57,7 @@ def test_ancestors_are_traverse_only_and_list_just_the_branch(demo):
 def test_scoped_file(demo):
     data = demo.node("/common/projects/alpha/data.csv")
     token, _ = demo.token(demo.alice, scopes=[f"node:{data.uuid}:r"])
-    rights = rights_for(demo.alice, token)
+    rights = rights_for(demo.alice, token.parsed_scopes)
     assert R in rights.access(data)
     assert rights.access(demo.node("/common/projects/alpha/readme.txt")) == Access.NONE
     assert names(rights, demo, "/common/projects/alpha") == ["data.csv"]
@@ -66,7 +66,7 @@ def test_scoped_file(demo):
 def test_write_scope_writes_inside_but_never_removes_the_scoped_node(demo):
     alpha = demo.node("/common/projects/alpha")
     token, _ = demo.token(demo.alice, scopes=[f"node:{alpha.uuid}:rw"])
-    rights = rights_for(demo.alice, token)
+    rights = rights_for(demo.alice, token.parsed_scopes)
     assert W in rights.access(alpha)
     assert rights.can_remove(demo.node("/common/projects/alpha/data.csv"))
     assert not rights.can_remove(alpha)
@@ -76,7 +76,7 @@ def test_write_scope_writes_inside_but_never_removes_the_scoped_node(demo):
 def test_write_without_read_lists_but_does_not_read(demo):
     alpha = demo.node("/common/projects/alpha")
     token, _ = demo.token(demo.alice, scopes=[f"node:{alpha.uuid}:w"])
-    rights = rights_for(demo.alice, token)
+    rights = rights_for(demo.alice, token.parsed_scopes)
     access = rights.access(demo.node("/common/projects/alpha/data.csv"))
     assert L in access and W in access and R not in access
     assert names(rights, demo, "/common/projects/alpha") == ["data.csv", "readme.txt"]
@@ -85,7 +85,7 @@ def test_write_without_read_lists_but_does_not_read(demo):
 def test_two_scopes_grant_their_union(demo):
     alpha, paper = demo.node("/common/projects/alpha"), demo.node("/research/paper.txt")
     token, _ = demo.token(demo.alice, scopes=[f"node:{alpha.uuid}:r", f"node:{paper.uuid}:w", f"node:{alpha.uuid}:w"])
-    rights = rights_for(demo.alice, token)
+    rights = rights_for(demo.alice, token.parsed_scopes)
     assert rights.access(alpha) == T | L | R | W
     assert W in rights.access(paper) and R not in rights.access(paper)
     assert sorted(ws.slug for ws in rights.visible_workspaces()) == ["common", "research"]
@@ -95,14 +95,14 @@ def test_owner_losing_a_grant_takes_it_from_the_token(demo):
     paper = demo.node("/research/paper.txt")
     token, _ = demo.token(demo.alice, scopes=[f"node:{paper.uuid}:rw"])
     Grant.objects.filter(user=demo.alice, workspace=demo.research).delete()
-    assert rights_for(demo.alice, token).access(paper) == Access.NONE
+    assert rights_for(demo.alice, token.parsed_scopes).access(paper) == Access.NONE
 
 
 def test_owner_downgraded_to_read_loses_write_through_the_scope(demo):
     alpha = demo.node("/common/projects/alpha")
     token, _ = demo.token(demo.alice, scopes=[f"node:{alpha.uuid}:rw"])
     Grant.objects.filter(user=demo.alice, workspace=demo.common).update(level=Grant.READ)
-    access = rights_for(demo.alice, token).access(alpha)
+    access = rights_for(demo.alice, token.parsed_scopes).access(alpha)
     assert R in access and W not in access
 
 
@@ -110,7 +110,7 @@ def test_deleted_scoped_node_never_widens_the_token(demo):
     beta = demo.node("/common/projects/beta")
     token, _ = demo.token(demo.alice, scopes=[f"node:{beta.uuid}:rw"])
     services.delete(beta)
-    rights = rights_for(demo.alice, token)
+    rights = rights_for(demo.alice, token.parsed_scopes)
     assert rights.is_scoped
     assert rights.access(demo.node("/common")) == Access.NONE
     assert rights.access(demo.node("/common/welcome.txt")) == Access.NONE
@@ -121,7 +121,7 @@ def test_moved_scoped_node_takes_its_scope_along_and_nothing_more(demo):
     beta = demo.node("/common/projects/beta")
     token, _ = demo.token(demo.alice, scopes=[f"node:{beta.uuid}:r"])
     services.move(node=beta, parent=demo.node("/common"))
-    rights = rights_for(demo.alice, token)
+    rights = rights_for(demo.alice, token.parsed_scopes)
     assert R in rights.access(demo.node("/common/beta/notes.md"))
     assert rights.access(demo.node("/common/projects")) == Access.NONE
     assert names(rights, demo, "/common") == ["beta"]
@@ -131,14 +131,14 @@ def test_node_created_inside_a_scope_is_reachable(demo):
     alpha = demo.node("/common/projects/alpha")
     token, _ = demo.token(demo.alice, scopes=[f"node:{alpha.uuid}:rw"])
     new, _ = services.write_file(parent=alpha, name="new.txt", stream=io.BytesIO(b"x"))
-    assert rights_for(demo.alice, token).access(new) == T | L | R | W
+    assert rights_for(demo.alice, token.parsed_scopes).access(new) == T | L | R | W
 
 
 def test_similar_name_prefix_is_not_inside_the_scope(demo):
     projects = demo.node("/common/projects")
     services.create_folder(parent=demo.node("/common"), name="projects-old")
     token, _ = demo.token(demo.alice, scopes=[f"node:{projects.uuid}:r"])
-    rights = rights_for(demo.alice, token)
+    rights = rights_for(demo.alice, token.parsed_scopes)
     assert rights.access(demo.node("/common/projects-old")) == Access.NONE
 
 
@@ -161,7 +161,7 @@ def test_group_grants_count(demo, login):
 def test_access_at_a_path_answers_as_access_to_the_node(demo):
     alpha = demo.node("/common/projects/alpha")
     token, _ = demo.token(demo.alice, scopes=[f"node:{alpha.uuid}:r"])
-    rights = rights_for(demo.alice, token)
+    rights = rights_for(demo.alice, token.parsed_scopes)
     for path in ("/common", "/common/projects", "/common/projects/alpha/data.csv", "/common/projects/beta"):
         node = demo.node(path)
         assert rights.access_at(node.workspace_id, node.path) == rights.access(node), path
@@ -214,7 +214,7 @@ def test_a_path_lookup_brings_the_workspaces_grant_along(demo, django_assert_num
 def test_a_seeded_grant_agrees_for_a_scoped_token(demo, django_assert_num_queries):
     alpha = demo.node("/common/projects/alpha")
     token, _ = demo.token(demo.alice, scopes=[f"node:{alpha.uuid}:r"])
-    rights = rights_for(demo.alice, token)
+    rights = rights_for(demo.alice, token.parsed_scopes)
     with django_assert_num_queries(1):
         node = paths.resolve_path("/common/projects/alpha/data.csv", rights=rights)
         assert node is not None
@@ -226,15 +226,15 @@ def test_a_seeded_grant_agrees_for_a_scoped_token(demo, django_assert_num_querie
 
 
 def test_scope_nodes_are_read_as_the_orm_reads_them(demo, django_assert_num_queries):
-    from files import statements
+    from files import raw_sql
 
     keys = [demo.node(path).pk for path in ("/common/projects/alpha", "/research/paper.txt")]
     gone = uuid.uuid4()
     with django_assert_num_queries(1):
-        found = statements.nodes_by_key([*keys, gone])
+        found = raw_sql.nodes_by_key([*keys, gone])
     expected = Node.objects.in_bulk(keys)
     fields = [field.attname for field in Node._meta.concrete_fields]
     assert found.keys() == expected.keys()
     for key, node in found.items():
         assert {name: getattr(node, name) for name in fields} == {name: getattr(expected[key], name) for name in fields}
-    assert statements.nodes_by_key([]) == {}
+    assert raw_sql.nodes_by_key([]) == {}

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tokens.scopes import Scope, ScopeError, parse_scope, parse_scopes
+from files.scopes import Scope, ScopeError, parse_scope, parse_scopes
 
 NODE = uuid.UUID("5c3e1f0a-9d2b-4c1e-8f00-0123456789ab")
 

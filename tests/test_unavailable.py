@@ -59,7 +59,7 @@ def test_an_upload_that_cannot_reach_the_database_is_503_and_leaves_nothing(demo
     _token, secret = demo.token(demo.alice)
     dav = DavClient("alice", secret)
     blobs = stored_blobs()
-    monkeypatch.setattr("files.statements.insert_new_node", _failing(OperationalError("database is locked")))
+    monkeypatch.setattr("files.raw_sql.insert_new_node", _failing(OperationalError("database is locked")))
     response = dav.put("/dav/research/new.txt", b"data")
     assert response.status == 503
     assert response.headers["retry-after"] == "5"
@@ -68,7 +68,7 @@ def test_an_upload_that_cannot_reach_the_database_is_503_and_leaves_nothing(demo
 
 
 def test_a_tree_change_inside_webdav_that_cannot_reach_the_database_is_503(demo, monkeypatch):
-    """DELETE runs in a resource method that WsgiDAV answers itself (``files.dav.errors.shielded``)."""
+    """DELETE runs in a resource method that WsgiDAV answers itself (``dav.errors.shielded``)."""
     _token, secret = demo.token(demo.alice)
     dav = DavClient("alice", secret)
     monkeypatch.setattr("files.services.delete", _failing(OperationalError("database is locked")))

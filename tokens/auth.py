@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib.auth import authenticate as authenticate_password
 from django.http import HttpRequest
 
+from files.scopes import Scope
 from tokens import throttle
 from tokens.format import looks_like_token, parse
 from tokens.models import PersonalAccessToken
@@ -28,6 +29,11 @@ class Principal:
 
     user: User
     token: PersonalAccessToken | None = None
+
+    @property
+    def scopes(self) -> list[Scope]:
+        """What the token narrows the user's reach to (none: the user's own reach)."""
+        return self.token.parsed_scopes if self.token is not None else []
 
 
 def authenticate(

@@ -2,7 +2,7 @@
 
 Building that SELECT through the ORM costs about ten times what the database needs to answer it (~600 µs of
 SQL compilation against ~40 µs), and every WebDAV request pays it. So the statement is written once per
-database alias from the models' metadata (``cellsadmin.prepared``), and its row becomes the token with its
+database alias from the models' metadata (``lib.rows``), and its row becomes the token with its
 owner attached, exactly as ``select_related("owner")`` would give them.
 """
 
@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 
 from django.db import connections
 
-from cellsadmin.prepared import Columns, columns
+from lib.rows import Columns, columns
+from people.models import User
 
 if TYPE_CHECKING:
     from tokens.models import PersonalAccessToken
@@ -33,30 +34,26 @@ _TOKEN_DEFERRED = frozenset({"created_at", "created_by_id", "created_via", "rece
 _USER_DEFERRED = frozenset({"password", "last_login", "date_joined"})
 
 
-def _plan(alias: str) -> _Plan:
-    from people.models import User
-    from tokens.models import PersonalAccessToken
-
+def _plan(model: type[PersonalAccessToken], alias: str) -> _Plan:
     quote = connections[alias].ops.quote_name
-    token_fields = [f for f in PersonalAccessToken._meta.concrete_fields if f.attname not in _TOKEN_DEFERRED]
+    token_fields = [f for f in model._meta.concrete_fields if f.attname not in _TOKEN_DEFERRED]
     user_fields = [f for f in User._meta.concrete_fields if f.attname not in _USER_DEFERRED]
-    selected = columns(alias, (PersonalAccessToken, "t", token_fields), (User, "u", user_fields))
+    selected = columns(alias, (model, "t", token_fields), (User, "u", user_fields))
     # Names come from model metadata; the one value is a parameter.
     sql = (
-        f"SELECT {selected.select} FROM {quote(PersonalAccessToken._meta.db_table)} t "
+        f"SELECT {selected.select} FROM {quote(model._meta.db_table)} t "
         f"INNER JOIN {quote(User._meta.db_table)} u ON u.{quote(User._meta.pk.column)} = t.{quote('owner_id')} "
         f"WHERE t.{quote('lookup_id')} = %(lookup_id)s"
     )
     return _Plan(sql=sql, columns=selected)
 
 
-def find(lookup_id: str, alias: str = "default") -> PersonalAccessToken | None:
-    """The token row with this public id and its owner, in one statement; None if there is none."""
-    from tokens.models import PersonalAccessToken
-
+def find(model: type[PersonalAccessToken], lookup_id: str, alias: str = "default") -> PersonalAccessToken | None:
+    """The token row with this public id and its owner, in one statement; None if there is none. ``model`` is
+    the token model (its manager asks: the model's module imports this one)."""
     plan = _plans.get(alias)
     if plan is None:
-        plan = _plans[alias] = _plan(alias)
+        plan = _plans[alias] = _plan(model, alias)
     with connections[alias].cursor() as cursor:
         # A named parameter: Django's SQLite cursor then fills it in with one % rather than a regular expression
         # over the whole statement (a tenth of this lookup).
@@ -65,6 +62,6 @@ def find(lookup_id: str, alias: str = "default") -> PersonalAccessToken | None:
     if row is None:
         return None
     token, owner = plan.columns.instances(row, alias)
-    assert isinstance(token, PersonalAccessToken)
-    PersonalAccessToken.owner.field.set_cached_value(token, owner)
+    assert isinstance(token, model)
+    model.owner.field.set_cached_value(token, owner)
     return token

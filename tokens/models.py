@@ -13,12 +13,13 @@ from django.db import models
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
+from files.models import Node
+from files.rights import Access, rights_for
+from files.scopes import Scope, parse_scope
 from tokens import format as token_format
 from tokens import lookup
 from tokens.audit import AuditEvent
 from tokens.durations import parse_duration
-from tokens.scopes import Scope, parse_scope
-from tokens.usage import LAST_USED_SLACK, note_use, refresh_slack
 
 if TYPE_CHECKING:
     from people.models import User
@@ -44,6 +45,55 @@ def max_lifetime() -> timedelta:
     return parse_duration(settings.TOKEN_MAX_LIFETIME)
 
 
+# How a token's use is noted on its row: the slack that keeps the last-use write to about once a minute, and
+# the latest distinct ways it was used (PersonalAccessToken._record_use writes what these say).
+
+#: Last-used details are written at most this often per token.
+LAST_USED_SLACK = timedelta(minutes=1)
+#: How many distinct (IP, protocol, user agent) combinations a token remembers.
+RECENT_USES = 20
+
+
+def refresh_slack(window: timedelta) -> timedelta:
+    """How far the stored expiry may lag behind ``now + window`` before a use writes it forward."""
+    return min(LAST_USED_SLACK, window / 10)
+
+
+def note_use(
+    uses: list[dict[str, Any]], *, at: datetime, ip: str | None, protocol: str, agent: str
+) -> list[dict[str, Any]]:
+    """``uses`` with this way of use moved to the front (first seen kept), at most RECENT_USES long."""
+    when = at.isoformat()
+    first_seen = when
+    rest = []
+    for use in uses:
+        if (use.get("ip"), use.get("protocol"), use.get("agent")) == (ip, protocol, agent):
+            first_seen = use.get("first_seen", when)
+        else:
+            rest.append(use)
+    entry = {"ip": ip, "protocol": protocol, "agent": agent, "first_seen": first_seen, "last_seen": when}
+    return [entry, *rest][:RECENT_USES]
+
+
+def validate_scopes(owner: User, scopes: list[Scope]) -> list[Scope]:
+    """The scopes unchanged, or TokenError saying which one reaches beyond the owner's rights."""
+    if not scopes:
+        return scopes
+    rights = rights_for(owner)
+    nodes = Node.objects.select_related("workspace").in_bulk([scope.node for scope in scopes])
+    for scope in scopes:
+        node = nodes.get(scope.node)
+        access = rights.access(node) if node is not None else Access.NONE
+        if Access.READ not in access:
+            # The same words whether the node is missing or hidden: a scope is no way to probe the tree.
+            raise TokenError(f"Scope {scope}: no node {scope.node} that {owner.login} can read.")
+        if scope.write and Access.WRITE not in access:
+            raise TokenError(
+                f"Scope {scope}: {owner.login} may only read {node.public_path}, so 'w' cannot be granted."  # type: ignore[union-attr]
+            )
+    return scopes
+
+
 _BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
@@ -66,8 +116,6 @@ class PersonalAccessTokenManager(models.Manager["PersonalAccessToken"]):
         are given. Scopes must name nodes the owner can reach with at least the asked permission.
         ``ignore_limit`` skips the tokens-per-user limit (a rotation replaces a token, it adds none).
         """
-        from tokens.validation import validate_scopes
-
         label = label.strip()
         if not label:
             raise TokenError("A token needs a label.")
@@ -146,7 +194,7 @@ class PersonalAccessTokenManager(models.Manager["PersonalAccessToken"]):
         parts = token_format.parse(raw)
         if parts is None:
             return None
-        named = token = lookup.find(parts.lookup_id, self.db)
+        named = token = lookup.find(self.model, parts.lookup_id, self.db)
         stored = token_format.digest(parts, token.pepper_version) if token is not None else None
         refusal = ""
         now = timezone.now()
@@ -299,3 +347,18 @@ class PersonalAccessToken(models.Model):
 
 
 __all__ = ["AuditEvent", "PersonalAccessToken", "PersonalAccessTokenManager", "TokenError"]
+
+
+#: The statuses a list can be narrowed to, by the names the command line and the console's filters use.
+STATUSES = {
+    "active": "Active",
+    "expiring": "Expiring soon",
+    "expired": "Expired",
+    "never-used": "Never used",
+    "idle": "Idle",
+}
+
+
+def has_status(token: PersonalAccessToken, status: str) -> bool:
+    wanted = STATUSES[status]
+    return wanted in (token.status, token.usage)

@@ -10,21 +10,22 @@ import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from functools import partial
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.timesince import timeuntil
 
+from files.locks import held_locks
+from files.models import DavLock
+from files.scopes import Scope
+from people.models import User
 from tokens.audit import AuditEvent
 from tokens.durations import format_duration
 from tokens.models import PersonalAccessToken, TokenError, max_lifetime
-from tokens.scopes import Scope
-
-if TYPE_CHECKING:
-    from people.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -270,3 +271,26 @@ def tokens_prune(*, older_than: timedelta, dry_run: bool = False, now: datetime 
     if dry_run:
         return stale.count()
     return tokens_delete(tokens=list(stale), actor=None, via="cli", reason="pruned: expired")
+
+
+def locks_release(
+    locks: QuerySet[DavLock], *, actor: User | None, via: str, ip: str | None = None
+) -> list[held_locks.HeldLock]:
+    """Release these locks, each recorded in the audit trail (who, how, whose lock on what): the files they
+    held can be written again from the next request on. The locks released, as they were."""
+    with transaction.atomic():
+        chosen = list(locks.select_for_update())
+        released = held_locks.describe(chosen)
+        holders = {str(user.uuid): user for user in User.objects.filter(uuid__in=held_locks.holder_uuids(chosen))}
+        DavLock.objects.filter(token__in=[lock.token for lock in chosen]).delete()
+        principals = {lock.token: lock.principal for lock in chosen}
+        for lock in released:
+            AuditEvent.record(
+                AuditEvent.LOCK_RELEASED,
+                owner=holders.get(principals[lock.token]),
+                actor=actor,
+                via=via,
+                ip=ip,
+                reason=f"{lock.path} ({lock.scope}, depth {lock.depth})",
+            )
+    return released

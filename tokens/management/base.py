@@ -3,57 +3,22 @@
 from __future__ import annotations
 
 import argparse
-import sys
 import uuid
 from datetime import datetime
-from typing import Any, NoReturn
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+from lib.commands import OneLineCommand
 from people.models import User
-from tokens.durations import DurationError, format_duration, in_utc, parse_duration
-from tokens.models import PersonalAccessToken, TokenError
-from tokens.scopes import ScopeError
-
-STATUSES = {
-    "active": "Active",
-    "expiring": "Expiring soon",
-    "expired": "Expired",
-    "never-used": "Never used",
-    "idle": "Idle",
-}
+from tokens.durations import format_duration, in_utc, parse_duration
+from tokens.models import PersonalAccessToken
 
 
-class _OneLineParser(CommandParser):
-    """Usage errors on one stderr line, like every other error of these commands."""
-
-    def error(self, message: str) -> NoReturn:
-        if self.called_from_command_line:
-            self.exit(2, f"{self.prog.split()[-1]}: error: {message} (see --help)\n")
-        raise CommandError(f"Error: {message}")
-
-
-class TokenCommand(BaseCommand):
-    """A command whose bad input ends in one line on stderr and a non-zero exit, with nothing changed."""
-
-    epilog: str | None = None
-
-    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
-        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
-        kwargs.setdefault("epilog", self.epilog)
-        parser = super().create_parser(prog_name, subcommand, **kwargs)
-        # BaseCommand builds its CommandParser itself; only the error method differs.
-        parser.__class__ = _OneLineParser
-        return parser
-
-    def execute(self, *args: Any, **options: Any) -> str | None:
-        try:
-            return super().execute(*args, **options)
-        except (DurationError, ScopeError, TokenError, ValueError) as error:
-            self.fail(str(error))
+class TokenCommand(OneLineCommand):
+    """A token command: one-line errors, and the user a login names."""
 
     def user_named(self, login: str) -> User:
         """The user ``-u``/``--user``/``--owner`` names: a login that names nobody is an error, never "0 tokens",
@@ -62,12 +27,6 @@ class TokenCommand(BaseCommand):
         if user is None:
             self.fail(f"no user with login {login!r}")
         return user
-
-    def fail(self, message: str) -> NoReturn:
-        name = type(self).__module__.rsplit(".", 1)[-1]
-        sys.stderr.write(f"{name}: error: {message}\n")
-        sys.stderr.flush()
-        raise SystemExit(1)
 
 
 #: The most rows a command shows at once; the databases refuse a LIMIT past 2**63.
@@ -108,11 +67,6 @@ def parse_moment(text: str) -> datetime:
         raise ValueError(
             f"invalid time {text!r}: give a date (2026-01-31), a date-time, or a duration ago (90d)"
         ) from None
-
-
-def has_status(token: PersonalAccessToken, status: str) -> bool:
-    wanted = STATUSES[status]
-    return wanted in (token.status, token.usage)
 
 
 def describe(token: PersonalAccessToken) -> dict[str, Any]:

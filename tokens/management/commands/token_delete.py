@@ -9,8 +9,8 @@ from django.core.management.base import CommandParser
 from django.db.models import Q
 from django.db.models.functions import Coalesce
 
-from tokens.management.base import STATUSES, TokenCommand, describe, has_status, parse_moment, select_tokens
-from tokens.models import PersonalAccessToken
+from tokens.management.base import TokenCommand, describe, parse_moment, select_tokens
+from tokens.models import STATUSES, PersonalAccessToken, has_status
 from tokens.services import tokens_delete
 
 

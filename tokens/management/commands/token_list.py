@@ -8,8 +8,8 @@ from typing import Any
 from django.core.management.base import CommandParser
 from django.utils.timesince import timesince, timeuntil
 
-from tokens.management.base import STATUSES, TokenCommand, describe, has_status
-from tokens.models import PersonalAccessToken
+from tokens.management.base import TokenCommand, describe
+from tokens.models import STATUSES, PersonalAccessToken, has_status
 
 
 class Command(TokenCommand):

@@ -11,10 +11,10 @@ from django.utils import timezone
 from django.utils.timesince import timeuntil
 
 from files.models import Node
+from files.scopes import parse_scopes
 from tokens.durations import format_duration, parse_duration
 from tokens.management.base import TokenCommand, describe
 from tokens.models import PersonalAccessToken
-from tokens.scopes import parse_scopes
 from tokens.services import token_create
 
 DESCRIPTION = """\

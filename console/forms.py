@@ -1,0 +1,145 @@
+"""The console's create form, mapped onto the same service the command line calls, and the reason form of the
+delete dialogs."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from django import forms
+from django.conf import settings
+from django.utils import timezone
+from django.utils.datastructures import MultiValueDict
+
+from files.scopes import Scope, ScopeError, parse_scopes
+from tokens.durations import DurationError, parse_duration
+from tokens.models import PersonalAccessToken, TokenError
+from tokens.services import token_create
+
+if TYPE_CHECKING:
+    from people.models import User
+
+UNITS: dict[str, tuple[str, timedelta]] = {
+    "m": ("Minutes", timedelta(minutes=1)),
+    "h": ("Hours", timedelta(hours=1)),
+    "d": ("Days", timedelta(days=1)),
+}
+MODEL_HINTS = {
+    PersonalAccessToken.HARD_LIMIT: "Expires at a fixed time: the duration after its creation.",
+    PersonalAccessToken.AUTO_REFRESH: "Expires after the duration without use; each use pushes the end forward.",
+}
+_DURATION_ERROR = "Enter the duration as a whole number greater than zero, e.g. 30."
+#: Longest reason a deletion may record.
+REASON_LENGTH = 500
+
+
+def default_duration() -> tuple[int, str]:
+    """TOKEN_DEFAULT_DURATION as the dialog's (number, unit): the largest of Days, Hours, Minutes that divides it.
+
+    A value in seconds that is no whole number of minutes is rounded up to one; a value that does not parse
+    falls back to 30 days rather than break the dialog (the policy page shows the setting as written)."""
+    try:
+        seconds = int(parse_duration(settings.TOKEN_DEFAULT_DURATION).total_seconds())
+    except DurationError:
+        return 30, "d"
+    for key in ("d", "h", "m"):
+        size = int(UNITS[key][1].total_seconds())
+        if seconds % size == 0:
+            return seconds // size, key
+    return -(-seconds // 60), "m"
+
+
+def policy_hints(owner: User) -> dict[str, Any]:
+    """What the create dialog says about the instance's limits."""
+    limit = settings.TOKEN_MAX_PER_USER
+    live = PersonalAccessToken.objects.filter(owner=owner, expires_at__gt=timezone.now()).count() if limit else 0
+    # As written in the setting, as the refusal message says it (format_duration would turn 90d into 12w6d).
+    return {"max_lifetime": settings.TOKEN_MAX_LIFETIME.strip(), "per_user": limit, "live": live}
+
+
+class TokenForm(forms.Form):
+    label = forms.CharField(
+        max_length=200,
+        strip=True,
+        error_messages={
+            "required": "Give the token a label that says what uses it, e.g. “backup script”.",
+            "max_length": "A label must be at most 200 characters long.",
+        },
+    )
+    expiration_model = forms.ChoiceField(
+        choices=PersonalAccessToken.MODELS,
+        initial=PersonalAccessToken.HARD_LIMIT,
+        error_messages={
+            "required": "Choose Hard Limit or Auto Refresh.",
+            "invalid_choice": "Choose Hard Limit or Auto Refresh.",
+        },
+    )
+    # The ceiling only keeps the arithmetic finite; the instance's TOKEN_MAX_LIFETIME is checked by issue().
+    duration = forms.IntegerField(
+        min_value=1,
+        max_value=10_000_000,
+        initial=30,
+        error_messages={key: _DURATION_ERROR for key in ("required", "invalid", "min_value", "max_value")},
+    )
+    unit = forms.ChoiceField(
+        choices=[(key, name) for key, (name, _size) in UNITS.items()],
+        initial="d",
+        error_messages={
+            "required": "Choose minutes, hours or days.",
+            "invalid_choice": "Choose minutes, hours or days.",
+        },
+    )
+
+    def __init__(self, *args: Any, owner: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.owner = owner
+        self.scopes: list[Scope] = []
+        if not self.is_bound:
+            self.initial.setdefault("duration", default_duration()[0])
+            self.initial.setdefault("unit", default_duration()[1])
+
+    def clean(self) -> dict[str, Any] | None:
+        cleaned = super().clean()
+        try:
+            values = self.data.getlist("scope") if isinstance(self.data, MultiValueDict) else []
+            self.scopes = parse_scopes(value for value in values if value)
+        except ScopeError as error:
+            self.add_error(None, str(error))
+        return cleaned
+
+    @property
+    def chosen(self) -> dict[str, str]:
+        """node uuid → permission, as chosen in the picker (for showing the form again)."""
+        return {str(scope.node): scope.perm for scope in self.scopes}
+
+    def issue(self, *, created_by: User, ip: str | None = None) -> tuple[PersonalAccessToken, str] | None:
+        """The new token and its plain text, or None with the manager's refusal added to the form's errors."""
+        assert self.is_valid()
+        data = self.cleaned_data
+        length = data["duration"] * UNITS[data["unit"]][1]
+        auto = data["expiration_model"] == PersonalAccessToken.AUTO_REFRESH
+        try:
+            return token_create(
+                owner=self.owner,
+                label=data["label"],
+                expires_in=None if auto else length,
+                refresh_window=length if auto else None,
+                scopes=self.scopes,
+                actor=created_by,
+                via=PersonalAccessToken.VIA_CONSOLE,
+                ip=ip,
+            )
+        except TokenError as error:
+            self.add_error(None, str(error))
+            return None
+
+
+class ReasonForm(forms.Form):
+    """The optional reason a deletion records in the audit trail."""
+
+    reason = forms.CharField(
+        required=False,
+        max_length=REASON_LENGTH,
+        strip=True,
+        error_messages={"max_length": f"A reason must be at most {REASON_LENGTH} characters long."},
+    )

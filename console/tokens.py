@@ -1,0 +1,265 @@
+"""The Personal Access Tokens tab: list, create dialog, scope picker, rotate and delete (SPEC §8).
+
+Each view serves both URL families of tokens/urls.py: with ``login`` (an administrator acting on anyone) and
+without (a user acting on their own tokens). Only a session login reaches them.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+from django_htmx.http import reswap, retarget, trigger_client_event
+
+from console import picker
+from console.access import is_partial, page_owner, render_page, signed_in_user
+from console.forms import MODEL_HINTS, UNITS, ReasonForm, TokenForm, policy_hints
+from console.token_rows import expiration_label, token_rows
+from files.models import Node
+from people.models import User
+from tokens.models import PersonalAccessToken, TokenError
+from tokens.services import token_delete, token_rotate
+
+logger = logging.getLogger(__name__)
+
+#: The event the token list listens to (``hx-trigger="tokensChanged from:body"``).
+TOKENS_CHANGED = "tokensChanged"
+#: Closes the open dialog (static/js/console.js).
+CLOSE_DIALOG = "closeDialog"
+
+
+@dataclass(frozen=True)
+class TokenPages:
+    """Whose tokens a page shows, and the URLs of its actions in the URL family it was reached through."""
+
+    owner: User
+    mine: bool
+
+    def url(self, name: str, **kwargs: Any) -> str:
+        if self.mine:
+            return reverse(f"my-tokens:{name}", kwargs=kwargs)
+        return reverse(f"people-tokens:{name}", kwargs={"login": self.owner.login, **kwargs})
+
+    @property
+    def tab_url(self) -> str:
+        return self.url("tab")
+
+    @property
+    def list_url(self) -> str:
+        return self.url("list")
+
+    @property
+    def create_url(self) -> str:
+        return self.url("create")
+
+    @property
+    def nodes_url(self) -> str:
+        return self.url("scope-children")
+
+    @property
+    def layout(self) -> str:
+        return "tokens/mine.html" if self.mine else "people/user.html"
+
+
+def _pages(request: HttpRequest, login: str | None) -> TokenPages:
+    owner, mine = page_owner(request, login)
+    return TokenPages(owner=owner, mine=mine)
+
+
+def _list_context(pages: TokenPages) -> dict[str, Any]:
+    rows = token_rows(
+        pages.owner,
+        lambda token: pages.url("delete", token_id=token.uuid),
+        lambda token: pages.url("rotate", token_id=token.uuid),
+    )
+    return {
+        "pages": pages,
+        "owner": pages.owner,
+        "person": pages.owner,
+        "rows": rows,
+        "layout": pages.layout,
+        "current_tab": "tokens",
+    }
+
+
+@require_GET
+@login_required
+def tab(request: HttpRequest, login: str | None = None) -> HttpResponse:
+    pages = _pages(request, login)
+    return render_page(request, "tokens/tab.html", "tab-panel", _list_context(pages))
+
+
+@require_GET
+@login_required
+def token_list(request: HttpRequest, login: str | None = None) -> HttpResponse:
+    """The list alone, refreshed by htmx when ``tokensChanged`` fires; without htmx, the whole tab."""
+    pages = _pages(request, login)
+    if not is_partial(request):
+        return redirect(pages.tab_url)
+    return render_page(request, "tokens/tab.html", "token-list", _list_context(pages))
+
+
+def _create_context(pages: TokenPages, form: TokenForm, in_dialog: bool) -> dict[str, Any]:
+    chosen = form.chosen if form.is_bound else {}
+    return {
+        "pages": pages,
+        "owner": pages.owner,
+        "form": form,
+        "in_dialog": in_dialog,
+        "units": [(key, name) for key, (name, _size) in UNITS.items()],
+        "models": [(key, name, MODEL_HINTS[key]) for key, name in PersonalAccessToken.MODELS],
+        "roots": picker.workspace_roots(pages.owner, chosen),
+        "chosen_below": picker.chosen_below_roots(pages.owner, chosen),
+        "policy": policy_hints(pages.owner),
+    }
+
+
+def _reveal_context(token: PersonalAccessToken, raw: str) -> dict[str, Any]:
+    """What the one-time reveal shows: the token, and examples of its use with the instance's public URL."""
+    base = settings.PUBLIC_URL.rstrip("/")
+    return {
+        "token": token,
+        "raw": raw,
+        "model_label": expiration_label(token),
+        "api_url": f"{base}/api/v1/me",
+        "dav_url": f"{base}/dav/",
+    }
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@never_cache
+def create(request: HttpRequest, login: str | None = None) -> HttpResponse:
+    """The create dialog (htmx) or page (without JavaScript). Invalid input comes back inside it with 200; success
+    shows the token once and fires ``tokensChanged``. never_cache: the response carries a secret."""
+    pages = _pages(request, login)
+    partial = is_partial(request)
+    if request.method == "GET":
+        form = TokenForm(owner=pages.owner)
+        context = _create_context(pages, form, partial)
+        return render_page(request, "tokens/create.html", "dialog", context)
+
+    form = TokenForm(request.POST, owner=pages.owner)
+    issued = (
+        form.issue(created_by=signed_in_user(request), ip=request.META.get("REMOTE_ADDR")) if form.is_valid() else None
+    )
+    context = _create_context(pages, form, partial)
+    if issued is not None:
+        token, raw = issued
+        logger.info("token %s issued for %s by %s via console", token.lookup_id, pages.owner.login, request.user)
+        context.update(_reveal_context(token, raw))
+    response = render_page(request, "tokens/create.html", "dialog-body", context)
+    if issued is not None:
+        trigger_client_event(response, TOKENS_CHANGED, {"message": f"Token “{issued[0].label}” created."})
+    return response
+
+
+@require_GET
+@login_required
+def scope_children(request: HttpRequest, login: str | None = None) -> HttpResponse:
+    """One folder (``?parent=<uuid>``) of the owner's tree for the scope picker; 404 for what the owner cannot
+    list, so the picker is no way to probe the tree."""
+    pages = _pages(request, login)
+    try:
+        node_id = uuid.UUID(request.GET.get("parent", ""))
+    except ValueError:
+        raise Http404 from None
+    node = Node.objects.select_related("workspace").filter(uuid=node_id).first()
+    choices = picker.children(pages.owner, node) if node is not None else None
+    if choices is None:
+        raise Http404
+    context = {"pages": pages, "owner": pages.owner, "choices": choices}
+    return render_page(request, "tokens/create.html", "scope-children", context)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@never_cache
+def rotate(request: HttpRequest, token_id: uuid.UUID, login: str | None = None) -> HttpResponse:
+    """GET: the confirmation (dialog or page). POST: replace the token by a new secret with the same settings,
+    shown once as on create; the old secret is refused from the next request on. never_cache: the response
+    carries a secret."""
+    pages = _pages(request, login)
+    # The owner is part of the lookup: a crafted URL naming someone else's token finds nothing.
+    token = get_object_or_404(PersonalAccessToken.objects.select_related("owner"), uuid=token_id, owner=pages.owner)
+    context: dict[str, Any] = {
+        "pages": pages,
+        "owner": pages.owner,
+        "token": token,
+        "rotate_url": pages.url("rotate", token_id=token.uuid),
+        "in_dialog": is_partial(request),
+        "error": "An expired token cannot be rotated; create a new one." if token.is_expired() else "",
+    }
+    if request.method == "GET":
+        return render_page(request, "tokens/rotate.html", "dialog", context)
+
+    try:
+        new, raw, notice = token_rotate(
+            token=token,
+            actor=signed_in_user(request),
+            via=PersonalAccessToken.VIA_CONSOLE,
+            ip=request.META.get("REMOTE_ADDR"),
+        )
+    except TokenError as error:
+        context["error"] = str(error)
+        return render_page(request, "tokens/rotate.html", "dialog-body", context)
+    logger.info(
+        "token %s of %s rotated to %s by %s via console",
+        token.lookup_id,
+        pages.owner.login,
+        new.lookup_id,
+        request.user,
+    )
+    context.update(_reveal_context(new, raw), error="", notice=notice)
+    response = render_page(request, "tokens/rotate.html", "dialog-body", context)
+    trigger_client_event(response, TOKENS_CHANGED, {"message": f"Token “{new.label}” rotated."})
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def delete(request: HttpRequest, token_id: uuid.UUID, login: str | None = None) -> HttpResponse:
+    """GET: the confirmation (dialog or page), with an optional reason. POST: delete; the next request with the
+    token is refused."""
+    pages = _pages(request, login)
+    # The owner is part of the lookup: a crafted URL naming someone else's token finds nothing.
+    token = get_object_or_404(PersonalAccessToken, uuid=token_id, owner=pages.owner)
+    form = ReasonForm(request.POST if request.method == "POST" else None)
+    if not form.is_valid():
+        context = {
+            "pages": pages,
+            "owner": pages.owner,
+            "token": token,
+            "form": form,
+            "delete_url": pages.url("delete", token_id=token.uuid),
+            "in_dialog": is_partial(request),
+        }
+        if request.method == "GET":
+            return render_page(request, "tokens/delete.html", "dialog", context)
+        # The form swaps nothing on success (the dialog closes); a refused reason comes back inside it.
+        response = render_page(request, "tokens/delete.html", "dialog-body", context)
+        return reswap(retarget(response, "#delete-body"), "outerHTML")
+
+    token_delete(
+        token=token,
+        actor=signed_in_user(request),
+        via=PersonalAccessToken.VIA_CONSOLE,
+        reason=form.cleaned_data["reason"],
+        ip=request.META.get("REMOTE_ADDR"),
+    )
+    logger.info("token %s of %s deleted by %s via console", token.lookup_id, pages.owner.login, request.user)
+    if not is_partial(request):
+        return redirect(pages.tab_url)
+    response = HttpResponse(status=200)
+    trigger_client_event(response, TOKENS_CHANGED, {"message": f"Token “{token.label}” deleted."})
+    trigger_client_event(response, CLOSE_DIALOG)
+    return response
