@@ -11,6 +11,7 @@ from django.core.servers.basehttp import get_internal_wsgi_application
 from django.utils import timezone
 
 from dav.app import DavDispatcher
+from lib.client_address import ClientAddress
 from tests.conftest import DEMO_PASSWORD
 from tests.dav_support import DavClient, basic
 
@@ -81,7 +82,7 @@ def test_a_forged_token_is_refused(demo):
 
 def test_the_wsgi_application_serves_dav_beside_django(demo):
     application = get_internal_wsgi_application()  # what runserver and gunicorn load
-    assert isinstance(application, DavDispatcher)
+    assert isinstance(application, ClientAddress) and isinstance(application.application, DavDispatcher)
     client = DavClient()
     assert client.request("GET", "/login/").status == 200
     assert client.request("OPTIONS", "/dav").status == 401
