@@ -2,11 +2,11 @@
 sees it, built by ``dav.propfind`` from rows).
 
 Each is written as WsgiDAV writes it for the same resource: the dates as its ``get_rfc1123_time`` and
-``get_rfc3339_time`` do (straight from the datetime, once per entry), ``lockdiscovery`` with the locks rooted
-at the resource, and an ``allprop`` answer with the properties in WsgiDAV's order and the lock properties only
-where the principal may write. :data:`LIVE` is the set answered here; ``dav.propfind_body`` leaves a
-request for any other ``{DAV:}`` property to WsgiDAV. Dead properties (``dav.properties``) are written as
-stored, by ``dav.propfind``.
+``get_rfc3339_time`` do, text escaped as ElementTree's serialiser escapes it, ``lockdiscovery`` with the locks
+rooted at the resource, and an ``allprop`` answer with the properties in WsgiDAV's order and the lock properties
+only where the principal may write. :data:`LIVE` is the set answered here; ``dav.propfind`` leaves a request
+for any other ``{DAV:}`` property to WsgiDAV. Dead properties (``dav.properties``) are written as stored, by
+``dav.propfind``.
 """
 
 from __future__ import annotations
@@ -15,9 +15,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from email.utils import format_datetime
 from typing import Any
+from xml.etree import ElementTree
+from xml.sax.saxutils import escape
 
-from dav.xml_text import fragment, text
+from wsgidav import xml_tools
+
 from files.rights import Access
 
 LockDict = dict[str, Any]
@@ -65,6 +69,13 @@ class Entry:
     locks: list[LockDict] = field(default_factory=list)
 
 
+def fragment(xml: str | bytes) -> str:
+    """An element stored as XML (a dead property, a lock's owner), as text to put inside the multistatus: parsed
+    and written again, which drops the XML declaration it was stored with."""
+    serialised: str = ElementTree.tostring(xml_tools.string_to_xml(xml), encoding="unicode")
+    return serialised
+
+
 def _lock_discovery(entry: Entry) -> str:
     if not entry.locks:
         return "<D:lockdiscovery/>"
@@ -78,10 +89,10 @@ def _lock_discovery(entry: Entry) -> str:
             "<D:activelock>"
             f"<D:locktype><D:{lock['type']}/></D:locktype>"
             f"<D:lockscope><D:{lock['scope']}/></D:lockscope>"
-            f"<D:depth>{text(lock['depth'])}</D:depth>"
+            f"<D:depth>{escape(lock['depth'])}</D:depth>"
             f"{owner_xml}"
             f"<D:timeout>{timeout}</D:timeout>"
-            f"<D:locktoken><D:href>{text(lock['token'])}</D:href></D:locktoken>"
+            f"<D:locktoken><D:href>{escape(lock['token'])}</D:href></D:locktoken>"
             # Only a resource's own locks are listed, so the lock root is the resource itself.
             f"<D:lockroot><D:href>{entry.href}</D:href></D:lockroot>"
             "</D:activelock>"
@@ -90,15 +101,9 @@ def _lock_discovery(entry: Entry) -> str:
     return "".join(parts)
 
 
-_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
 def _rfc1123(moment: datetime) -> str:
-    """WsgiDAV's ``get_rfc1123_time`` (``email.utils.formatdate`` in GMT, whole seconds), straight from the
-    datetime rather than through a timestamp and a time tuple: a listing writes one per entry."""
-    utc = moment.astimezone(UTC)
-    return f"{_DAYS[utc.weekday()]}, {utc.day:02d} {_MONTHS[utc.month - 1]} {utc.year:04d} {utc:%H:%M:%S} GMT"
+    """WsgiDAV's ``get_rfc1123_time``: ``email.utils.formatdate`` in GMT, whole seconds."""
+    return format_datetime(moment.astimezone(UTC), usegmt=True)
 
 
 def _rfc3339(moment: datetime) -> str:
@@ -113,10 +118,10 @@ RENDER: dict[str, Callable[[Entry], str]] = {
     ),
     "{DAV:}creationdate": lambda entry: f"<D:creationdate>{_rfc3339(entry.created_at)}</D:creationdate>",
     "{DAV:}getcontentlength": lambda entry: f"<D:getcontentlength>{entry.size}</D:getcontentlength>",
-    "{DAV:}getcontenttype": lambda entry: f"<D:getcontenttype>{text(entry.content_type)}</D:getcontenttype>",
+    "{DAV:}getcontenttype": lambda entry: f"<D:getcontenttype>{escape(entry.content_type)}</D:getcontenttype>",
     "{DAV:}getlastmodified": lambda entry: f"<D:getlastmodified>{_rfc1123(entry.mtime)}</D:getlastmodified>",
-    "{DAV:}displayname": lambda entry: f"<D:displayname>{text(entry.display_name)}</D:displayname>",
-    "{DAV:}getetag": lambda entry: f"<D:getetag>{text(entry.etag)}</D:getetag>",
+    "{DAV:}displayname": lambda entry: f"<D:displayname>{escape(entry.display_name)}</D:displayname>",
+    "{DAV:}getetag": lambda entry: f"<D:getetag>{escape(entry.etag)}</D:getetag>",
     "{DAV:}lockdiscovery": _lock_discovery,
     "{DAV:}supportedlock": lambda entry: _SUPPORTED_LOCK,
 }

@@ -12,26 +12,25 @@ The answer is the one WsgiDAV gives for the same request (``tests/test_dav_listi
 Anything else (``propname``, ``If`` headers, the workspace list, properties such as the quotas) goes to
 WsgiDAV's own handler.
 
-Here: the entries (the rows, their dead properties and their locks) and each entry's ``<response>``. What the
-request body asks for is read by ``dav.propfind_body``, the live properties are written by
-``dav.live_properties``, and the XML text helpers are in ``dav.xml_text``.
+Here: what the request body asks for, the entries (the rows, their dead properties and their locks) and each
+entry's ``<response>``. The live properties are written by ``dav.live_properties``.
 """
 
 from __future__ import annotations
 
+import functools
+import io
 import uuid
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
+from xml.sax.saxutils import escape
 
-from wsgidav import util
+from wsgidav import util, xml_tools
 from wsgidav.lock_man.lock_manager import normalize_lock_root
 
-from dav import propfind_body
-from dav.live_properties import RENDER, Entry, LockDict, allprop_names, live_property
-from dav.propfind_body import ALLPROP
+from dav.live_properties import LIVE, RENDER, Entry, LockDict, allprop_names, fragment, live_property
 from dav.resources import FolderResource, NodeResourceMixin
-from dav.xml_text import element, fragment
 from files import raw_sql
 from files.models import Node
 
@@ -47,6 +46,55 @@ _HREF_SAFE = "/" + "!*'()," + "$-_|."
 _OK = "HTTP/1.1 200 OK"
 _NOT_FOUND = "HTTP/1.1 404 Not Found"
 _ROW = ("uuid", "name", "path", "type", "size", "mtime", "created_at", "etag", "content_type")
+# An attribute value as ElementTree's serialiser escapes it (saxutils.quoteattr writes a tab as &#9; and may
+# choose single quotes).
+_ATTRIBUTE_ENTITIES = {'"': "&quot;", "\n": "&#10;", "\r": "&#13;", "\t": "&#09;"}
+
+ALLPROP = "allprop"
+
+
+def _requested_properties(environ: Environ) -> str | tuple[str, ...] | None:
+    """What a PROPFIND body asks for: :data:`ALLPROP`, the property names of a ``<prop>`` list, or None for a
+    request left to WsgiDAV's own handler (``propname``, a malformed body, a ``{DAV:}`` property outside
+    ``dav.live_properties.LIVE``). Reads the body and puts it back for WsgiDAV to read again."""
+    length_header = environ.get("CONTENT_LENGTH", "").strip()
+    if not length_header:
+        return ALLPROP
+    try:
+        length = int(length_header)
+    except ValueError:
+        return None
+    if length <= 0:
+        return ALLPROP if length == 0 else None
+    body = environ["wsgi.input"].read(length)
+    environ["wsgi.input"] = io.BytesIO(body)
+    return _parsed(body) if len(body) <= _REMEMBERED_BODY else _parsed.__wrapped__(body)
+
+
+#: A client sends the same PROPFIND body again and again (rclone after every upload): bodies up to this size
+#: are parsed once per process (a few hundred of them at most, so a few hundred KiB).
+_REMEMBERED_BODY = 2048
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed(body: bytes) -> str | tuple[str, ...] | None:
+    """The property names (or allprop) a PROPFIND body asks for; None for what is left to WsgiDAV."""
+    try:
+        root = xml_tools.etree.fromstring(body)  # defusedxml: no entities, no external references
+    except Exception:
+        return None  # WsgiDAV answers a malformed body with 400 when it reads it again
+    children = list(root)
+    if root.tag != "{DAV:}propfind" or len(children) != 1:
+        return None
+    request = children[0]
+    if request.tag == "{DAV:}allprop" and not list(request):
+        return ALLPROP
+    if request.tag != "{DAV:}prop":
+        return None
+    names = tuple(str(element.tag) for element in request)
+    if not names or any(name.startswith("{DAV:}") and name not in LIVE for name in names):
+        return None
+    return names
 
 
 class _Listing:
@@ -137,6 +185,16 @@ class _Listing:
         return str(normalize_lock_root(quote(self.provider.share_path + path)))
 
 
+def _element(name: str) -> str:
+    """``{namespace}local`` as an empty element: a property that is not found."""
+    namespace, _, local = name[1:].partition("}") if name.startswith("{") else ("", "", name)
+    if namespace == "DAV:":
+        return f"<D:{local}/>"
+    if namespace:
+        return f'<N:{local} xmlns:N="{escape(namespace, _ATTRIBUTE_ENTITIES)}"/>'
+    return f"<{local}/>"
+
+
 def _response(entry: Entry, wanted: str | tuple[str, ...]) -> str:
     if wanted == ALLPROP and not entry.dead:
         # The common case of a large listing: every property is found, so one <propstat>.
@@ -156,7 +214,7 @@ def _response(entry: Entry, wanted: str | tuple[str, ...]) -> str:
             continue
         live = live_property(entry, name)
         if live is None:
-            groups.setdefault(_NOT_FOUND, []).append(element(name))
+            groups.setdefault(_NOT_FOUND, []).append(_element(name))
         else:
             groups.setdefault(_OK, []).append(live)
     parts = [f"<D:response><D:href>{entry.href}</D:href>"]
@@ -174,7 +232,7 @@ def propfind(provider: Provider, environ: Environ, start_response: StartResponse
     resource = provider.get_resource_inst(environ["PATH_INFO"], environ)
     if not isinstance(resource, NodeResourceMixin):
         return None
-    wanted = propfind_body.wanted(environ)
+    wanted = _requested_properties(environ)
     if wanted is None:
         return None
     entries = _Listing(provider, environ).entries(resource, depth, wanted)
