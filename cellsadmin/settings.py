@@ -265,7 +265,7 @@ LOGGING = {
     "filters": {
         # On every handler: a token a client put into a URL (or an exception message) is logged as its public id.
         "redact_tokens": {"()": "tokens.redaction.RedactTokens"},
-        "dav_client_refusals": {"()": "dav.log_filters.ClientRefusals"},
+        "dav_client_refusals": {"()": "dav.errors.ClientRefusals"},
     },
     "formatters": {
         "django.server": {

@@ -6,6 +6,9 @@ which it catches and answers on the spot, as HTML that names WsgiDAV and, for a 
 exception. :class:`Refusal` renders as ours wherever it is rendered, and :func:`shielded` (on the resource
 methods WsgiDAV calls there) turns anything else raised into a logged, bare ``Refusal(500)``, or a 503 with
 Retry-After when the database cannot answer now (:func:`server_error`).
+
+:class:`ClientRefusals` keeps the refusals out of WsgiDAV's error log. ``cellsadmin.settings.LOGGING`` names it,
+and logging is configured before Django's apps are loaded: nothing this module imports may import a model.
 """
 
 from __future__ import annotations
@@ -103,6 +106,16 @@ def server_error(error: Exception) -> Refusal:
     if unavailable.is_unavailable(error):
         return Refusal(HTTP_SERVICE_UNAVAILABLE, add_headers=[("Retry-After", str(unavailable.RETRY_AFTER))])
     return Refusal(HTTP_INTERNAL_ERROR)
+
+
+class ClientRefusals(logging.Filter):
+    """Drops WsgiDAV's ``PUT: byte copy failed`` (logged with a traceback at ERROR) when what failed was a
+    refusal the client is answered with: over the size limit (413), a changed version (412), a lock (423).
+    Those are answers, not failures; a server error still logs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return not (isinstance(error, DAVError) and 400 <= error.value < 500)
 
 
 def forbidden(reason: str) -> DAVError:
