@@ -1,9 +1,9 @@
-"""The workspaces and nodes of the REST API (SPEC §6), over ``files.services`` and the one rights function:
-``tree`` (workspaces, finding and listing nodes, folders, rename and move, delete) and ``content`` (a file's
-bytes, up and down), the routers ``api.api`` mounts; ``schemas`` (what they take and answer) and
-``reach`` (the rules below, applied in one place).
+"""The REST API at ``/api/v1``, over ``files.services`` and the one rights function: ``me`` (who the caller is),
+``nodes`` (workspaces, finding and listing nodes, folders, rename and move, delete) and ``content`` (a file's
+bytes, up and down), the routers ``api.api`` mounts; ``schemas`` (what they take and answer) and ``access``
+(the rules below, applied in one place).
 
-Reach rules, asked of ``files.rights`` and never decided here:
+Access rules, asked of ``files.rights`` and never decided here:
 
 - a node the principal cannot even traverse does not exist: 404, the same answer as for a uuid that was
   never used, so the API never hints that a node is there;

@@ -17,7 +17,7 @@ from django.http.response import HttpResponseBase
 from ninja import Path, Router, Status
 from ninja.errors import HttpError
 
-from api.reach import reachable_node, require, require_file, require_folder, rights_of
+from api.access import reachable_node, require, require_file, require_folder, rights_of
 from api.responses import responses
 from api.schemas import NodeName, NodeOut, node_out
 from files import conditions as conditional

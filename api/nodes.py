@@ -14,7 +14,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Status
 from ninja.errors import HttpError
 
-from api.reach import reachable, reachable_node, require, require_folder, rights_of
+from api.access import reachable, reachable_node, require, require_folder, rights_of
 from api.responses import responses
 from api.schemas import FolderIn, NodeChange, NodeOut, PathQuery, WorkspaceOut, node_out
 from files import paths, services

@@ -1,7 +1,7 @@
 """How an endpoint finds the node a request names and refuses what the principal may not do with it.
 
 ``files.rights`` decides what the principal may do; these helpers only turn its answer into the statuses of
-the reach rules (``api``): 404 for a node out of reach, worded as for one that never existed, 403 for an
+the access rules (``api``): 404 for a node out of reach, worded as for one that never existed, 403 for an
 access the principal lacks, 409 for a folder where a file is needed or the other way round.
 """
 
