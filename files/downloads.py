@@ -143,6 +143,8 @@ class _Slice:
 def _not_modified(request: HttpRequest, node: Node, etag: str) -> bool:
     """Whether the client's copy is current: its If-None-Match, or (only without one, §13.1.3) a
     If-Modified-Since no earlier than the file's modification."""
+    # Not django.utils.cache.get_conditional_response: it also answers a download's failing If-Match with 412,
+    # and takes a malformed If-None-Match for none (then obeying If-Modified-Since).
     if_none_match = request.headers.get("If-None-Match")
     if if_none_match:
         return _matches(if_none_match, etag)

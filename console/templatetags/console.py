@@ -17,7 +17,7 @@ def _amount(seconds: float) -> str:
     if seconds < 45:
         return "a few seconds"
     for size, name in _UNITS:
-        # 1.5 units and up in the larger unit; below that the smaller one says more (36 hours, not "2 days").
+        # 1.5 units and up in the larger unit; below that the smaller one says more (35 hours, not "1 day").
         if seconds >= size * 1.5 or size == 60:
             count = max(1, round(seconds / size))
             return f"{count} {name}{'s' if count != 1 else ''}"
@@ -27,6 +27,7 @@ def _amount(seconds: float) -> str:
 @register.filter
 def relative(value: datetime | None, now: datetime | None = None) -> str:
     """``in 3 days`` or ``2 hours ago``."""
+    # Not Django's naturaltime: it writes "4 weeks, 2 days from now" where the console says "in 30 days".
     if value is None:
         return ""
     seconds = (value - (now or timezone.now())).total_seconds()
