@@ -1,4 +1,4 @@
-"""The REST API at ``/api/v1`` (SPEC §6): one NinjaAPI, the routers of the apps, and the error rules.
+"""The REST API at ``/api/v1``: one NinjaAPI, the routers of the apps, and the error rules.
 
 - 401 is JSON with ``WWW-Authenticate: Bearer realm="cellsadmin"``, plus ``error="invalid_token"`` when an
   ``Authorization`` header was sent (RFC 6750 §3.1: no error code when no credentials were given).

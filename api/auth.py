@@ -1,4 +1,4 @@
-"""How a REST request proves who it is: a Bearer PAT, or the console's session cookie (SPEC §6).
+"""How a REST request proves who it is: a Bearer PAT, or the console's session cookie.
 
 Both authenticators leave a :class:`~tokens.auth.Principal` in ``request.auth``; ``principal.token`` is the
 PAT when one was used (None for the session), so an endpoint can tell the two apart — token management must
@@ -87,7 +87,7 @@ def principal_of(request: HttpRequest) -> Principal:
 
 
 def require_session(request: HttpRequest) -> Principal:
-    """For endpoints a PAT may never reach (token management, SPEC §4): 403 when a token was used."""
+    """For endpoints a PAT may never reach (token management): 403 when a token was used."""
     principal = principal_of(request)
     if principal.token is not None:
         raise HttpError(403, "A personal access token cannot manage tokens; sign in to the console.")

@@ -1,4 +1,4 @@
-"""Settings for cellsadmin, read from the environment only (SPEC §2).
+"""Settings for cellsadmin, read from the environment only.
 
 Embedded defaults: SQLite and local files under ``DATA_DIR`` (``var/``). ``DATABASE_URL`` switches to
 PostgreSQL, ``REDIS_URL`` adds a shared cache. Secrets that are not given are generated once into

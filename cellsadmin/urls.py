@@ -11,7 +11,7 @@ handler500 = "lib.unavailable.server_error"
 
 urlpatterns = [
     path("", include("console.urls")),
-    # REST API (SPEC §6); anything else under /api/ is a JSON 404.
+    # The REST API; anything else under /api/ is a JSON 404.
     path("api/v1/", api.urls),
     re_path(r"^api/", not_found),
 ]

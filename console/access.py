@@ -1,5 +1,5 @@
 """Who may see which console page. The console only knows session logins: a Personal Access Token never
-reaches these views (SPEC §4: a PAT can never create, list or delete tokens)."""
+reaches these views, so no token can create, list or delete tokens here."""
 
 from __future__ import annotations
 

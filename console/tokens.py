@@ -1,4 +1,4 @@
-"""The Personal Access Tokens tab: list, create dialog, scope picker, rotate and delete (SPEC §8).
+"""The Personal Access Tokens tab: list, create dialog, scope picker, rotate and delete.
 
 Each view serves both URL families of tokens/urls.py: with ``login`` (an administrator acting on anyone) and
 without (a user acting on their own tokens). Only a session login reaches them.

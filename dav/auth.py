@@ -1,4 +1,5 @@
-"""Basic auth for WebDAV: the login and a PAT (or the user's password) become a Principal (SPEC §7).
+"""Basic auth for WebDAV: the login and a PAT (or the user's password) become a Principal; a PAT presented with
+another user's login is refused.
 
 The domain controller hands the credentials to ``tokens.auth.authenticate``, the one way in, and leaves the
 principal in the WSGI environ for the provider. The authenticator answers a malformed ``Authorization: Basic``

@@ -1,10 +1,10 @@
 """SELECTs written once from model metadata, whose rows become model instances as the ORM would make them.
 
-The hottest statements (the token lookup on every request, node resolution, grants) cost the database tens of
-microseconds, while the ORM spends several hundred compiling each one. Callers here write the statement once
-per database alias from the models' own columns; :class:`Columns` remembers which column belongs to which
-model and the fields' own converters (SQLite's text dates, JSON, durations), so that a row turns into
-instances exactly equal to what ``select_related`` would give.
+The hottest statements (the token lookup on every request, node resolution, grants) are written by hand: the
+ORM's compilation costs more than the query itself. Callers here write the statement once per database alias
+from the models' own columns; :class:`Columns` remembers which column belongs to which model and the fields'
+own converters (SQLite's text dates, JSON, durations), so that a row turns into instances exactly equal to what
+``select_related`` would give.
 
 Converting is most of what a row costs, and the same rows come back request after request (a token on each of
 its uses, the folder an upload goes to). So :meth:`Columns.instances` keeps the converted values of the last
@@ -99,8 +99,8 @@ class Columns:
 
 
 def _copied(value: Any) -> Any:
-    """A deep copy of a converted value: JSON's lists and dicts by hand (``copy.deepcopy`` costs a token check
-    several microseconds for an empty list of scopes), anything else through ``copy.deepcopy``."""
+    """A deep copy of a converted value: JSON's lists and dicts by hand (every token check copies its scopes, and
+    ``copy.deepcopy``'s generic machinery costs more than the copy), anything else through ``copy.deepcopy``."""
     if type(value) is list:
         return [item if isinstance(item, _IMMUTABLE) else _copied(item) for item in value]
     if type(value) is dict:

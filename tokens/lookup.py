@@ -1,8 +1,7 @@
 """The token lookup on every authenticated request: one indexed statement, prepared once per database.
 
-Building that SELECT through the ORM costs about ten times what the database needs to answer it (~600 µs of
-SQL compilation against ~40 µs), and every WebDAV request pays it. So the statement is written once per
-database alias from the models' metadata (``lib.rows``), and its row becomes the token with its
+Every request pays for it, and the ORM's compilation of that SELECT costs more than the query. So the statement
+is written once per database alias from the models' metadata (``lib.rows``), and its row becomes the token with its
 owner attached, exactly as ``select_related("owner")`` would give them.
 """
 

@@ -1,4 +1,4 @@
-"""Personal Access Tokens: the model, and the manager that issues and authenticates them (SPEC §4)."""
+"""Personal Access Tokens: the model, and the manager that issues and authenticates them."""
 
 from __future__ import annotations
 
@@ -303,7 +303,7 @@ class PersonalAccessToken(models.Model):
     @property
     def issued_by_admin(self) -> bool:
         """Created by someone other than its owner: an administrator in the console, or an operator on the
-        command line, which acts for the owner with an administrator's power (SPEC §4)."""
+        command line, which acts for the owner with an administrator's power."""
         if self.created_via == self.VIA_COMMAND_LINE:
             return True
         return self.created_by_id is not None and self.created_by_id != self.owner_id
@@ -312,8 +312,9 @@ class PersonalAccessToken(models.Model):
         self, parts: token_format.ParsedToken, *, now: datetime, ip: str | None, protocol: str, user_agent: str
     ) -> None:
         """Slide an Auto Refresh expiry, note the last use and re-hash under the newest pepper — in one
-        UPDATE, and only when something has drifted by more than its slack (SPEC §4). Noting a use reads the
-        recent uses first: the lookup leaves them out (``tokens.lookup``)."""
+        UPDATE, and only when something has drifted by more than its slack (the expiry: a minute or a tenth of
+        the window, whichever is smaller; the last use: a minute). Noting a use reads the recent uses first: the
+        lookup leaves them out (``tokens.lookup``)."""
         updates: dict[str, Any] = {}
         if self.pepper_version != token_format.current_pepper_version():
             version, hexdigest = token_format.digest(parts)  # type: ignore[misc]

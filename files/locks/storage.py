@@ -1,4 +1,4 @@
-"""WebDAV locks in the database, so that every worker process sees the same locks (SPEC §7).
+"""WebDAV locks in the database, so that every worker process sees the same locks.
 
 :class:`DatabaseLockStorage` implements the storage interface that WsgiDAV's ``LockManager`` drives (the one
 ``LockStorageDict`` and ``LockStorageRedis`` implement). The manager checks for conflicts and then creates a

@@ -1,4 +1,5 @@
-"""``manage.py seed_demo``: the demo data set of SPEC §9. Running it again changes nothing."""
+"""``manage.py seed_demo``: the demo data set (admin, alice and bob; the workspaces ``common`` and ``research``
+with their files and grants). Running it again changes nothing."""
 
 from __future__ import annotations
 

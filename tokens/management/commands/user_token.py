@@ -1,4 +1,4 @@
-"""``manage.py user_token``: Cells' ``cells admin user token`` for this instance (SPEC §5)."""
+"""``manage.py user_token``: Cells' ``cells admin user token`` for this instance."""
 
 from __future__ import annotations
 
