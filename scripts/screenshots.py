@@ -163,7 +163,7 @@ def free_port() -> int:
 
 
 def shoot(base: str) -> None:
-    from tests.browser import chromium
+    from tests.support.browser import chromium
     from tokens.audit import AuditEvent
     from tokens.models import PersonalAccessToken
 
