@@ -8,10 +8,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from files import copies, paths, services
-from files.models import DavLock, DeadProperty, Node
+from files import paths, services
+from files.models import DeadProperty, Node
 from tests.support.content import content_of, stored_blobs
 from tests.support.dav_support import PROPPATCH_BODY, DavClient
+from tests.support.races import before_the_write_reads_its_locks, lock_elsewhere
 
 PROJECTS = "/dav/common/projects"
 ALPHA = f"{PROJECTS}/alpha"
@@ -140,36 +141,10 @@ def test_a_folder_copy_costs_the_same_queries_whatever_its_size(demo, dav):
 
 
 def test_a_destination_locked_while_the_copy_is_made_refuses_it(demo, dav, monkeypatch):
-    """Another process locks the destination folder while the contents are being duplicated."""
-    from files.locks.storage import DatabaseLockStorage
-
-    duplicate = copies._duplicate
-
-    def duplicate_then_lock(source: Node) -> str:
-        if not DavLock.objects.exists():
-            lock = {"principal": "someone else", "owner": b"", "scope": "exclusive", "type": "write"}
-            DatabaseLockStorage().create("/research", {**lock, "depth": "infinity", "timeout": 600})
-        return duplicate(source)
-
-    monkeypatch.setattr(copies, "_duplicate", duplicate_then_lock)
+    """Another process locks the destination folder while the contents are being duplicated: the copy reads the
+    locks again where it writes."""
+    before_the_write_reads_its_locks(monkeypatch, lock_elsewhere("/research"))
     nodes, blobs_before = Node.objects.count(), stored_blobs()
     assert dav.request("COPY", ALPHA, destination="/dav/research/alpha-copy").status == 423
     assert Node.objects.count() == nodes
     assert stored_blobs() == blobs_before
-
-
-def test_a_file_added_to_the_source_while_it_is_copied_is_no_error(demo, dav, monkeypatch):
-    """The copy is of the tree as it was read; what arrives meanwhile (with its dead properties) is left out."""
-    duplicate = copies._duplicate
-
-    def duplicate_while_a_file_arrives(source: Node) -> str:
-        if not Node.objects.filter(name="late.txt").exists():
-            late, _created = services.write_file(
-                parent=demo.node("/common/projects/alpha"), name="late.txt", stream=io.BytesIO(b"l")
-            )
-            DeadProperty.objects.create(node=late, name="{urn:x}colour", value="<x/>")
-        return duplicate(source)
-
-    monkeypatch.setattr(copies, "_duplicate", duplicate_while_a_file_arrives)
-    assert dav.request("COPY", ALPHA, destination="/dav/research/alpha-copy").status == 201
-    assert dav.propfind("/dav/research/alpha-copy").names() == ["data.csv", "readme.txt"]

@@ -16,6 +16,7 @@ from files.locks.ordering import check_still_writable, no_lock_against_new
 from files.locks.storage import DatabaseLockManager, DatabaseLockStorage
 from files.models import DavLock, Node
 from tests.support.dav_support import LOCK_BODY, DavClient
+from tests.support.races import before_the_write_reads_its_locks, lock_elsewhere
 
 ME, OTHER = "me", "other"
 # Quoted URLs, as WsgiDAV keys locks: "%" and "_" must not act as LIKE wildcards.
@@ -96,17 +97,7 @@ def test_a_put_under_someone_elses_lock_is_refused(demo, locked, depth):
 def test_a_lock_taken_after_wsgidavs_checks_still_refuses_the_move(demo, monkeypatch, locked, destination):
     """Another process locks while the MOVE is under way (after WsgiDAV has checked): the move reads the
     locks again in its own transaction."""
-    from dav.tree_changes import TreeChanges
-
-    writable = TreeChanges._writable_folder
-
-    def writable_then_locked(self, path: str):
-        if not DavLock.objects.exists():
-            lock = {"principal": "someone else", "owner": b"", "scope": "exclusive", "type": "write"}
-            DatabaseLockStorage().create(locked, {**lock, "depth": "infinity", "timeout": 600})
-        return writable(self, path)
-
-    monkeypatch.setattr(TreeChanges, "_writable_folder", writable_then_locked)
+    before_the_write_reads_its_locks(monkeypatch, lock_elsewhere(locked))
     _token, secret = demo.token(demo.alice)
     dav = DavClient("alice", secret)
     assert dav.request("MOVE", "/dav/common/projects/alpha", destination=destination).status == 423
@@ -115,16 +106,7 @@ def test_a_lock_taken_after_wsgidavs_checks_still_refuses_the_move(demo, monkeyp
 
 
 def test_a_lock_taken_after_wsgidavs_checks_still_refuses_a_new_folder(demo, monkeypatch):
-    from dav.resources import FolderResource
-
-    writable = FolderResource._require_writable
-
-    def writable_then_locked(self):
-        lock = {"principal": "someone else", "owner": b"", "scope": "exclusive", "type": "write"}
-        DatabaseLockStorage().create("/research", {**lock, "depth": "0", "timeout": 600})
-        return writable(self)
-
-    monkeypatch.setattr(FolderResource, "_require_writable", writable_then_locked)
+    before_the_write_reads_its_locks(monkeypatch, lock_elsewhere("/research", depth="0"))
     _token, secret = demo.token(demo.alice)
     assert DavClient("alice", secret).request("MKCOL", "/dav/research/new").status == 423
     assert not Node.objects.filter(name="new").exists()
