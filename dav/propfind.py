@@ -8,7 +8,7 @@ query, through ``Rights.visible_children``), their dead properties (one query) a
 query), and written out as text. A ``<prop>`` list that names no dead property skips the second, and one
 without ``lockdiscovery`` the third: rclone's PROPFIND after each upload asks for four live properties.
 
-The answer is the one WsgiDAV gives for the same request (``tests/test_dav_listing.py`` compares the two).
+The answer is the one WsgiDAV gives for the same request (``tests/dav/test_dav_listing.py`` compares the two).
 Anything else (``propname``, ``If`` headers, the workspace list, properties such as the quotas) goes to
 WsgiDAV's own handler.
 

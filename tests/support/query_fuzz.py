@@ -1,4 +1,4 @@
-"""Hypothesis strategies for the query strings of list pages (tests/test_list_filter_fuzz.py).
+"""Hypothesis strategies for the query strings of list pages (tests/console/test_list_filter_fuzz.py).
 
 A query string reaches a view as a WSGI server hands it over (PEP 3333): latin-1 decoded bytes, so any byte
 sequence — UTF-8 or not, percent-encoded or not, with broken escapes — arrives as a str of code points 0-255.
