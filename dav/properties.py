@@ -24,6 +24,7 @@ from wsgidav.dav_error import HTTP_FORBIDDEN, HTTP_INSUFFICIENT_STORAGE, HTTP_RE
 from dav.errors import Refusal, shielded
 from files.models import DeadProperty, Node
 from files.rights import Access
+from lib import rows
 
 #: Properties one PROPPATCH may set or remove.
 MAX_PER_REQUEST = 100
@@ -134,8 +135,7 @@ class DeadPropertiesMixin:
                 kept, update_conflicts=True, unique_fields=["node", "name"], update_fields=["value"]
             )
         self._dead = None
-        if hasattr(self.node, "_prefetched_objects_cache"):
-            self.node._prefetched_objects_cache.pop("dead_properties", None)
+        rows.forget_prefetched(self.node, "dead_properties")
 
 
 def _no_room(reason: str) -> Refusal:

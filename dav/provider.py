@@ -36,6 +36,7 @@ from files.errors import NodeError
 from files.locks import ordering, storage, write_guard
 from files.models import Node
 from files.rights import Access, Rights, rights_for
+from lib import rows
 
 Environ = dict[str, Any]
 StartResponse = Callable[..., Any]
@@ -153,7 +154,7 @@ class Provider(DAVProvider):  # type: ignore[misc]
             # WsgiDAV asks for the parent next (where the file or folder goes): both in one query.
             node, parent = paths.resolve_paths([key, parent_key], rights=self.rights(environ))
             if node is not None and parent is not None and node.parent_id == parent.pk:
-                Node.parent.field.set_cached_value(node, parent)
+                rows.attach(node, "parent", parent)
             self._remember(parent_key, environ, parent)
         else:
             node = paths.resolve_path(key, rights=self.rights(environ))

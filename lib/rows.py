@@ -11,6 +11,9 @@ its uses, the folder an upload goes to). So :meth:`Columns.instances` keeps the 
 few hundred rows it has seen, keyed by the row itself: a row whose every column is the same gives the same
 values, and any change in any column is a new key. Each call still makes new instances, with their own copies
 of mutable values (JSON lists and dicts); nothing is shared between requests but immutable values.
+
+The few other touches of an instance's ORM state that plain statements need live here too (:func:`attach`,
+:func:`mark_saved`, :func:`forget_prefetched`), so that no other module reaches into Django's internals.
 """
 
 from __future__ import annotations
@@ -156,3 +159,30 @@ def columns(alias: str, *parts: tuple[type[Model], str, Sequence[Field[Any, Any]
                 converters.append((len(select), found, expression))
             select.append(f"{table_alias}.{quote(field.column)}")
     return Columns(select=", ".join(select), models=models, converters=converters)
+
+
+def column(model: type[Model], name: str) -> str:
+    """The database column of ``model``'s concrete field ``name`` (a foreign key's ``…_id``), unquoted."""
+    field = model._meta.get_field(name)
+    if not isinstance(field, Field) or field.column is None:
+        raise TypeError(f"{model.__name__}.{name} has no column")
+    return field.column
+
+
+def attach(instance: Model, name: str, related: Model) -> None:
+    """Cache ``related`` as ``instance``'s foreign key ``name``, as ``select_related`` does: no query when it is
+    read, and no check (the caller read both rows together)."""
+    instance._meta.get_field(name).set_cached_value(instance, related)  # type: ignore[union-attr]
+
+
+def mark_saved(instance: Model, alias: str) -> None:
+    """Record on ``instance`` that its row is now in the database ``alias``, as ``Model.save`` does."""
+    instance._state.adding = False
+    instance._state.db = alias
+
+
+def forget_prefetched(instance: Model, name: str) -> None:
+    """Drop what ``prefetch_related(name)`` cached on ``instance``, so that the relation is read again."""
+    cache = getattr(instance, "_prefetched_objects_cache", None)
+    if cache is not None:
+        cache.pop(name, None)
