@@ -1,4 +1,4 @@
-"""What a (user, scopes) may do with a node: the one place that decides it (SPEC §4).
+"""What a (user, scopes) may do with a node: the one place that decides it.
 
 The REST API, WebDAV and the console's scope picker all ask :func:`rights_for` (or its shortcut
 :func:`node_access`) and never decide reach themselves.
@@ -25,7 +25,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from django.db import connection
 from django.db.models import QuerySet
 
 from files import raw_sql
@@ -179,27 +178,10 @@ class Rights:
         return Workspace.objects.filter(uuid__in=ids)
 
 
-def _grant_rows(user: User) -> list[tuple[uuid.UUID, str]]:
-    """(workspace, level) of each grant to ``user``, directly or through a group.
-
-    One plain statement: this runs on every API and WebDAV request, and building the same query through the
-    ORM (an OR and a subquery) costs several times what the database takes to answer it.
-    """
-    sql = (
-        "SELECT workspace_id, level FROM files_grant WHERE user_id = %s"
-        " OR group_id IN (SELECT group_id FROM people_user_groups WHERE user_id = %s)"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [user.pk, user.pk])
-        rows = cursor.fetchall()
-    # SQLite hands UUIDs back as hex text, PostgreSQL as UUIDs.
-    return [(key if isinstance(key, uuid.UUID) else uuid.UUID(key), level) for key, level in rows]
-
-
 def _owner_grants(user: User) -> dict[uuid.UUID, Access]:
     grants: dict[uuid.UUID, Access] = {}
     if user.is_active:
-        for workspace_id, level in _grant_rows(user):
+        for workspace_id, level in raw_sql.grant_rows(user.pk):
             access = OWNER_WRITE if level == Grant.READ_WRITE else OWNER_READ
             grants[workspace_id] = grants.get(workspace_id, Access.NONE) | access
     return grants

@@ -1,4 +1,4 @@
-"""Writes and LOCK requests in one order, across every worker process (SPEC §7).
+"""Writes and LOCK requests in one order, across every worker process.
 
 WsgiDAV's manager checks for conflicts and then creates a lock, and checks a write's locks before it writes,
 guarded only within its own process. :func:`serialized` makes the whole LOCK request one transaction that no other
@@ -14,13 +14,12 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 from django.db import connection, transaction
 from wsgidav.lock_man.lock_manager import normalize_lock_root
 
+from files import raw_sql
 from files.locks.storage import DatabaseLockManager, answered_from, locks_over, roots_over
-from files.raw_sql import SqlCondition
 
 #: Any constant: the key of the PostgreSQL advisory lock that serialises LOCK requests.
 _ADVISORY_KEY = 0x43454C4C
@@ -31,8 +30,7 @@ def serialized() -> Iterator[None]:
     """One transaction that lock changes in other processes wait for."""
     with transaction.atomic():
         if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_ADVISORY_KEY])
+            raw_sql.advisory_lock(_ADVISORY_KEY, shared=False)
         yield
 
 
@@ -41,8 +39,7 @@ def hold_off_lock_requests() -> None:
     PostgreSQL, the advisory lock that :func:`serialized` takes exclusively, here in shared mode; on SQLite the
     write's own transaction already holds the database's write lock)."""
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [_ADVISORY_KEY])
+        raw_sql.advisory_lock(_ADVISORY_KEY, shared=True)
 
 
 def check_still_writable(
@@ -79,7 +76,7 @@ def check_still_writable(
         manager.check_write_permission(url=url, depth=depth, token_list=token_list, principal=principal)
 
 
-def no_lock_against_new(url: str, *, folder: str) -> SqlCondition | None:
+def no_lock_against_new(url: str, *, folder: str) -> raw_sql.SqlCondition | None:
     """As an SQL condition for the statement that inserts ``url``, a new member of ``folder``: no lock holds
     against it, whatever tokens the request submitted. That is no lock on the folder (of any depth: it guards
     the folder's members) or on ``url`` itself, and no Depth infinity lock above the folder: exactly where
@@ -96,16 +93,10 @@ def no_lock_against_new(url: str, *, folder: str) -> SqlCondition | None:
     if connection.vendor not in ("sqlite", "postgresql"):
         return None
     folder = normalize_lock_root(folder)
-    params: dict[str, Any] = {"lock_url": normalize_lock_root(url), "lock_folder": folder, "lock_now": time.time()}
-    above = {f"lock_above{index}": root for index, root in enumerate(roots_over(folder)[1:])}
-    covering = "root IN (%(lock_url)s, %(lock_folder)s)"
-    if above:
-        names = ", ".join(f"%({name})s" for name in above)
-        covering += f" OR (depth = 'infinity' AND root IN ({names}))"
-        params.update(above)
-    where = f"({covering}) AND expire >= %(lock_now)s"
-    return SqlCondition(
-        f"NOT EXISTS (SELECT 1 FROM files_davlock WHERE {where})",  # noqa: S608 (placeholders)
-        params,
+    return raw_sql.no_lock_condition(
+        normalize_lock_root(url),
+        folder=folder,
+        above=roots_over(folder)[1:],
+        now=time.time(),
         ordered_by=hold_off_lock_requests if connection.vendor == "postgresql" else None,
     )

@@ -25,12 +25,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection
 from django.db.models import Q
 from wsgidav import util
 from wsgidav.dav_error import HTTP_BAD_REQUEST, DAVError, DAVErrorCondition, PRECONDITION_CODE_LockConflict
 from wsgidav.lock_man.lock_manager import LockManager, generate_lock_token, normalize_lock_root, validate_lock
 
+from files import raw_sql
 from files.models import DavLock
 
 LockDict = dict[str, Any]
@@ -101,34 +101,11 @@ def roots_over(path: str) -> list[str]:
     return paths
 
 
-_LOCK_COLUMNS = ("token", "root", "principal", "owner", "scope", "type", "depth", "timeout", "expire")
-
-
 def locks_over(path: str, *, include_children: bool) -> list[LockDict]:
-    """The unexpired locks rooted at ``path`` or at an ancestor (and below ``path``, with ``include_children``).
-
-    A plain statement: every write checks its locks (twice) and every listing reads them, and building this
-    through the ORM costs several times what the database takes to answer it. "Below" compares a prefix with
-    substr rather than LIKE: lock roots are quoted URLs, full of the "%" LIKE would take for a wildcard.
-    """
-    ancestors = roots_over(path)
-    # Named parameters: Django's SQLite cursor fills them in with one % rather than a regular expression.
-    params: dict[str, Any] = {f"root{index}": root for index, root in enumerate(ancestors)}
-    conditions = ["root IN (" + ", ".join(f"%({name})s" for name in params) + ")"]
-    if include_children:
-        below = path.rstrip("/") + "/"
-        conditions.append("substr(root, 1, %(length)s) = %(below)s")
-        params.update(length=len(below), below=below)
-    params["now"] = time.time()
-    where = f"({' OR '.join(conditions)}) AND expire >= %(now)s"
-    sql = f"SELECT {', '.join(_LOCK_COLUMNS)} FROM files_davlock WHERE {where}"  # noqa: S608 (only placeholders are interpolated)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    locks = [dict(zip(_LOCK_COLUMNS, row, strict=True)) for row in rows]
-    for lock in locks:
-        lock["owner"] = bytes(lock["owner"])  # PostgreSQL: a memoryview
-    return locks
+    """The unexpired locks rooted at ``path`` or at an ancestor (and below ``path``, with ``include_children``),
+    in one statement (``files.raw_sql.locks_at``): every write checks its locks and every listing reads them."""
+    below = path.rstrip("/") + "/" if include_children else None
+    return raw_sql.locks_at(roots_over(path), below=below, now=time.time())
 
 
 def _matches(lock: LockDict, path: str, *, include_root: bool, include_children: bool) -> bool:
