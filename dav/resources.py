@@ -81,12 +81,13 @@ class FolderResource(NodeResourceMixin, DAVCollection):  # type: ignore[misc]
     def get_member(self, name: str) -> NodeResourceMixin | None:
         return self._children().get(name)
 
-    def _require_writable(self) -> None:
+    def require_writable(self) -> None:
+        """Refuse (403) unless this folder may be written into; asked before anything is created in it."""
         if Access.WRITE not in self.access:
             raise forbidden("This folder cannot be written with this token or account.")
 
     def create_empty_resource(self, name: str) -> FileResource:
-        self._require_writable()
+        self.require_writable()
         try:
             names.validate_name(name)
         except services.NodeError as error:
@@ -105,7 +106,7 @@ class FolderResource(NodeResourceMixin, DAVCollection):  # type: ignore[misc]
         return cast("FileResource", self.provider.resource_for(path, self.environ, node))
 
     def create_collection(self, name: str) -> None:
-        self._require_writable()
+        self.require_writable()
         try:
             with transaction.atomic():  # the locks again where the folder is created, as for every write
                 self._locks_again(write_guard.member_url(self.node, name), new_in=self.get_ref_url())

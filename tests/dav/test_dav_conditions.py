@@ -155,12 +155,7 @@ def test_a_refused_upload_is_answered_without_an_error_in_the_log(demo, dav, set
     assert [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR] == []
 
 
-def test_a_server_error_while_storing_an_upload_is_still_logged(dav, monkeypatch, caplog):
-    from files import blobs
-
-    def broken(*args: object) -> None:
-        raise OSError("disk on fire")
-
-    monkeypatch.setattr(blobs, "_copy", broken)
+def test_a_server_error_while_storing_an_upload_is_still_logged(dav, settings, caplog):
+    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "tests.support.content.FullDiskStorage"}}
     assert dav.put("/dav/research/new.txt", b"data").status == 500
     assert any(record.levelno >= logging.ERROR for record in caplog.records)

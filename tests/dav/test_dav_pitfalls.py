@@ -213,7 +213,7 @@ def test_mkcol_of_a_name_taken_meanwhile_is_405_as_for_one_taken_before(demo, mo
     taken, some only after WsgiDAV looked (they used to get 409, which says the parent is missing)."""
     _token, secret = demo.token(demo.alice)
     dav = DavClient("alice", secret)
-    require_writable = FolderResource._require_writable
+    require_writable = FolderResource.require_writable
 
     def another_request_first(self: FolderResource) -> None:  # once WsgiDAV has found nothing there
         require_writable(self)
@@ -222,7 +222,7 @@ def test_mkcol_of_a_name_taken_meanwhile_is_405_as_for_one_taken_before(demo, mo
         else:
             services.write_file(parent=self.node, name="incoming", stream=io.BytesIO(b"x"))
 
-    monkeypatch.setattr(FolderResource, "_require_writable", another_request_first)
+    monkeypatch.setattr(FolderResource, "require_writable", another_request_first)
     response = dav.request("MKCOL", "/dav/research/incoming")
     assert response.status == 405
     assert b"already exists" in response.body

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.core.files.storage import default_storage
+from django.core.files.storage import Storage, default_storage
 from django.utils import timezone
 
 from files import services
@@ -41,3 +41,13 @@ def fill_folder(folder: Node, count: int) -> None:
         )
         for index in range(count)
     )
+
+
+class FullDiskStorage(Storage):
+    """A storage whose every write fails, as a full or failing disk does (``settings.STORAGES`` names it)."""
+
+    def _save(self, name: str, content: object) -> str:
+        raise OSError("disk on fire")
+
+    def exists(self, name: str) -> bool:
+        return False
