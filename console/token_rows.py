@@ -1,14 +1,16 @@
-"""What the tokens tab shows for each token, read in two queries whatever the number of tokens: one for the
-tokens (with their creators), one for every node their scopes name. The details a row expands to (last use,
-recent uses) are kept on the token row itself, so they cost nothing more."""
+"""What the tokens tab shows for each token of a page, read in two queries whatever the number of tokens: one
+for the page of tokens (with their creators), one for every node their scopes name. The details a row expands
+to (recent uses) are read on demand, one token at a time, so a page never carries them."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+
+from django.db.models import QuerySet
 
 from files.models import Node
 from tokens.durations import format_duration
@@ -74,6 +76,8 @@ class TokenRow:
     scopes: list[ScopeLine]
     delete_url: str
     rotate_url: str = ""
+    #: The page (or, by htmx, the fragment) with this token's details.
+    details_url: str = ""
 
     @property
     def model_label(self) -> str:
@@ -99,12 +103,37 @@ class TokenRow:
         return [RecentUse.from_stored(use) for use in self.token.recent_uses if isinstance(use, dict)]
 
 
+#: What a list row never shows: read with the details of one token only.
+_DETAILS_ONLY = ("recent_uses", "reminders_sent")
+
+
+def live_tokens(owner: User, now: datetime) -> QuerySet[PersonalAccessToken]:
+    """The owner's tokens that still authenticate, newest first."""
+    return (
+        PersonalAccessToken.objects.filter(owner=owner, expires_at__gt=now)
+        .select_related("created_by")
+        .defer(*_DETAILS_ONLY)
+        .order_by("-created_at", "-pk")
+    )
+
+
+def inactive_tokens(owner: User, now: datetime) -> QuerySet[PersonalAccessToken]:
+    """The owner's expired tokens (kept until the retention prunes them), the most recently ended first."""
+    return (
+        PersonalAccessToken.objects.filter(owner=owner, expires_at__lte=now)
+        .select_related("created_by")
+        .defer(*_DETAILS_ONLY)
+        .order_by("-expires_at", "-pk")
+    )
+
+
 def token_rows(
-    owner: User,
+    tokens: Iterable[PersonalAccessToken],
     delete_url: Callable[[PersonalAccessToken], str],
     rotate_url: Callable[[PersonalAccessToken], str] | None = None,
+    details_url: Callable[[PersonalAccessToken], str] | None = None,
 ) -> list[TokenRow]:
-    tokens = list(PersonalAccessToken.objects.filter(owner=owner).select_related("created_by").order_by("-created_at"))
+    tokens = list(tokens)
     node_ids: set[uuid.UUID] = {scope.node for token in tokens for scope in token.parsed_scopes}
     nodes = Node.objects.select_related("workspace").in_bulk(list(node_ids)) if node_ids else {}
     rows = []
@@ -119,6 +148,7 @@ def token_rows(
                 scopes=lines,
                 delete_url=delete_url(token),
                 rotate_url=rotate_url(token) if rotate_url is not None else "",
+                details_url=details_url(token) if details_url is not None else "",
             )
         )
     return rows

@@ -16,6 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import reswap, retarget, trigger_client_event
@@ -23,7 +24,8 @@ from django_htmx.http import reswap, retarget, trigger_client_event
 from console import picker
 from console.access import is_partial, page_owner, render_page, signed_in_user
 from console.forms import MODEL_HINTS, UNITS, ReasonForm, TokenForm, policy_hints
-from console.token_rows import expiration_label, token_rows
+from console.paging import page_of
+from console.token_rows import TokenRow, expiration_label, inactive_tokens, live_tokens, token_rows
 from files.models import Node
 from people.models import User
 from tokens.models import PersonalAccessToken, TokenError
@@ -35,6 +37,8 @@ logger = logging.getLogger(__name__)
 TOKENS_CHANGED = "tokensChanged"
 #: Closes the open dialog (static/js/console.js).
 CLOSE_DIALOG = "closeDialog"
+#: Tokens a page of the live or the inactive list shows.
+PAGE_SIZE = 25
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,30 @@ class TokenPages:
         return self.url("scope-children")
 
     @property
+    def inactive_url(self) -> str:
+        return self.url("inactive")
+
+    @property
+    def tab_page_prefix(self) -> str:
+        return f"{self.tab_url}?page="
+
+    @property
+    def list_page_prefix(self) -> str:
+        return f"{self.list_url}?page="
+
+    @property
+    def inactive_page_prefix(self) -> str:
+        return f"{self.inactive_url}?page="
+
+    def rows(self, tokens: list[PersonalAccessToken]) -> list[TokenRow]:
+        return token_rows(
+            tokens,
+            lambda token: self.url("delete", token_id=token.uuid),
+            lambda token: self.url("rotate", token_id=token.uuid),
+            lambda token: self.url("details", token_id=token.uuid),
+        )
+
+    @property
     def layout(self) -> str:
         return "tokens/mine.html" if self.mine else "people/user.html"
 
@@ -75,27 +103,34 @@ def _pages(request: HttpRequest, login: str | None) -> TokenPages:
     return TokenPages(owner=owner, mine=mine)
 
 
-def _list_context(pages: TokenPages) -> dict[str, Any]:
-    rows = token_rows(
-        pages.owner,
-        lambda token: pages.url("delete", token_id=token.uuid),
-        lambda token: pages.url("rotate", token_id=token.uuid),
-    )
+def _list_context(pages: TokenPages, raw_page: str | None) -> dict[str, Any]:
+    """One page of live tokens: a COUNT and a LIMITed query, whatever the number of tokens."""
+    now = timezone.now()
+    page = page_of(live_tokens(pages.owner, now), raw_page, PAGE_SIZE)
+    rows = pages.rows(list(page.object_list))
     return {
         "pages": pages,
         "owner": pages.owner,
         "person": pages.owner,
+        "page": page,
         "rows": rows,
+        # Only asked when nothing is live, to tell "none yet" from "all expired".
+        "has_inactive": not rows and inactive_tokens(pages.owner, now).exists(),
         "layout": pages.layout,
         "current_tab": "tokens",
     }
+
+
+def _inactive_context(pages: TokenPages, raw_page: str | None) -> dict[str, Any]:
+    page = page_of(inactive_tokens(pages.owner, timezone.now()), raw_page, PAGE_SIZE)
+    return {"inactive_page": page, "inactive_rows": pages.rows(list(page.object_list))}
 
 
 @require_GET
 @login_required
 def tab(request: HttpRequest, login: str | None = None) -> HttpResponse:
     pages = _pages(request, login)
-    return render_page(request, "tokens/tab.html", "tab-panel", _list_context(pages))
+    return render_page(request, "tokens/tab.html", "tab-panel", _list_context(pages, request.GET.get("page")))
 
 
 @require_GET
@@ -105,7 +140,42 @@ def token_list(request: HttpRequest, login: str | None = None) -> HttpResponse:
     pages = _pages(request, login)
     if not is_partial(request):
         return redirect(pages.tab_url)
-    return render_page(request, "tokens/tab.html", "token-list", _list_context(pages))
+    return render_page(request, "tokens/tab.html", "token-list", _list_context(pages, request.GET.get("page")))
+
+
+@require_GET
+@login_required
+def inactive(request: HttpRequest, login: str | None = None) -> HttpResponse:
+    """The expired tokens, a page at a time: the fragment for htmx, else the tab with this list opened."""
+    pages = _pages(request, login)
+    context = _inactive_context(pages, request.GET.get("page"))
+    if is_partial(request):
+        context.update(pages=pages, owner=pages.owner)
+        return render_page(request, "tokens/tab.html", "inactive-list", context)
+    context.update(_list_context(pages, None))
+    return render_page(request, "tokens/tab.html", "tab-panel", context)
+
+
+@require_GET
+@login_required
+def details(request: HttpRequest, token_id: uuid.UUID, login: str | None = None) -> HttpResponse:
+    """What a row expands to (last use, recent uses, end, origin, scopes): the fragment htmx puts into the row,
+    or a page of its own without JavaScript."""
+    pages = _pages(request, login)
+    # The owner is part of the lookup: a crafted URL naming someone else's token finds nothing.
+    token = get_object_or_404(
+        PersonalAccessToken.objects.select_related("created_by"), uuid=token_id, owner=pages.owner
+    )
+    context = {
+        "pages": pages,
+        "owner": pages.owner,
+        "person": pages.owner,
+        "token": token,
+        "row": pages.rows([token])[0],
+        "layout": pages.layout,
+        "current_tab": "tokens",
+    }
+    return render_page(request, "tokens/details.html", "token-details", context)
 
 
 def _create_context(pages: TokenPages, form: TokenForm, in_dialog: bool) -> dict[str, Any]:
