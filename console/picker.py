@@ -6,11 +6,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from django.db.models import Case, IntegerField, Value, When
+from django.db.models.functions import Lower
+
 from files.models import Node
 from files.rights import Access, Rights, rights_for
 
 if TYPE_CHECKING:
     from people.models import User
+
+
+#: Children of a folder shown at a time; "Show more" fetches the next ones.
+CHILDREN_PAGE = 200
+#: Longest search text kept (a name is at most 255 characters).
+SEARCH_MAX = 255
 
 
 @dataclass(frozen=True)
@@ -27,7 +36,8 @@ class ScopeChoice:
 
 
 def _choices(rights: Rights, nodes: list[Node], chosen: dict[str, str], *, roots: bool = False) -> list[ScopeChoice]:
-    choices = [
+    """In the order given: roots named by their workspace's label, other nodes by their name."""
+    return [
         ScopeChoice(
             node=node,
             name=node.workspace.label if roots else node.name,
@@ -36,9 +46,6 @@ def _choices(rights: Rights, nodes: list[Node], chosen: dict[str, str], *, roots
         )
         for node in nodes
     ]
-    if not roots:
-        choices.sort(key=lambda choice: (not choice.node.is_folder, choice.name.casefold()))
-    return choices
 
 
 def workspace_roots(owner: User, chosen: dict[str, str] | None = None) -> list[ScopeChoice]:
@@ -50,12 +57,54 @@ def workspace_roots(owner: User, chosen: dict[str, str] | None = None) -> list[S
     )
 
 
-def children(owner: User, parent: Node) -> list[ScopeChoice] | None:
-    """The children of ``parent`` the owner may list, or None when the owner cannot list ``parent``."""
+@dataclass(frozen=True)
+class Children:
+    """One batch of a folder's children, folders first then by name, with where the next batch starts."""
+
+    folder: Node
+    choices: list[ScopeChoice]
+    offset: int
+    query: str
+    #: The offset of the next batch, or None when this one is the last.
+    next_offset: int | None
+
+    @property
+    def path(self) -> str:
+        return self.folder.public_path
+
+
+def search_text(raw: str | None) -> str:
+    return (raw or "").replace("\x00", "").strip()[:SEARCH_MAX]
+
+
+def batch_offset(raw: str | None) -> int:
+    """Where a batch starts; anything but a small non-negative number starts at the beginning."""
+    text = (raw or "").strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else 0
+
+
+def children(
+    owner: User, parent: Node, *, offset: int = 0, query: str = "", limit: int = CHILDREN_PAGE
+) -> Children | None:
+    """At most ``limit`` children of ``parent`` that the owner may list, from ``offset``, whose names contain
+    ``query`` (case-insensitively); None when the owner cannot list ``parent``. One query with a LIMIT, one row
+    more than shown to know whether more follow, so a folder of any size costs the same."""
     rights = rights_for(owner)
     if not parent.is_folder or Access.LIST not in rights.access(parent):
         return None
-    return _choices(rights, list(rights.visible_children(parent).select_related("workspace")), {})
+    nodes = rights.visible_children(parent).select_related("workspace")
+    if query:
+        nodes = nodes.filter(name__icontains=query)
+    folders_first = Case(When(type=Node.FOLDER, then=Value(0)), default=Value(1), output_field=IntegerField())
+    batch = list(nodes.order_by(folders_first, Lower("name"), "name")[offset : offset + limit + 1])
+    more = len(batch) > limit
+    return Children(
+        folder=parent,
+        choices=_choices(rights, batch[:limit], {}),
+        offset=offset,
+        query=query,
+        next_offset=offset + limit if more else None,
+    )
 
 
 def chosen_below_roots(owner: User, chosen: dict[str, str]) -> list[ScopeChoice]:

@@ -216,6 +216,9 @@ def create(request: HttpRequest, login: str | None = None) -> HttpResponse:
     if request.method == "GET":
         form = TokenForm(owner=pages.owner)
         context = _create_context(pages, form, partial)
+        # Without JavaScript a folder of the picker opens through a link: the page again, with that folder.
+        if "open" in request.GET:
+            context["opened"] = _folder_children(request, pages.owner, request.GET.get("open"))
         return render_page(request, "tokens/create.html", "dialog", context)
 
     form = TokenForm(request.POST, owner=pages.owner)
@@ -233,21 +236,36 @@ def create(request: HttpRequest, login: str | None = None) -> HttpResponse:
     return response
 
 
+def _folder_children(request: HttpRequest, owner: User, raw_id: str | None) -> picker.Children | None:
+    """The batch of a folder's children a request names (``offset``, ``q``), or None for what the owner cannot
+    list, so the picker is no way to probe the tree."""
+    try:
+        node_id = uuid.UUID(raw_id or "")
+    except ValueError:
+        return None
+    node = Node.objects.select_related("workspace").filter(uuid=node_id).first()
+    if node is None:
+        return None
+    return picker.children(
+        owner,
+        node,
+        offset=picker.batch_offset(request.GET.get("offset")),
+        query=picker.search_text(request.GET.get("q")),
+    )
+
+
 @require_GET
 @login_required
 def scope_children(request: HttpRequest, login: str | None = None) -> HttpResponse:
-    """One folder (``?parent=<uuid>``) of the owner's tree for the scope picker; 404 for what the owner cannot
-    list, so the picker is no way to probe the tree."""
+    """One folder (``?parent=<uuid>``) of the owner's tree for the scope picker, a batch at a time; 404 for what
+    the owner cannot list. Opening a folder gets its first batch (with a search box when there are more);
+    a search (``q``) or "Show more" (``offset``) gets the matching batch alone."""
     pages = _pages(request, login)
-    try:
-        node_id = uuid.UUID(request.GET.get("parent", ""))
-    except ValueError:
-        raise Http404 from None
-    node = Node.objects.select_related("workspace").filter(uuid=node_id).first()
-    choices = picker.children(pages.owner, node) if node is not None else None
-    if choices is None:
+    batch = _folder_children(request, pages.owner, request.GET.get("parent"))
+    if batch is None:
         raise Http404
-    context = {"pages": pages, "owner": pages.owner, "choices": choices}
+    opening = "q" not in request.GET and batch.offset == 0
+    context = {"pages": pages, "owner": pages.owner, "batch": batch, "opening": opening}
     return render_page(request, "tokens/create.html", "scope-children", context)
 
 

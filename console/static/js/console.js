@@ -26,6 +26,11 @@
   });
 
   htmx.onLoad(function (content) {
+    // "Show more" of the scope picker replaced itself with the next children: focus goes on to the first.
+    if (content.matches && content.matches("[data-focus-on-load]")) {
+      var first = content.querySelector("summary, select");
+      if (first) first.focus();
+    }
     // "Select all" only works with this script, so it only shows with it.
     if (content.querySelectorAll) {
       content.querySelectorAll("[data-check-all]").forEach(function (box) { box.hidden = false; });
@@ -105,6 +110,14 @@
     var form = all.closest("form");
     if (!form) return;
     form.querySelectorAll('input[type="checkbox"][name="token"]').forEach(function (box) { box.checked = all.checked; });
+  });
+
+  document.addEventListener("keydown", function (event) {
+    // Enter in a folder's search box searches; it must not submit the create form around it.
+    if (event.key === "Enter" && event.target.matches && event.target.matches("[data-scope-search]")) {
+      event.preventDefault();
+      htmx.trigger(event.target, "search");
+    }
   });
 
   document.addEventListener("focusin", function (event) {
