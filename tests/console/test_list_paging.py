@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from console.paging import page_number
-from tests.conftest import fill_folder
-from tests.paging_support import add_tokens, add_users, capture, limit_of, select_statements
+from tests.support.content import fill_folder
+from tests.support.paging_support import add_tokens, add_users, capture, limit_of, select_statements
 
 # People
 

@@ -7,9 +7,11 @@ import os
 
 import pytest
 
-from tests.browser import chromium
-from tests.conftest import DEMO_PASSWORD, fill_folder, require_tool
-from tests.paging_support import add_tokens, add_users
+from tests.support.browser import chromium
+from tests.support.content import fill_folder
+from tests.support.demo import DEMO_PASSWORD
+from tests.support.paging_support import add_tokens, add_users
+from tests.support.tools import require_tool
 
 pytestmark = pytest.mark.system
 
