@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Value
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models.functions import Coalesce, Greatest, Lower
 from django.utils import timezone
 
 if TYPE_CHECKING:
@@ -39,8 +39,8 @@ class AuditEvent(models.Model):
         (LOCK_RELEASED, "WebDAV lock released"),
     ]
 
-    at = models.DateTimeField(default=timezone.now, db_index=True)
-    event = models.CharField(max_length=16, choices=EVENTS, db_index=True)
+    at = models.DateTimeField(default=timezone.now)
+    event = models.CharField(max_length=16, choices=EVENTS)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -65,7 +65,14 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["owner_login", "at"]), models.Index(fields=["actor_label", "at"])]
+        # The trail pages by keyset on (at, id), newest first; its filters match an event, or a login in any case
+        # (Lower, as ``login_key`` writes it), each with the order behind it.
+        indexes = [
+            models.Index(fields=["at", "id"], name="tokens_audit_at"),
+            models.Index(fields=["event", "at", "id"], name="tokens_audit_event_at"),
+            models.Index(Lower("owner_login"), "at", "id", name="tokens_audit_owner_at"),
+            models.Index(Lower("actor_label"), "at", "id", name="tokens_audit_actor_at"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.get_event_display()} {self.token_id}"

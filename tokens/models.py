@@ -10,7 +10,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.conf import settings
 from django.db import models
+from django.db.models import ExpressionWrapper, F, Q, Value
 from django.db.models.functions import Greatest
+from django.db.models.lookups import GreaterThanOrEqual, LessThan
 from django.utils import timezone
 
 from files.models import Node
@@ -97,7 +99,61 @@ def validate_scopes(owner: User, scopes: list[Scope]) -> list[Scope]:
 _BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
-class PersonalAccessTokenManager(models.Manager["PersonalAccessToken"]):
+class PersonalAccessTokenQuerySet(models.QuerySet["PersonalAccessToken"]):
+    """Token statuses as SQL conditions, so that lists filter, count and page in the database."""
+
+    def with_status(self, status: str, *, now: datetime | None = None) -> PersonalAccessTokenQuerySet:
+        """The tokens ``has_status(token, status, now)`` holds for (``STATUSES``' keys); KeyError for others."""
+        return self.filter(status_condition(status, now or timezone.now()))
+
+
+def _time_left_within_tenth_of_window(now: datetime) -> Q:
+    """An Auto Refresh window in its last tenth: ten times the time left at most the window, as ``status_at``.
+    Only for rows with a window (the expression is NULL without one)."""
+    left = ExpressionWrapper(
+        (F("expires_at") - Value(now, output_field=models.DateTimeField())) * 10, output_field=models.DurationField()
+    )
+    return Q(refresh_window__isnull=False) & Q(GreaterThanOrEqual(F("refresh_window"), left))
+
+
+def status_condition(status: str, now: datetime) -> Q:
+    """``has_status`` as a condition on the token table, written without a NULL comparison anywhere so that its
+    parts can be combined and negated safely."""
+    STATUSES[status]  # an unknown status is a KeyError here, as in has_status
+    live = Q(expires_at__gt=now)
+    soon = now + EXPIRING_SOON
+    near_hard_end = Q(expiration_model=PersonalAccessToken.AUTO_REFRESH, absolute_end__isnull=False) & Q(
+        absolute_end__lte=soon
+    ) | ~Q(expiration_model=PersonalAccessToken.AUTO_REFRESH) & Q(expires_at__lte=soon)
+    expiring = near_hard_end | _time_left_within_tenth_of_window(now)
+    if status == "expired":
+        return ~live
+    if status == "expiring":
+        return live & expiring
+    if status == "active":
+        far_hard_end = Q(expiration_model=PersonalAccessToken.AUTO_REFRESH) & (
+            Q(absolute_end__isnull=True) | Q(absolute_end__gt=soon)
+        ) | ~Q(expiration_model=PersonalAccessToken.AUTO_REFRESH) & Q(expires_at__gt=soon)
+        window_not_ending = Q(refresh_window__isnull=True) | Q(
+            LessThan(
+                F("refresh_window"),
+                ExpressionWrapper(
+                    (F("expires_at") - Value(now, output_field=models.DateTimeField())) * 10,
+                    output_field=models.DurationField(),
+                ),
+            )
+        )
+        return live & far_hard_end & window_not_ending
+    if status == "never-used":
+        return Q(last_used_at__isnull=True)
+    # idle
+    return Q(last_used_at__isnull=False, last_used_at__lte=now - IDLE_AFTER)
+
+
+_ManagerBase = models.Manager.from_queryset(PersonalAccessTokenQuerySet)
+
+
+class PersonalAccessTokenManager(_ManagerBase["PersonalAccessToken"]):
     def issue(
         self,
         *,
@@ -256,8 +312,15 @@ class PersonalAccessToken(models.Model):
     objects: ClassVar[PersonalAccessTokenManager] = PersonalAccessTokenManager()
 
     class Meta:
-        ordering = ["-created_at"]
+        ordering = ["-created_at", "-uuid"]
         verbose_name = "personal access token"
+        # Lists page by keyset on (created_at, uuid), newest first, for everyone or for one owner; the idle and
+        # never-used filters read last_used_at, the others expires_at (indexed on the field).
+        indexes = [
+            models.Index(fields=["created_at", "uuid"], name="tokens_pat_created"),
+            models.Index(fields=["owner", "created_at", "uuid"], name="tokens_pat_owner_created"),
+            models.Index(fields=["last_used_at"], name="tokens_pat_last_used"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.label} ({self.lookup_id})"
@@ -275,23 +338,32 @@ class PersonalAccessToken(models.Model):
 
     @property
     def status(self) -> str:
-        """Active, Expiring soon (hard end within 7 days, or the last tenth of an idle refresh window), Expired."""
-        now = timezone.now()
+        return self.status_at(timezone.now())
+
+    def status_at(self, now: datetime) -> str:
+        """Active, Expiring soon (hard end within 7 days, or the last tenth of an idle refresh window), Expired.
+
+        ``PersonalAccessTokenQuerySet.with_status`` says the same in SQL; a property test holds them together."""
         if self.is_expired(now):
             return "Expired"
         hard_end = self.hard_end
         if hard_end is not None and hard_end - now <= EXPIRING_SOON:
             return "Expiring soon"
-        if self.refresh_window is not None and self.expires_at - now <= self.refresh_window / 10:
+        # Ten times the time left against the whole window: exact in integers, as the database compares it
+        # (window / 10 would round to a microsecond).
+        if self.refresh_window is not None and (self.expires_at - now) * 10 <= self.refresh_window:
             return "Expiring soon"
         return "Active"
 
     @property
     def usage(self) -> str:
+        return self.usage_at(timezone.now())
+
+    def usage_at(self, now: datetime) -> str:
         """ "Never used", "Idle" (unused for 30 days) or "" for a token in use."""
         if self.last_used_at is None:
             return "Never used"
-        if timezone.now() - self.last_used_at >= IDLE_AFTER:
+        if now - self.last_used_at >= IDLE_AFTER:
             return "Idle"
         return ""
 
@@ -360,6 +432,7 @@ STATUSES = {
 }
 
 
-def has_status(token: PersonalAccessToken, status: str) -> bool:
+def has_status(token: PersonalAccessToken, status: str, now: datetime | None = None) -> bool:
     wanted = STATUSES[status]
-    return wanted in (token.status, token.usage)
+    now = now or timezone.now()
+    return wanted in (token.status_at(now), token.usage_at(now))
