@@ -10,13 +10,15 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django import forms
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Value
+from django.db.models.functions import Lower
+from django.db.models.lookups import Exact
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 
 from tokens.audit import AuditEvent
 from tokens.durations import LATEST, in_utc, parse_duration
-from tokens.models import STATUSES, PersonalAccessToken, has_status
+from tokens.models import STATUSES, PersonalAccessToken
 
 _SEARCH = {"type": "search", "autocomplete": "off"}
 
@@ -49,8 +51,25 @@ def parse_unused_since(text: str, now: datetime) -> datetime:
         ) from None
 
 
+def login_key(field: str, login: str) -> Q:
+    """``field`` is ``login`` in any case: ``lower(field) = lower(login)``, computed by the database on both sides so
+    that it folds as the indexes on ``Lower(field)`` do (the users' unique login, the audit trail's logins)."""
+    return Q(Exact(Lower(field), Lower(Value(login.strip()))))
+
+
+_EXACT_LOGIN = "The exact login, in any case."
+
+
 class InventoryFilter(forms.Form):
-    owner = forms.CharField(required=False, max_length=150, widget=forms.TextInput(attrs=_SEARCH))
+    owner = forms.CharField(
+        required=False, max_length=150, widget=forms.TextInput(attrs=_SEARCH), help_text=_EXACT_LOGIN
+    )
+    label = forms.CharField(
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(attrs=_SEARCH),
+        help_text="Part of the label, e.g. backup script.",
+    )
     status = forms.ChoiceField(required=False, choices=[("", "Any status"), *STATUSES.items()])
     expiring_within = forms.IntegerField(
         required=False,
@@ -68,16 +87,17 @@ class InventoryFilter(forms.Form):
         text = self.cleaned_data["unused_since"]
         return parse_unused_since(text, self.now) if text else None
 
-    def tokens(self) -> list[PersonalAccessToken]:
-        """The matching tokens, in one query whatever their number. Active and Expiring soon depend on each
-        token's model and window, so they are decided in Python, as ``token_list`` does."""
+    def tokens(self) -> QuerySet[PersonalAccessToken]:
+        """The matching tokens, every filter a condition in SQL (statuses too: ``with_status``); unordered and
+        unsliced, for the caller to count and page."""
         self.is_valid()
         data = getattr(self, "cleaned_data", {})
-        tokens = PersonalAccessToken.objects.select_related("owner", "created_by").order_by(
-            "owner__login", "-created_at"
-        )
-        if data.get("owner"):
-            tokens = tokens.filter(owner__login__icontains=data["owner"])
+        tokens = PersonalAccessToken.objects.select_related("owner", "created_by")
+        if data.get("owner", "").strip():
+            # Exact, not "contains": the login's index finds the owner, the (owner, created_at) index the page.
+            tokens = tokens.filter(login_key("owner__login", data["owner"]))
+        if data.get("label", "").strip():
+            tokens = tokens.filter(label__icontains=data["label"].strip())
         # The current expiry: when the token stops if nothing happens (an Auto Refresh token's next use moves it).
         if data.get("expiring_within") is not None:
             end = self.now + timedelta(days=data["expiring_within"])
@@ -86,21 +106,21 @@ class InventoryFilter(forms.Form):
             moment = data["unused_since"]
             # A use at the moment itself counts as a use; a token created after it was not around to be unused.
             tokens = tokens.filter(Q(last_used_at__lt=moment) | Q(last_used_at__isnull=True, created_at__lt=moment))
-        status = data.get("status")
-        if status == "expired":
-            tokens = tokens.filter(expires_at__lte=self.now)
-        elif status in ("active", "expiring"):
-            tokens = tokens.filter(expires_at__gt=self.now)
-        elif status == "never-used":
-            tokens = tokens.filter(last_used_at__isnull=True)
-        if not status:
-            return list(tokens)
-        return [token for token in tokens if has_status(token, status)]
+        if data.get("status"):
+            tokens = tokens.with_status(data["status"], now=self.now)
+        return tokens
 
 
 class AuditFilter(forms.Form):
-    actor = forms.CharField(required=False, max_length=150, widget=forms.TextInput(attrs=_SEARCH))
-    owner = forms.CharField(required=False, max_length=150, widget=forms.TextInput(attrs=_SEARCH))
+    actor = forms.CharField(
+        required=False,
+        max_length=150,
+        widget=forms.TextInput(attrs=_SEARCH),
+        help_text='The exact login, in any case, or "command line" or "system".',
+    )
+    owner = forms.CharField(
+        required=False, max_length=150, widget=forms.TextInput(attrs=_SEARCH), help_text=_EXACT_LOGIN
+    )
     event = forms.ChoiceField(required=False, choices=[("", "Any event"), *AuditEvent.EVENTS])
     since = forms.DateField(
         required=False, label="From", error_messages={"invalid": "Give the first day as 2026-01-31."}
@@ -108,14 +128,15 @@ class AuditFilter(forms.Form):
     until = forms.DateField(required=False, label="To", error_messages={"invalid": "Give the last day as 2026-01-31."})
 
     def events(self) -> QuerySet[AuditEvent]:
-        """Matching records, newest first; ``From`` and ``To`` are whole local days, both included."""
+        """Matching records, unordered; ``From`` and ``To`` are whole local days, both included. Logins match
+        exactly in any case, which the (lower(login), at) indexes serve."""
         self.is_valid()
         data = getattr(self, "cleaned_data", {})
         events = AuditEvent.objects.all()
-        if data.get("actor"):
-            events = events.filter(actor_label__icontains=data["actor"])
-        if data.get("owner"):
-            events = events.filter(owner_login__icontains=data["owner"])
+        if data.get("actor", "").strip():
+            events = events.filter(login_key("actor_label", data["actor"]))
+        if data.get("owner", "").strip():
+            events = events.filter(login_key("owner_login", data["owner"]))
         if data.get("event"):
             events = events.filter(event=data["event"])
         if data.get("since") is not None:

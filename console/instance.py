@@ -6,9 +6,9 @@ from __future__ import annotations
 import logging
 import uuid
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,6 +20,7 @@ from console.filters import AuditFilter, InventoryFilter
 from console.forms import UNITS, ReasonForm, default_duration
 from console.token_rows import expiration_label, status_class
 from console.tokens import CLOSE_DIALOG, TOKENS_CHANGED
+from lib.keyset import KeysetPage, keyset_page, row_id
 from tokens.durations import DurationError, format_duration, parse_duration
 from tokens.models import PersonalAccessToken
 from tokens.services import REMINDER_DAYS, tokens_delete
@@ -31,19 +32,49 @@ PAGE_SIZE = 50
 MAX_BULK = 500
 
 
+#: The query parameters that say which page, not what is listed.
+PAGING = ("page", "before", "after")
+
+
 def _filters_query(request: HttpRequest) -> str:
-    """The page's filters as a query string, without the page number."""
+    """The page's filters as a query string, without the page's cursor."""
     query = request.GET.copy()
-    query.pop("page", None)
+    for name in PAGING:
+        query.pop(name, None)
     return query.urlencode()
+
+
+def _page_links(request: HttpRequest, page: KeysetPage[Any]) -> dict[str, str]:
+    """First / Older / Newer as query strings that keep the filters; absent where there is no such page."""
+    filters = _filters_query(request)
+    links = {}
+    if page.newer is not None:
+        links["first"] = f"?{filters}"
+        links["newer"] = "?" + "&".join(part for part in (filters, urlencode({"after": page.newer})) if part)
+    if page.older is not None:
+        links["older"] = "?" + "&".join(part for part in (filters, urlencode({"before": page.older})) if part)
+    return links
+
+
+def _is_filtered(request: HttpRequest) -> bool:
+    return any(value for key, value in request.GET.items() if key not in PAGING)
 
 
 @require_GET
 @admin_required
 def inventory(request: HttpRequest) -> HttpResponse:
-    """Every token of every user, filtered; one query for the tokens whatever their number."""
+    """Every token of every user, filtered and paged in the database, newest first: a capped count, the page and
+    whether newer tokens exist, whatever their number and however deep the page."""
     form = InventoryFilter(request.GET)
-    page = Paginator(form.tokens(), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = keyset_page(
+        form.tokens(),
+        moment="created_at",
+        key="uuid",
+        size=PAGE_SIZE,
+        before=request.GET.get("before"),
+        after=request.GET.get("after"),
+        parse_key=uuid.UUID,
+    )
     rows = [
         {
             "token": token,
@@ -51,15 +82,16 @@ def inventory(request: HttpRequest) -> HttpResponse:
             "status_class": status_class(token.status),
             "usage_class": status_class(token.usage),
         }
-        for token in page.object_list
+        for token in page.items
     ]
-    filters = _filters_query(request)
     context = {
         "form": form,
         "page": page,
+        "links": _page_links(request, page),
         "rows": rows,
-        "filters": filters,
-        "filtered": any(value for key, value in request.GET.items() if key != "page"),
+        # The bulk deletion returns to this very page (its cursor included): the rows around it stay put.
+        "filters": request.GET.urlencode(),
+        "filtered": _is_filtered(request),
         "results_url": f"{reverse('token-inventory')}?{request.GET.urlencode()}",
     }
     return render_page(request, "tokens/inventory.html", "inventory-results", context)
@@ -125,15 +157,18 @@ def bulk_delete(request: HttpRequest) -> HttpResponse:
 @require_GET
 @admin_required
 def audit(request: HttpRequest) -> HttpResponse:
-    """The audit trail, newest first: two queries (count, page) whatever its length."""
+    """The audit trail, newest first, paged like the inventory: at most three queries whatever its length."""
     form = AuditFilter(request.GET)
-    page = Paginator(form.events(), PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {
-        "form": form,
-        "page": page,
-        "filters": _filters_query(request),
-        "filtered": any(value for key, value in request.GET.items() if key != "page"),
-    }
+    page = keyset_page(
+        form.events(),
+        moment="at",
+        key="id",
+        size=PAGE_SIZE,
+        before=request.GET.get("before"),
+        after=request.GET.get("after"),
+        parse_key=row_id,
+    )
+    context = {"form": form, "page": page, "links": _page_links(request, page), "filtered": _is_filtered(request)}
     return render_page(request, "tokens/audit.html", "audit-results", context)
 
 
