@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
@@ -123,3 +123,18 @@ def keyset_page(
         if queryset.filter(newer_than(*edge))[:1].exists():
             newer = cursor_of(items[0]) if items else encode_cursor(*edge)
     return KeysetPage(items, older, newer, count)
+
+
+def in_batches(queryset: QuerySet[M], size: int = 500) -> Iterator[M]:
+    """Every row of ``queryset``, read ``size`` at a time in primary-key order, each batch a fresh query from
+    where the last ended: memory stays flat, and rows the caller deletes on the way are never read twice."""
+    last: Any = None
+    while True:
+        batch = queryset.order_by("pk")
+        if last is not None:
+            batch = batch.filter(pk__gt=last)
+        rows = list(batch[:size])
+        yield from rows
+        if len(rows) < size:
+            return
+        last = rows[-1].pk

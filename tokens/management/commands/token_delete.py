@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import textwrap
 from typing import Any
 
 from django.core.management.base import CommandParser
 from django.db.models import Q
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
+from lib.keyset import in_batches
 from tokens.management.base import TokenCommand, describe, parse_moment, select_tokens
-from tokens.models import STATUSES, PersonalAccessToken, has_status
+from tokens.models import STATUSES, PersonalAccessToken, status_condition
 from tokens.services import tokens_delete
 
 
@@ -45,19 +48,28 @@ class Command(TokenCommand):
         if before is not None:
             cutoff = parse_moment(before)
             tokens = tokens.alias(used=Coalesce("last_used_at", "created_at")).filter(Q(used__lt=cutoff))
-        selected = [token for token in tokens if status is None or has_status(token, status)]
+        if status is not None:
+            tokens = tokens.filter(status_condition(status, timezone.now()))
+        # Listed, then deleted, each a pass in batches: memory stays flat however many tokens are selected.
+        listed = 0
         if options["json"]:
-            self.stdout.write(json.dumps([describe(token) for token in selected], indent=2))
-        else:
-            verb = "Would delete" if options["dry_run"] else "Deleting"
-            for token in selected:
+            self.stdout.write("[", ending="")
+        verb = "Would delete" if options["dry_run"] else "Deleting"
+        for token in in_batches(tokens):
+            if options["json"]:
+                item = textwrap.indent(json.dumps(describe(token), indent=2), "  ")
+                self.stdout.write(("\n" if not listed else ",\n") + item, ending="")
+            else:
                 self.stdout.write(f"{verb} {token.lookup_id}  {token.owner.login}  {token.label}")
+            listed += 1
+        if options["json"]:
+            self.stdout.write("\n]" if listed else "]")
         if options["dry_run"]:
             if not options["json"]:
-                self.stdout.write(f"{len(selected)} token(s) would be deleted (dry run: nothing changed).")
+                self.stdout.write(f"{listed} token(s) would be deleted (dry run: nothing changed).")
             return
         count = tokens_delete(
-            tokens=selected, actor=None, via=PersonalAccessToken.VIA_COMMAND_LINE, reason=options["reason"]
+            tokens=in_batches(tokens), actor=None, via=PersonalAccessToken.VIA_COMMAND_LINE, reason=options["reason"]
         )
         if not options["json"]:
             self.stdout.write(f"{count} token(s) deleted.")

@@ -1,62 +1,110 @@
-"""``manage.py token_list``: the tokens of one user or of everyone, by status, as a table or JSON."""
+"""``manage.py token_list``: the tokens of one user or of everyone, by status, as a table or JSON.
+
+Rows are streamed from the database in chunks and written as they come, in columns of fixed widths, so that a
+listing of any length starts at once and holds only a chunk in memory."""
 
 from __future__ import annotations
 
 import json
+import textwrap
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.management.base import CommandParser
+from django.utils import timezone
 from django.utils.timesince import timesince, timeuntil
 
-from tokens.management.base import TokenCommand, describe
-from tokens.models import STATUSES, PersonalAccessToken, has_status
+from tokens.management.base import TokenCommand, count, describe
+from tokens.models import STATUSES, PersonalAccessToken
+
+#: Rows read from the database at a time.
+CHUNK = 500
+
+#: (header, width) of each column; a longer value is cut with "…". The last column is never cut.
+COLUMNS = (
+    ("ID", 12),
+    ("OWNER", 16),
+    ("LABEL", 30),
+    ("MODEL", 12),
+    ("STATUS", 25),
+    ("EXPIRES", 22),
+    ("LAST USED", 28),
+    ("SCOPES", 0),
+)
+
+
+def _cell(text: str, width: int) -> str:
+    if not width:
+        return text
+    return (text if len(text) <= width else text[: width - 1] + "…").ljust(width)
+
+
+def table_line(cells: Iterable[str]) -> str:
+    return "  ".join(_cell(text, width) for text, (_header, width) in zip(cells, COLUMNS, strict=True)).rstrip()
 
 
 class Command(TokenCommand):
-    help = "List Personal Access Tokens (never their secrets)."
+    help = "List Personal Access Tokens (never their secrets), newest first."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("-u", "--user", metavar="LOGIN", help="only this user's tokens")
         parser.add_argument("--status", choices=sorted(STATUSES), help="only tokens with this status")
-        parser.add_argument("--json", action="store_true", help="print JSON")
+        parser.add_argument("--limit", type=count, metavar="N", help="at most N tokens (the newest)")
+        parser.add_argument("--json", action="store_true", help="print one JSON array")
 
-    def handle(self, *args: Any, user: str | None, status: str | None, **options: Any) -> None:
-        tokens = PersonalAccessToken.objects.select_related("owner", "created_by").order_by(
-            "owner__login", "-created_at"
-        )
+    def handle(self, *args: Any, user: str | None, status: str | None, limit: int | None, **options: Any) -> None:
+        now = timezone.now()
+        tokens = PersonalAccessToken.objects.select_related("owner", "created_by").order_by("-created_at", "-uuid")
         if user is not None:
             tokens = tokens.filter(owner=self.user_named(user))
-        rows = [token for token in tokens if status is None or has_status(token, status)]
+        if status is not None:
+            tokens = tokens.with_status(status, now=now)
+        if limit is not None:
+            tokens = tokens[:limit]
+        rows = tokens.iterator(chunk_size=CHUNK)
         if options["json"]:
-            self.stdout.write(json.dumps([describe(token) for token in rows], indent=2))
+            self._write_json(describe(token) for token in rows)
             return
-        if not rows:
-            self.stdout.write("No tokens.")
-            return
-        header = ("ID", "OWNER", "LABEL", "MODEL", "STATUS", "EXPIRES", "LAST USED", "SCOPES")
-        table = [header]
+        listed = 0
         for token in rows:
-            status_text = token.status + (f", {token.usage}" if token.usage else "")
+            if not listed:
+                self.stdout.write(table_line(header for header, _width in COLUMNS))
+            listed += 1
+            status_text = token.status_at(now) + (f", {token.usage_at(now)}" if token.usage_at(now) else "")
             expires = (
-                ("in " + timeuntil(token.expires_at))
-                if not token.is_expired()
-                else timesince(token.expires_at) + " ago"
+                f"in {timeuntil(token.expires_at, now)}"
+                if not token.is_expired(now)
+                else f"{timesince(token.expires_at, now)} ago"
             )
             used = (
-                f"{timesince(token.last_used_at)} ago ({token.last_used_protocol})" if token.last_used_at else "never"
+                f"{timesince(token.last_used_at, now)} ago ({token.last_used_protocol})"
+                if token.last_used_at
+                else "never"
             )
-            table.append(
-                (
-                    token.lookup_id,
-                    token.owner.login,
-                    token.label[:40],
-                    token.get_expiration_model_display(),
-                    status_text,
-                    expires,
-                    used,
-                    str(len(token.scopes)) if token.scopes else "all",
+            scopes = str(len(token.scopes)) if token.scopes else "all"
+            self.stdout.write(
+                table_line(
+                    (
+                        token.lookup_id,
+                        token.owner.login,
+                        token.label,
+                        token.get_expiration_model_display(),
+                        status_text,
+                        expires,
+                        used,
+                        scopes,
+                    )
                 )
             )
-        widths = [max(len(row[i]) for row in table) for i in range(len(header))]
-        for row in table:
-            self.stdout.write("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+        if not listed:
+            self.stdout.write("No tokens.")
+
+    def _write_json(self, items: Iterable[dict[str, Any]]) -> None:
+        """One JSON array, written an element at a time."""
+        opened = False
+        for item in items:
+            self.stdout.write(
+                ("[\n" if not opened else ",\n") + textwrap.indent(json.dumps(item, indent=2), "  "), ending=""
+            )
+            opened = True
+        self.stdout.write("\n]" if opened else "[]")
