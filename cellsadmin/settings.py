@@ -53,6 +53,8 @@ TOKEN_PEPPERS = env.list("TOKEN_PEPPERS", default=[]) or ["1:" + _generated_secr
 TOKEN_MAX_LIFETIME = env.str("TOKEN_MAX_LIFETIME", default="365d")
 # Duration the console's create dialog offers first.
 TOKEN_DEFAULT_DURATION = env.str("TOKEN_DEFAULT_DURATION", default="30d")
+# How long an expired token stays listed before it is pruned (its audit records stay).
+TOKEN_RETENTION = env.str("TOKEN_RETENTION", default="90d")
 # Live (unexpired) tokens one user may hold; 0 for no limit.
 TOKEN_MAX_PER_USER = env.int("TOKEN_MAX_PER_USER", default=50)
 # Failed authentications allowed per client IP (and per token id) within a window of so many seconds.

@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.timesince import timeuntil
@@ -22,9 +22,10 @@ from django.utils.timesince import timeuntil
 from files.locks import held_locks
 from files.models import DavLock
 from files.scopes import Scope
+from lib.keyset import in_batches
 from people.models import User
 from tokens.audit import AuditEvent
-from tokens.durations import format_duration
+from tokens.durations import DurationError, format_duration, parse_duration
 from tokens.models import PersonalAccessToken, TokenError, max_lifetime
 
 logger = logging.getLogger(__name__)
@@ -63,7 +64,16 @@ def token_create(
         raise
     if token.issued_by_admin:
         _notify_owner_of_issue(token)
+    transaction.on_commit(_prune_a_batch)
     return token, raw
+
+
+def _prune_a_batch() -> None:
+    """The token is made and shown by now: a failure to prune is logged, never allowed to fail its creation."""
+    try:
+        prune_after_retention(limit=PRUNE_BATCH)
+    except DatabaseError:
+        logger.warning("could not prune expired tokens", exc_info=True)
 
 
 def token_delete(
@@ -264,13 +274,50 @@ def send_expiry_reminders(*, now: datetime | None = None) -> list[tuple[Personal
     return sent
 
 
-def tokens_prune(*, older_than: timedelta, dry_run: bool = False, now: datetime | None = None) -> int:
-    """Delete records of tokens expired for longer than ``older_than``; how many (would be) deleted."""
+def tokens_prune(
+    *,
+    older_than: timedelta,
+    dry_run: bool = False,
+    now: datetime | None = None,
+    limit: int | None = None,
+    via: str = PersonalAccessToken.VIA_COMMAND_LINE,
+) -> int:
+    """Delete records of tokens expired for longer than ``older_than``, read in batches; how many (would be)
+    deleted. ``limit``: at most so many, those expired longest ago. Their audit records stay, and each deletion
+    adds one."""
     cutoff = (now or timezone.now()) - older_than
     stale = PersonalAccessToken.objects.select_related("owner").filter(expires_at__lt=cutoff)
+    if limit is not None:
+        # The expires_at index hands the oldest over first and stops at the limit.
+        ids = list(stale.order_by("expires_at").values_list("pk", flat=True)[:limit])
+        stale = stale.filter(pk__in=ids)
     if dry_run:
         return stale.count()
-    return tokens_delete(tokens=list(stale), actor=None, via="cli", reason="pruned: expired")
+    return tokens_delete(tokens=in_batches(stale), actor=None, via=via, reason="pruned: expired")
+
+
+#: Most expired tokens one token creation prunes on its way (``prune_after_retention``).
+PRUNE_BATCH = 20
+
+
+def retention() -> timedelta | None:
+    """``TOKEN_RETENTION``: how long an expired token stays listed; None (and a warning) when it is no duration,
+    so that a typo in the environment never costs a token."""
+    try:
+        return parse_duration(str(settings.TOKEN_RETENTION))
+    except DurationError:
+        logger.warning("TOKEN_RETENTION=%r is not a duration: expired tokens are not pruned", settings.TOKEN_RETENTION)
+        return None
+
+
+def prune_after_retention(*, limit: int | None = None, now: datetime | None = None) -> int:
+    """Delete the tokens expired longer than ``TOKEN_RETENTION`` ago (at most ``limit``), as the system; how many.
+    ``token_reminders`` (cron) prunes them all; each token creation prunes a bounded batch once committed, so an
+    instance without cron still sheds them, and a request pays one indexed query with a LIMIT when none is due."""
+    kept_for = retention()
+    if kept_for is None:
+        return 0
+    return tokens_prune(older_than=kept_for, now=now, limit=limit, via="")
 
 
 def locks_release(
