@@ -191,6 +191,7 @@ def policy(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {
         "max_lifetime": _setting_duration("TOKEN_MAX_LIFETIME"),
         "default_duration": _setting_duration("TOKEN_DEFAULT_DURATION"),
+        "retention": _setting_duration("TOKEN_RETENTION"),
         "default_offered": f"{number} {UNITS[unit][0] if number != 1 else UNITS[unit][0].rstrip('s')}",
         "per_user": settings.TOKEN_MAX_PER_USER,
         "webdav_password": settings.WEBDAV_ALLOW_PASSWORD,
