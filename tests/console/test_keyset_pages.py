@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lib.keyset import encode_cursor
-from tests.bulk_tokens_support import make_tokens
+from tests.support.bulk_tokens_support import make_tokens
 from tokens.audit import AuditEvent
 from tokens.models import PersonalAccessToken
 

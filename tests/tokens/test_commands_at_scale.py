@@ -10,8 +10,8 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tests.bulk_tokens_support import make_tokens
-from tests.commands import run_command
+from tests.support.bulk_tokens_support import make_tokens
+from tests.support.commands import run_command
 from tokens.audit import AuditEvent
 from tokens.models import PersonalAccessToken
 from tokens.services import PRUNE_BATCH, token_create

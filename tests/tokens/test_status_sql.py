@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from people.models import User
-from tests.bulk_tokens_support import token_row
+from tests.support.bulk_tokens_support import token_row
 from tokens.models import EXPIRING_SOON, IDLE_AFTER, STATUSES, PersonalAccessToken, has_status
 
 BASE = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
