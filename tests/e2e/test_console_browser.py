@@ -287,9 +287,9 @@ def test_the_inventory_filters_and_bulk_deletes_with_confirmation_without_a_relo
     expect(page.get_by_role("link", name="Tokens", exact=True)).to_have_attribute("aria-current", "page")
     page.evaluate("window.__stayed = 'yes'")
 
-    page.get_by_label("Owner").press_sequentially("bo")
+    page.get_by_label("Owner").press_sequentially("bob")
     expect(page.locator("tr.token-row")).to_have_count(1)
-    page.wait_for_url("**/tokens/?owner=bo**")
+    page.wait_for_url("**/tokens/?owner=bob**")
     page.get_by_label("Owner").fill("")
     expect(page.locator("tr.token-row")).to_have_count(3)
     page.get_by_label("Status").select_option(label="Never used")
