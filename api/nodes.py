@@ -10,32 +10,39 @@ from __future__ import annotations
 from uuid import UUID
 
 from django.db import transaction
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Status
 from ninja.errors import HttpError
 
 from api.access import reachable, reachable_node, require, require_folder, rights_of
+from api.paging import Keyset, PageQuery, link_header_doc, page, text
 from api.responses import responses
 from api.schemas import FolderIn, NodeChange, NodeOut, PathQuery, WorkspaceOut, node_out
 from files import paths, services
 from files.locks import write_guard
-from files.models import Node
+from files.models import Node, Workspace
 from files.rights import Access
 
 # Each endpoint names its operation id: ninja would derive it from this module's name, and the document (with
 # the clients generated from it) keeps the ids it had when these endpoints lived in one files/api.py.
 router = Router(tags=["files"])
 
+# The orders of the listings, each on a unique key that an index serves: slugs are unique, and so are names
+# among siblings (the uuid only makes the key unique whatever the database's collation calls equal).
+WORKSPACE_ORDER = Keyset(fields=("slug",), parsers=(text,))
+CHILDREN_ORDER = Keyset(fields=("name", "uuid"), parsers=(text, UUID))
+
 
 @router.get(
     "/workspaces",
-    response=responses({200: list[WorkspaceOut]}),
-    summary="Workspaces you can reach",
+    response=responses({200: list[WorkspaceOut]}, 422),
+    summary="Workspaces you can reach, by slug",
     operation_id="files_api_list_workspaces",
+    openapi_extra=link_header_doc(),
 )
-def list_workspaces(request: HttpRequest) -> list[WorkspaceOut]:
+def list_workspaces(request: HttpRequest, response: HttpResponse, paging: Query[PageQuery]) -> list[WorkspaceOut]:
     rights = rights_of(request)
-    workspaces = list(rights.visible_workspaces())
+    workspaces: list[Workspace] = page(request, response, rights.visible_workspaces(), WORKSPACE_ORDER, paging)
     roots = dict(Node.objects.filter(workspace__in=workspaces, parent__isnull=True).values_list("workspace_id", "uuid"))
     return [
         WorkspaceOut(
@@ -77,14 +84,18 @@ def get_node(request: HttpRequest, node_id: UUID) -> NodeOut:
 @router.get(
     "/nodes/{node_id}/children",
     response=responses({200: list[NodeOut]}, 404, 409, 422),
-    summary="List a folder (only the branch towards the scoped nodes, for a folder a token can only traverse)",
+    summary="List a folder by name (only the branch towards the scoped nodes, for a folder a token can only traverse)",
     operation_id="files_api_list_children",
+    openapi_extra=link_header_doc(),
 )
-def list_children(request: HttpRequest, node_id: UUID) -> list[NodeOut]:
+def list_children(
+    request: HttpRequest, response: HttpResponse, node_id: UUID, paging: Query[PageQuery]
+) -> list[NodeOut]:
     rights = rights_of(request)
     folder, _access = reachable_node(rights, node_id)
     require_folder(folder, "A file has no children.")
-    return [node_out(child) for child in rights.visible_children(folder, services.children(folder))]
+    children = rights.visible_children(folder, services.children(folder))
+    return [node_out(child) for child in page(request, response, children, CHILDREN_ORDER, paging)]
 
 
 @router.post(

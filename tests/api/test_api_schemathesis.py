@@ -7,6 +7,7 @@ Random uuids only ever meet 404, so a second run aims the node operations at rea
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import pytest
 import schemathesis
@@ -15,6 +16,7 @@ from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis import GenerationMode
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 pytestmark = pytest.mark.django_db
 
@@ -56,6 +58,12 @@ for _tested in (schema, positive):
     _acceptance.expected_statuses = [*_acceptance.expected_statuses, "412", "416"]
 
 
+def _excluded_checks(case) -> list[Any]:
+    """A listing's cursor is opaque: a schema-valid one that the server never issued is rightly a 422. The
+    other checks (a declared status, the body's schema, no 500) still hold for it."""
+    return [positive_data_acceptance] if case.query and "cursor" in case.query else []
+
+
 @pytest.fixture
 def token(demo):
     return demo.token(demo.alice)[1]
@@ -64,7 +72,7 @@ def token(demo):
 @schema.parametrize()
 @settings(deadline=None, suppress_health_check=list(HealthCheck))
 def test_every_operation_conforms_to_the_document(case, token):
-    case.call_and_validate(headers={"Authorization": f"Bearer {token}"})
+    case.call_and_validate(headers={"Authorization": f"Bearer {token}"}, excluded_checks=_excluded_checks(case))
 
 
 @pytest.fixture
@@ -80,7 +88,7 @@ def nodes(demo):
 @pytest.mark.parametrize("kind", ["folder", "file"])
 def test_node_operations_on_real_nodes(case, token, nodes, kind):
     case.path_parameters["node_id"] = nodes[kind]
-    case.call_and_validate(headers={"Authorization": f"Bearer {token}"})
+    case.call_and_validate(headers={"Authorization": f"Bearer {token}"}, excluded_checks=_excluded_checks(case))
 
 
 @positive.parametrize()
