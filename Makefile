@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run serve bench bench-instructions test lint format system-tools clean
+.PHONY: install run serve bench bench-scale bench-instructions test lint format system-tools clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,11 @@ bench: $(STAMP)
 	@bash scripts/system-tools.sh wrk:wrk apache2:apache2 htpasswd:apache2-utils
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python bench/run.py
+
+# The scale section alone (bench/run.py --scale): the same pages and calls on a small and a large data set; the
+# other figures of latest.json stay as they were measured.
+bench-scale: $(STAMP)
+	$(BIN)/python bench/run.py --scale
 
 # In-process instructions per small-file upload cycle, ours vs stock WsgiDAV (bench/instructions.py): a count
 # that a busy machine does not move. Results in bench/results/instructions.json and instructions.md.

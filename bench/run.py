@@ -23,6 +23,7 @@ import sys
 import time
 import urllib.parse
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -191,13 +192,13 @@ def wrk(url: str, headers: dict[str, str]) -> tuple[float, float]:
     return rps, p99
 
 
-def session_cookie(port: int) -> str:
+def session_cookie(port: int, login: str = "alice") -> str:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     connection.request("GET", "/login/")
     response = connection.getresponse()
     response.read()
     csrf = re.search(r"csrftoken=([^;]+)", response.getheader("Set-Cookie") or "").group(1)  # type: ignore[union-attr]
-    body = urllib.parse.urlencode({"username": "alice", "password": PASSWORD, "csrfmiddlewaretoken": csrf})
+    body = urllib.parse.urlencode({"username": login, "password": PASSWORD, "csrfmiddlewaretoken": csrf})
     connection.request(
         "POST",
         "/login/",
@@ -264,6 +265,260 @@ def uploader(
     return run
 
 
+# --- scale: the same pages and calls on a small and a large data set ---------------------------------------
+
+#: Each row of the scale section: (name, what it is). The HTTP rows' requests are in ``scale_requests``.
+SCALE_ROWS = [
+    ("people", "/people/ page 1 (admin)"),
+    ("inventory", "/tokens/ inventory page 1 (admin)"),
+    ("inventory_active", "/tokens/?status=active (admin)"),
+    ("my_tokens", "/me/tokens/ (alice)"),
+    ("picker", "scope picker opening the big folder (alice)"),
+    ("rest_children", "GET /api/v1/nodes/{big folder}/children (alice's PAT)"),
+    ("audit_owner", "/audit/?owner=alice (admin)"),
+    ("audit_refused", "/audit/?event=refused (admin)"),
+    ("token_list", "manage.py token_list (a process of its own)"),
+    ("propfind", "PROPFIND Depth 1 of the big folder (alice's PAT)"),
+]
+SCALE_GROWTH_GOAL = 1.5
+SCALE_RSS_GOAL_MB = 150
+SCALE_PROPFIND_US_GOAL = 25
+
+
+@dataclass
+class Instance:
+    """One data set served by its own gunicorn (one worker, so that its peak memory is one process's)."""
+
+    name: str
+    env: dict[str, str]
+    port: int
+    folder: str
+    files: int
+    token: str
+    cookies: dict[str, str] = field(default_factory=dict)
+    worker: int = 0
+
+
+def worker_of(master: int) -> int:
+    """The pid of the gunicorn master's only worker (it may take a moment to start)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+        if children:
+            return int(children[0])
+        time.sleep(0.1)
+    raise RuntimeError(f"gunicorn {master} started no worker")
+
+
+def reset_peak_rss(pid: int) -> None:
+    """Start a new peak: writing 5 to clear_refs resets the process's VmHWM to its current RSS (Linux ≥ 4.0)."""
+    Path(f"/proc/{pid}/clear_refs").write_text("5")
+
+
+def peak_rss_mb(pid: int) -> float:
+    match = re.search(r"VmHWM:\s+(\d+) kB", Path(f"/proc/{pid}/status").read_text())
+    assert match is not None
+    return int(match.group(1)) / 1024
+
+
+def timed_requests(
+    port: int, method: str, path: str, headers: dict[str, str], body: bytes | None, *, check: bytes
+) -> float:
+    """Median ms of three requests on one kept-alive connection; each must succeed and contain ``check``."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+    times = []
+    for _ in range(3):
+        start = time.perf_counter()
+        connection.request(method, path, body=body, headers=headers)
+        response = connection.getresponse()
+        content = response.read()
+        times.append((time.perf_counter() - start) * 1000)
+        if response.status not in (200, 207) or check not in content:
+            raise RuntimeError(f"{method} {path} on {port}: {response.status} {content[:300]!r}")
+    connection.close()
+    return median(times)
+
+
+def scale_requests(instance: Instance) -> dict[str, tuple[str, str, dict[str, str], bytes | None, bytes]]:
+    """row → (method, path, headers, body, a byte string the answer must contain)."""
+    admin = {"Cookie": instance.cookies["admin"]}
+    alice = {"Cookie": instance.cookies["alice"]}
+    bearer = {"Authorization": f"Bearer {instance.token}"}
+    dav = {"Depth": "1", "Authorization": basic("alice", instance.token), "Content-Type": "application/xml"}
+    return {
+        "people": ("GET", "/people/", admin, None, b"alice"),
+        "inventory": ("GET", "/tokens/", admin, None, b"<table"),
+        "inventory_active": ("GET", "/tokens/?status=active", admin, None, b"<table"),
+        "my_tokens": ("GET", "/me/tokens/", alice, None, b"bench"),
+        # The picker opens a folder with an htmx request for its list of children.
+        "picker": (
+            "GET",
+            f"/me/tokens/nodes/?parent={instance.folder}",
+            {**alice, "HX-Request": "true"},
+            None,
+            b"file-0",
+        ),
+        "rest_children": ("GET", f"/api/v1/nodes/{instance.folder}/children", bearer, None, b"file-00000.txt"),
+        "audit_owner": ("GET", "/audit/?owner=alice", admin, None, b"alice"),
+        "audit_refused": ("GET", "/audit/?event=refused", admin, None, b"<table"),
+        "propfind": ("PROPFIND", "/dav/common/scale/", dav, PROPFIND_BODY, f"file-{instance.files - 1:05}".encode()),
+    }
+
+
+def token_list_ms(instance: Instance, rss: list[float]) -> float:
+    """``manage.py token_list`` in a process of its own, output thrown away: its wall time in ms; its peak RSS
+    (from the kernel's accounting of the ended process) goes to ``rss``."""
+    command = [sys.executable, "manage.py", "token_list"]
+    start = time.perf_counter()
+    process = subprocess.Popen(command, env=instance.env, cwd=ROOT, stdout=subprocess.DEVNULL)
+    _pid, status, usage = os.wait4(process.pid, 0)
+    elapsed = (time.perf_counter() - start) * 1000
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise RuntimeError(f"token_list on {instance.name} exited {process.returncode}")
+    rss.append(usage.ru_maxrss / 1024)
+    return elapsed
+
+
+def scale_measure(instance: Instance, row: str, rss: list[float]) -> Callable[[], float]:
+    """One measurement of ``row`` on ``instance``: ms; the worker's peak RSS during it goes to ``rss``."""
+    if row == "token_list":
+        return lambda: token_list_ms(instance, rss)
+    method, path, headers, body, check = scale_requests(instance)[row]
+
+    def run() -> float:
+        reset_peak_rss(instance.worker)
+        elapsed = timed_requests(instance.port, method, path, headers, body, check=check)
+        rss.append(peak_rss_mb(instance.worker))
+        return elapsed
+
+    return run
+
+
+def generate_data_sets(base_env: dict[str, str]) -> dict[str, Instance]:
+    """S1 and S3, each in its own DATA_DIR, generated at once (one process each: two cores)."""
+    sys.path.insert(0, str(ROOT))
+    from bench.scale import DATA_SETS
+
+    processes = {}
+    for name in DATA_SETS:
+        env = {**base_env, "DATA_DIR": str(WORK / "scale" / name)}
+        processes[name] = (
+            env,
+            subprocess.Popen(
+                [sys.executable, str(ROOT / "bench" / "scale.py"), name], env=env, cwd=ROOT, stdout=subprocess.PIPE
+            ),
+        )
+    instances = {}
+    for name, (env, process) in processes.items():
+        output, _ = process.communicate()
+        if process.returncode != 0:
+            raise RuntimeError(f"generating {name} failed")
+        made = json.loads(output)
+        print(f"scale: {name} generated in {made['seconds']} s", flush=True)
+        instances[name] = Instance(
+            name=name,
+            env=env,
+            port=free_port(),
+            folder=made["folder"],
+            files=DATA_SETS[name].files,
+            token=made["token"],
+        )
+    return instances
+
+
+def scale_section(base_env: dict[str, str]) -> dict[str, Any]:
+    """Every row measured alternately on S1 and S3, both served at once: medians, S3/S1 growth, peak RSS at S3."""
+    print("scale: generating S1 and S3 …", flush=True)
+    instances = generate_data_sets(base_env)
+    small, large = instances["S1"], instances["S3"]
+    gunicorn = [str(Path(sys.executable).parent / "gunicorn"), "-c", "gunicorn.conf.py", "cellsadmin.wsgi:application"]
+    results: dict[str, Any] = {}
+    with contextlib.ExitStack() as stack:
+        for instance in (small, large):
+            env = {
+                **instance.env,
+                "BIND": f"127.0.0.1:{instance.port}",
+                "GUNICORN_WORKERS": "1",
+                "GUNICORN_CMD_ARGS": "--access-logfile /dev/null",
+            }
+            master = stack.enter_context(serving(gunicorn, instance.port, env, WORK / f"scale-{instance.name}.log"))
+            instance.worker = worker_of(master)
+            instance.cookies = {login: session_cookie(instance.port, login) for login in ("admin", "alice")}
+        print("scale: measuring each row on S1 and S3 …", flush=True)
+        chosen = os.environ.get("BENCH_SCALE_ROWS", "").split(",") if os.environ.get("BENCH_SCALE_ROWS") else None
+        for row, _title in SCALE_ROWS:
+            if chosen is not None and row not in chosen:
+                continue
+            rss: dict[str, list[float]] = {"S1": [], "S3": []}
+            timed = interleaved(
+                ROUNDS,
+                {
+                    f"scale.{row}.{instance.name.lower()}_ms": scale_measure(instance, row, rss[instance.name])
+                    for instance in (small, large)
+                },
+                warm_up=True,
+            )
+            s1, s3 = timed[f"scale.{row}.s1_ms"], timed[f"scale.{row}.s3_ms"]
+            results[f"scale.{row}.s1_ms"] = round(s1, 2)
+            results[f"scale.{row}.s3_ms"] = round(s3, 2)
+            results[f"scale.{row}.growth"] = round(s3 / s1, 2)
+            results[f"scale.{row}.rss_mb"] = round(max(rss["S3"][1:]), 1)  # [0]: the warm-up's
+            print(f"  {row}: {s1:.1f} ms → {s3:.1f} ms ({s3 / s1:.2f}×)", flush=True)
+    for instance in (small, large):
+        if "scale.propfind.s1_ms" not in results:
+            break
+        per_entry = results[f"scale.propfind.{instance.name.lower()}_ms"] * 1000 / instance.files
+        results[f"scale.propfind.{instance.name.lower()}_us_per_entry"] = round(per_entry, 1)
+    return results
+
+
+def scale_goals(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """The scale section's goals: every page and call ≤ 1.5× from S1 to S3 and ≤ 150 MB at S3; PROPFIND linear
+    (its time per entry ≤ 1.5× from S1 to S3) and ≤ 25 µs per entry."""
+    goals = []
+
+    def goal(title: str, formula: str, value: float, target: float) -> None:
+        goals.append(
+            {
+                "goal": title,
+                "formula": formula,
+                "value": round(value, 3),
+                "target": f"<= {target}",
+                "met": value <= target,
+            }
+        )
+
+    for row, _title in SCALE_ROWS:
+        if f"scale.{row}.growth" not in results:
+            continue
+        if row == "propfind":
+            per_entry = results["scale.propfind.s3_us_per_entry"] / results["scale.propfind.s1_us_per_entry"]
+            goal(
+                "PROPFIND linear: time per entry S3 / S1",
+                "scale.propfind.s3_us_per_entry / s1_us_per_entry",
+                per_entry,
+                SCALE_GROWTH_GOAL,
+            )
+            goal(
+                "PROPFIND µs per entry at S3",
+                "scale.propfind.s3_us_per_entry",
+                results["scale.propfind.s3_us_per_entry"],
+                SCALE_PROPFIND_US_GOAL,
+            )
+        else:
+            goal(
+                f"scale: {row} growth S3 / S1", f"scale.{row}.growth", results[f"scale.{row}.growth"], SCALE_GROWTH_GOAL
+            )
+        goal(
+            f"scale: {row} peak RSS at S3 (MB)",
+            f"scale.{row}.rss_mb",
+            results[f"scale.{row}.rss_mb"],
+            SCALE_RSS_GOAL_MB,
+        )
+    return goals
+
+
 # --- the run --------------------------------------------------------------------------------------------------
 
 
@@ -304,7 +559,24 @@ def apache_env(port: int, fs_root: Path) -> tuple[dict[str, str], list[str]]:
     return env, command
 
 
+def bench_env() -> dict[str, str]:
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "cellsadmin.settings",
+        "DATA_DIR": str(WORK / "data"),
+        "DEMO_PASSWORD": PASSWORD,
+        "AUTH_FAILURE_LIMIT": "1000000",
+        "LOG_LEVEL": "WARNING",
+    }
+
+
 def main() -> int:
+    if sys.argv[1:] == ["--scale"]:
+        # `make bench-scale`: this section alone; the other results of latest.json are kept.
+        shutil.rmtree(WORK, ignore_errors=True)
+        WORK.mkdir(parents=True)
+        report(scale_section(bench_env()), keep_others=True)
+        return 0
     for tool in ("wrk", "/usr/sbin/apache2", "htpasswd"):
         if shutil.which(tool) is None:
             print(f"bench needs {tool} (make bench installs Debian's wrk and apache2)", file=sys.stderr)
@@ -317,14 +589,7 @@ def main() -> int:
     WORK.mkdir(parents=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
 
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "cellsadmin.settings",
-        "DATA_DIR": str(WORK / "data"),
-        "DEMO_PASSWORD": PASSWORD,
-        "AUTH_FAILURE_LIMIT": "1000000",
-        "LOG_LEVEL": "WARNING",
-    }
+    env = bench_env()
     print("Setting up the project and the reference trees …", flush=True)
     project = setup_project(env)
     _listing, small, large = make_tree(WORK)
@@ -401,6 +666,7 @@ def main() -> int:
                 SAMPLES.update(cpu)
                 results.update({name: round(median(values), 3) for name, values in cpu.items()})
 
+    results.update(scale_section(env))
     report(results)
     return 0
 
@@ -471,33 +737,75 @@ def _rounds(values: list[float] | None) -> str:
     return " ".join(f"{value:.4g}" for value in values) if values else ""
 
 
-def report(results: dict[str, Any]) -> None:
+def report(results: dict[str, Any], *, keep_others: bool = False) -> None:
+    """latest.json and latest.md. ``keep_others``: ``results`` are the scale section's only, and every other
+    figure of the previous latest.json stays as it was measured (with its date)."""
+    measured_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    previous: dict[str, Any] = {}
+    if keep_others and (RESULTS / "latest.json").exists():
+        previous = json.loads((RESULTS / "latest.json").read_text())
+        kept = {name: value for name, value in previous.get("results", {}).items() if not name.startswith("scale.")}
+        results = {**kept, **results}
+        old_samples = {
+            name: values for name, values in previous.get("samples", {}).items() if not name.startswith("scale.")
+        }
+        SAMPLES.update({name: values for name, values in old_samples.items() if name not in SAMPLES})
     machine = f"{platform.node()} · {os.cpu_count()} cores · {platform.machine()} · Python {platform.python_version()}"
     goals = []
     for title, formula, compute, target, sense in GOALS:
-        value = compute(results)
+        try:
+            value = compute(results)
+        except KeyError:  # a section that was not run
+            continue
         met = value >= target if sense == ">=" else value <= target
         goals.append(
             {"goal": title, "formula": formula, "value": round(value, 3), "target": f"{sense} {target}", "met": met}
         )
+    goals += scale_goals(results)
     payload = {
         "machine": machine,
         "rounds": ROUNDS,
         "upload_rounds": UPLOAD_ROUNDS,
         "samples": {name: [round(value, 3) for value in values] for name, values in SAMPLES.items()},
-        "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "measured_at": previous.get("measured_at", measured_at) if keep_others else measured_at,
+        "scale_measured_at": measured_at,
         "results": results,
         "goals": goals,
     }
     (RESULTS / "latest.json").write_text(json.dumps(payload, indent=2) + "\n")
     lines = [
         f"Measured {payload['measured_at']} on {machine}; medians of {ROUNDS} interleaved rounds "
-        f"({UPLOAD_ROUNDS} for the small uploads).",
+        f"({UPLOAD_ROUNDS} for the small uploads). Scale section measured {measured_at}.",
         "",
         "| metric | median | every round |",
         "| --- | ---: | --- |",
     ]
-    lines += [f"| `{name}` | {value} | {_rounds(SAMPLES.get(name))} |" for name, value in results.items()]
+    lines += [
+        f"| `{name}` | {value} | {_rounds(SAMPLES.get(name))} |"
+        for name, value in results.items()
+        if not name.startswith("scale.")
+    ]
+    if any(name.startswith("scale.") for name in results):
+        lines += [
+            "",
+            "Scale: each row on S1 and S3, served at once and measured alternately (median ms of three requests "
+            "per round); growth is S3 / S1, peak RSS the worker's (token_list: the command's) at S3.",
+            "",
+            "| row | S1 ms | S3 ms | growth | peak RSS at S3 (MB) |",
+            "| --- | ---: | ---: | ---: | ---: |",
+        ]
+        lines += [
+            f"| {title} (`scale.{row}`) | {results[f'scale.{row}.s1_ms']} | {results[f'scale.{row}.s3_ms']} | "
+            f"{results[f'scale.{row}.growth']} | {results[f'scale.{row}.rss_mb']} |"
+            for row, title in SCALE_ROWS
+            if f"scale.{row}.growth" in results
+        ]
+    if "scale.propfind.s3_us_per_entry" in results:
+        lines += [
+            "",
+            f"PROPFIND per entry: {results['scale.propfind.s1_us_per_entry']} µs at S1, "
+            f"{results['scale.propfind.s3_us_per_entry']} µs at S3.",
+        ]
     lines += ["", "| goal | ratio or value | target | met |", "| --- | ---: | ---: | :---: |"]
     lines += [
         f"| {g['goal']} (`{g['formula']}`) | {g['value']} | {g['target']} | {'yes' if g['met'] else 'no'} |"
