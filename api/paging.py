@@ -107,12 +107,14 @@ class Keyset:
         return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
     def after(self, key: Sequence[Any]) -> Q:
-        """Rows strictly after ``key`` in this order: (a > x) or (a = x and b > y) or …"""
+        """Rows strictly after ``key`` in this order: a >= x and ((a > x) or (a = x and b > y) or …). The first
+        term says the same as the rest; it is there for the planner, which starts an index range scan at it
+        (an OR of ranges it would scan from the start of the listing)."""
         condition = Q()
         for depth, field in enumerate(self.fields):
             equal = dict(zip(self.fields[:depth], key[:depth], strict=True))
             condition |= Q(**equal, **{f"{field}__gt": key[depth]})
-        return condition
+        return Q(**{f"{self.fields[0]}__gte": key[0]}) & condition
 
 
 def page(

@@ -187,6 +187,8 @@ def test_every_page_of_any_folder_costs_the_same_queries_with_a_limit(demo, clie
     listing = [sql for sql in far_large if "LIMIT 11" in sql]
     assert len(listing) == 1
     assert "OFFSET" not in listing[0]
+    # The page starts at the cursor in the (parent, name) index, not at the folder's first child.
+    assert '"name" >= ' in listing[0]
 
 
 def test_workspaces_cost_the_same_queries_with_a_limit(demo, client, alice):
