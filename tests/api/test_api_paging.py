@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 from files import services
 from files.models import Node
-from tests.api_helpers import API, bearer
-from tests.conftest import fill_folder
+from tests.support.api_helpers import API, bearer
+from tests.support.content import fill_folder
 
 NEXT = re.compile(r'^<([^>]+)>; rel="next"$')
 
