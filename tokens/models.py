@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import unicodedata
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -158,7 +159,7 @@ class PersonalAccessTokenManager(_ManagerBase["PersonalAccessToken"]):
         self,
         *,
         owner: User,
-        label: str,
+        label: str | Callable[[str], str],
         expires_in: timedelta | None = None,
         refresh_window: timedelta | None = None,
         scopes: list[Scope] | None = None,
@@ -172,7 +173,9 @@ class PersonalAccessTokenManager(_ManagerBase["PersonalAccessToken"]):
         are given. Scopes must name nodes the owner can reach with at least the asked permission.
         ``ignore_limit`` skips the tokens-per-user limit (a rotation replaces a token, it adds none).
         """
-        label = label.strip()
+        raw, parts = token_format.generate()
+        # A function of the token's public id, for a default label that names the token (the command line's).
+        label = (label(parts.lookup_id) if callable(label) else label).strip()
         if not label:
             raise TokenError("A token needs a label.")
         if len(label) > 200:
@@ -203,7 +206,6 @@ class PersonalAccessTokenManager(_ManagerBase["PersonalAccessToken"]):
         scopes = validate_scopes(owner, scopes or [])
 
         now = timezone.now()
-        raw, parts = token_format.generate()
         version, hexdigest = token_format.digest(parts)  # type: ignore[misc]
         absolute_end = None
         if refresh_window is not None:

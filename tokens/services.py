@@ -7,7 +7,7 @@ Every function takes keyword-only arguments: ``actor`` is the person acting (Non
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from functools import partial
 from typing import NamedTuple
@@ -37,7 +37,7 @@ REMINDER_DAYS = (7, 1)
 def token_create(
     *,
     owner: User,
-    label: str,
+    label: str | Callable[[str], str],
     expires_in: timedelta | None = None,
     refresh_window: timedelta | None = None,
     scopes: list[Scope] | None = None,

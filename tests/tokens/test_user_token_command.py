@@ -200,3 +200,16 @@ def test_quiet_prints_only_the_token_with_the_default_mail_backend(tmp_path):
     manage(env, "seed_demo")
     out = manage(env, "user_token", "-u", "alice", "-e", "1d", "-q")
     assert out.count("\n") == 1 and out.startswith("cpat_"), out
+
+
+def test_the_default_label_says_command_line_and_names_the_public_id(demo, capsys):
+    assert run("-u", "alice", "-e", "1d", "-q") == 0
+    token = PersonalAccessToken.objects.authenticate(capsys.readouterr().out.strip())
+    assert token.label == f"Command line token {token.lookup_id}"
+
+
+def test_default_labels_of_tokens_made_in_the_same_minute_differ(demo, frozen, capsys):
+    assert run("-u", "alice", "-e", "1d", "-q") == 0
+    assert run("-u", "alice", "-e", "1d", "-q") == 0
+    labels = list(PersonalAccessToken.objects.filter(owner=demo.alice).values_list("label", flat=True))
+    assert len(labels) == len(set(labels))

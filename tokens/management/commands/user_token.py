@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import CommandParser
-from django.utils import timezone
 from django.utils.timesince import timeuntil
 
 from files.models import Node
@@ -59,7 +59,9 @@ class Command(TokenCommand):
         parser.add_argument(
             "-s", "--scope", action="append", default=[], metavar="SCOPE", help="node:<NODE_UUID>:r|w|rw (repeatable)"
         )
-        parser.add_argument("-l", "--label", help="a label to recognise the token by (default: says command line)")
+        parser.add_argument(
+            "-l", "--label", help='a label to recognise the token by (default: "Command line token <its public id>")'
+        )
         output = parser.add_mutually_exclusive_group()
         output.add_argument("-q", "--quiet", action="store_true", help="print only the token")
         output.add_argument("--json", action="store_true", help="print the token and its details as JSON")
@@ -73,9 +75,8 @@ class Command(TokenCommand):
         expires_in = parse_duration(expire) if expire is not None else None
         refresh_window = parse_duration(auto, bare_seconds=True) if auto is not None else None
         scopes = parse_scopes(scope)
-        label = options.get("label")
-        if label is None:
-            label = f"Command line token {timezone.now():%Y-%m-%d %H:%M}"
+        given: str | None = options.get("label")
+        label: str | Callable[[str], str] = given if given is not None else _default_label
         token, raw = token_create(
             owner=owner,
             label=label,
@@ -90,6 +91,11 @@ class Command(TokenCommand):
             self.stdout.write(json.dumps({"token": raw, **describe(token)}, indent=2))
         else:
             self.stdout.write(human_description(token, raw))
+
+
+def _default_label(public_id: str) -> str:
+    """Unique to the token: it says where the token came from and names its public id."""
+    return f"Command line token {public_id}"
 
 
 def _scope_paths(token: PersonalAccessToken) -> list[str]:
