@@ -73,6 +73,17 @@ class KeysetPage(Generic[M]):
         return self.older is not None or self.newer is not None
 
 
+def first_rows(ordered: QuerySet[M], limit: int) -> list[M]:
+    """The first ``limit`` rows of ``ordered``, chosen by their primary keys on the table alone (a subquery with
+    the LIMIT), then read with whatever the query joins (``select_related``).
+
+    Asked for joins, a filter, ORDER BY and LIMIT at once, SQLite's planner may start from a joined table (every
+    user, then each one's tokens) and sort every matching row before it takes the first few; on the table alone it
+    walks the (moment, key) index and stops after ``limit`` rows."""
+    keys = ordered.values("pk")[:limit]
+    return list(ordered.filter(pk__in=keys)[:limit])
+
+
 def keyset_page(
     queryset: QuerySet[M],
     *,
@@ -106,7 +117,7 @@ def keyset_page(
     above = decode_cursor(after, parse_key) if below is None else None
 
     if above is not None:
-        rising = list(queryset.filter(newer_than(*above)).order_by(moment, key)[: size + 1])
+        rising = first_rows(queryset.filter(newer_than(*above)).order_by(moment, key), size + 1)
         if len(rising) > size:
             items = rising[:size][::-1]
             further_older = queryset.filter(older_than(*position(items[-1])))[:1].exists()
@@ -114,7 +125,7 @@ def keyset_page(
         # Nothing newer beyond: the newest page, which is the first page, full.
         below = None
 
-    rows = list((descending.filter(older_than(*below)) if below is not None else descending)[: size + 1])
+    rows = first_rows(descending.filter(older_than(*below)) if below is not None else descending, size + 1)
     items = rows[:size]
     older = cursor_of(items[-1]) if len(rows) > size else None
     newer = None
