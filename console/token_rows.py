@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from files.models import Node
 from tokens.durations import format_duration
@@ -78,6 +79,10 @@ class TokenRow:
     rotate_url: str = ""
     #: The page (or, by htmx, the fragment) with this token's details.
     details_url: str = ""
+    #: ``token.status`` and ``token.usage`` at the moment the page was read: a row shows each several times, and
+    #: one moment for the whole page keeps its rows consistent.
+    status: str = ""
+    usage: str = ""
 
     @property
     def model_label(self) -> str:
@@ -89,11 +94,11 @@ class TokenRow:
 
     @property
     def status_class(self) -> str:
-        return status_class(self.token.status)
+        return status_class(self.status)
 
     @property
     def usage_class(self) -> str:
-        return status_class(self.token.usage)
+        return status_class(self.usage)
 
     #: How many ways of use a token remembers (said in the details' caption).
     recent_limit = RECENT_USES
@@ -134,6 +139,7 @@ def token_rows(
     details_url: Callable[[PersonalAccessToken], str] | None = None,
 ) -> list[TokenRow]:
     tokens = list(tokens)
+    now = timezone.now()
     node_ids: set[uuid.UUID] = {scope.node for token in tokens for scope in token.parsed_scopes}
     nodes = Node.objects.select_related("workspace").in_bulk(list(node_ids)) if node_ids else {}
     rows = []
@@ -149,6 +155,8 @@ def token_rows(
                 delete_url=delete_url(token),
                 rotate_url=rotate_url(token) if rotate_url is not None else "",
                 details_url=details_url(token) if details_url is not None else "",
+                status=token.status_at(now),
+                usage=token.usage_at(now),
             )
         )
     return rows

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,13 +86,15 @@ class TokenPages:
     def inactive_page_prefix(self) -> str:
         return f"{self.inactive_url}?page="
 
+    def token_url(self, name: str) -> Callable[[PersonalAccessToken], str]:
+        """``url(name, token_id=…)`` for each token of a page, reversed once: the URL resolver's work is the
+        same for every row but the token's uuid, which is the URL's last part (after the owner's login)."""
+        placeholder = str(uuid.UUID(int=0))
+        head, _, tail = self.url(name, token_id=placeholder).rpartition(placeholder)
+        return lambda token: f"{head}{token.uuid}{tail}"
+
     def rows(self, tokens: list[PersonalAccessToken]) -> list[TokenRow]:
-        return token_rows(
-            tokens,
-            lambda token: self.url("delete", token_id=token.uuid),
-            lambda token: self.url("rotate", token_id=token.uuid),
-            lambda token: self.url("details", token_id=token.uuid),
-        )
+        return token_rows(tokens, self.token_url("delete"), self.token_url("rotate"), self.token_url("details"))
 
     @property
     def layout(self) -> str:
