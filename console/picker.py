@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from django.db.models import Case, IntegerField, Value, When
+from django.db.models import F
 from django.db.models.functions import Lower
 
 from files.models import Node
@@ -92,12 +92,16 @@ def children(
     rights = rights_for(owner)
     if not parent.is_folder or Access.LIST not in rights.access(parent):
         return None
-    nodes = rights.visible_children(parent).select_related("workspace")
+    # Only what a choice shows; every child is in its parent's workspace, given below instead of joined.
+    nodes = rights.visible_children(parent).only("workspace", "parent", "name", "path", "type")
     if query:
         nodes = nodes.filter(name__icontains=query)
-    folders_first = Case(When(type=Node.FOLDER, then=Value(0)), default=Value(1), output_field=IntegerField())
-    batch = list(nodes.order_by(folders_first, Lower("name"), "name")[offset : offset + limit + 1])
+    # Folders first: "folder" sorts after "file". The order is the one of the index files_node_children_order,
+    # so the batch is read from it, never sorted out of the whole folder.
+    batch = list(nodes.order_by(F("type").desc(), Lower("name"), "name")[offset : offset + limit + 1])
     more = len(batch) > limit
+    for node in batch:
+        node.workspace = parent.workspace
     return Children(
         folder=parent,
         choices=_choices(rights, batch[:limit], {}),
