@@ -32,6 +32,27 @@ COLUMNS = (
     ("SCOPES", 0),
 )
 
+#: What a table row reads, and what a JSON item reads (``describe``).
+TABLE_FIELDS = (
+    "lookup_id",
+    "owner__login",
+    "label",
+    "expiration_model",
+    "expires_at",
+    "refresh_window",
+    "absolute_end",
+    "scopes",
+    "created_at",
+    "last_used_at",
+    "last_used_protocol",
+)
+JSON_FIELDS = (
+    *TABLE_FIELDS,
+    "created_by__login",
+    "created_via",
+    "last_used_ip",
+)
+
 
 def _cell(text: str, width: int) -> str:
     if not width:
@@ -54,7 +75,14 @@ class Command(TokenCommand):
 
     def handle(self, *args: Any, user: str | None, status: str | None, limit: int | None, **options: Any) -> None:
         now = timezone.now()
-        tokens = PersonalAccessToken.objects.select_related("owner", "created_by").order_by("-created_at", "-uuid")
+        # The columns a row shows and nothing more (no digest, no recent uses, no password hashes): each row of
+        # a long listing is read, shown and dropped, and the table needs no creator.
+        tokens = PersonalAccessToken.objects.order_by("-created_at", "-uuid")
+        tokens = (
+            tokens.select_related("owner", "created_by").only(*JSON_FIELDS)
+            if options["json"]
+            else tokens.select_related("owner").only(*TABLE_FIELDS)
+        )
         if user is not None:
             tokens = tokens.filter(owner=self.user_named(user))
         if status is not None:
@@ -70,7 +98,8 @@ class Command(TokenCommand):
             if not listed:
                 self.stdout.write(table_line(header for header, _width in COLUMNS))
             listed += 1
-            status_text = token.status_at(now) + (f", {token.usage_at(now)}" if token.usage_at(now) else "")
+            usage = token.usage_at(now)
+            status_text = token.status_at(now) + (f", {usage}" if usage else "")
             expires = (
                 f"in {timeuntil(token.expires_at, now)}"
                 if not token.is_expired(now)
