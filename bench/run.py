@@ -277,10 +277,16 @@ SCALE_ROWS = [
     ("rest_children", "GET /api/v1/nodes/{big folder}/children (alice's PAT)"),
     ("audit_owner", "/audit/?owner=alice (admin)"),
     ("audit_refused", "/audit/?event=refused (admin)"),
-    ("token_list", "manage.py token_list (a process of its own)"),
+    ("token_list", "manage.py token_list, every token (a process of its own)"),
+    ("token_list_page", "manage.py token_list --limit 50 (a process of its own)"),
     ("propfind", "PROPFIND Depth 1 of the big folder (alice's PAT)"),
 ]
 SCALE_GROWTH_GOAL = 1.5
+#: Rows with a memory goal only: listing every token takes time in proportion to their number by nature; its
+#: page (``token_list_page``) has the growth goal.
+SCALE_RSS_ONLY = {"token_list"}
+#: The command-line rows: the arguments of ``manage.py`` for each.
+SCALE_COMMANDS = {"token_list": ["token_list"], "token_list_page": ["token_list", "--limit", "50"]}
 SCALE_RSS_GOAL_MB = 150
 SCALE_PROPFIND_US_GOAL = 25
 
@@ -365,25 +371,41 @@ def scale_requests(instance: Instance) -> dict[str, tuple[str, str, dict[str, st
     }
 
 
-def token_list_ms(instance: Instance, rss: list[float]) -> float:
-    """``manage.py token_list`` in a process of its own, output thrown away: its wall time in ms; its peak RSS
-    (from the kernel's accounting of the ended process) goes to ``rss``."""
-    command = [sys.executable, "manage.py", "token_list"]
+#: Runs ``manage.py`` in this process, then writes the process's own peak resident memory (VmHWM, in kB) as the
+#: last line on stderr. The ru_maxrss that wait4 reports for a child would not do: Linux carries the parent's
+#: high-water mark into the child through exec, so it would be at least the bench's own peak.
+PEAK_RSS_WRAPPER = """
+import runpy, sys
+sys.argv = ["manage.py", *sys.argv[1:]]
+try:
+    runpy.run_path("manage.py", run_name="__main__")
+finally:
+    with open("/proc/self/status") as status:
+        peak = next(line.split()[1] for line in status if line.startswith("VmHWM:"))
+    print(f"peak_rss_kb {peak}", file=sys.stderr)
+"""
+
+
+def command_ms(instance: Instance, arguments: list[str], rss: list[float]) -> float:
+    """``manage.py <arguments>`` in a process of its own, output thrown away: its wall time in ms; its own peak
+    RSS goes to ``rss``."""
+    command = [sys.executable, "-c", PEAK_RSS_WRAPPER, *arguments]
     start = time.perf_counter()
-    process = subprocess.Popen(command, env=instance.env, cwd=ROOT, stdout=subprocess.DEVNULL)
-    _pid, status, usage = os.wait4(process.pid, 0)
+    process = subprocess.run(
+        command, env=instance.env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False
+    )
     elapsed = (time.perf_counter() - start) * 1000
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode != 0:
-        raise RuntimeError(f"token_list on {instance.name} exited {process.returncode}")
-    rss.append(usage.ru_maxrss / 1024)
+    last = process.stderr.decode().splitlines()[-1:] or [""]
+    if process.returncode != 0 or not last[0].startswith("peak_rss_kb "):
+        raise RuntimeError(f"{arguments} on {instance.name} exited {process.returncode}: {process.stderr[-300:]!r}")
+    rss.append(int(last[0].split()[1]) / 1024)
     return elapsed
 
 
 def scale_measure(instance: Instance, row: str, rss: list[float]) -> Callable[[], float]:
     """One measurement of ``row`` on ``instance``: ms; the worker's peak RSS during it goes to ``rss``."""
-    if row == "token_list":
-        return lambda: token_list_ms(instance, rss)
+    if row in SCALE_COMMANDS:
+        return lambda: command_ms(instance, SCALE_COMMANDS[row], rss)
     method, path, headers, body, check = scale_requests(instance)[row]
 
     def run() -> float:
@@ -483,8 +505,8 @@ def scale_section(base_env: dict[str, str]) -> dict[str, Any]:
 
 
 def scale_goals(results: dict[str, Any]) -> list[dict[str, Any]]:
-    """The scale section's goals: every page and call ≤ 1.5× from S1 to S3 and ≤ 150 MB at S3; PROPFIND linear
-    (its time per entry ≤ 1.5× from S1 to S3) and ≤ 25 µs per entry."""
+    """The scale section's goals: every page and call ≤ 1.5× from S1 to S3 (but the full token_list) and
+    ≤ 150 MB at S3; PROPFIND linear (its time per entry ≤ 1.5× from S1 to S3) and ≤ 25 µs per entry."""
     goals = []
 
     def goal(title: str, formula: str, value: float, target: float) -> None:
@@ -515,7 +537,7 @@ def scale_goals(results: dict[str, Any]) -> list[dict[str, Any]]:
                 results["scale.propfind.s3_us_per_entry"],
                 SCALE_PROPFIND_US_GOAL,
             )
-        else:
+        elif row not in SCALE_RSS_ONLY:
             goal(
                 f"scale: {row} growth S3 / S1", f"scale.{row}.growth", results[f"scale.{row}.growth"], SCALE_GROWTH_GOAL
             )
@@ -798,7 +820,7 @@ def report(results: dict[str, Any], *, keep_others: bool = False) -> None:
         lines += [
             "",
             "Scale: each row on S1 and S3, served at once and measured alternately (median ms of three requests "
-            "per round); growth is S3 / S1, peak RSS the worker's (token_list: the command's) at S3.",
+            "per round); growth is S3 / S1, peak RSS the worker's (token_list: the command's own) at S3.",
             "",
             "| row | S1 ms | S3 ms | growth | peak RSS at S3 (MB) |",
             "| --- | ---: | ---: | ---: | ---: |",
