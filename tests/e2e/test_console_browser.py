@@ -2,53 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
 
-from tests.support.browser import chromium
-from tests.support.demo import DEMO_PASSWORD
-from tests.support.tools import require_tool
+from tests.support.browser import log_in, settled
 from tokens.models import PersonalAccessToken
 
 pytestmark = pytest.mark.system
-
-
-@pytest.fixture(scope="module")
-def browser():
-    executable = require_tool("chromium")
-    pytest.importorskip("playwright")
-    # Playwright's sync API runs an event loop in this thread; the ORM calls of the test itself are still
-    # synchronous, one at a time.
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        with chromium(executable) as launched:
-            yield launched
-    finally:
-        # Process-wide: it must not leak into later tests (a deploy check counts it as an error).
-        if previous is None:
-            del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
-
-
-@pytest.fixture
-def page(browser, live_server, demo):
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    yield page
-    context.close()
-
-
-def log_in(page, login: str) -> None:
-    page.goto("/login/")
-    page.get_by_label("Username").fill(login)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_load_state()
 
 
 def open_alices_tokens(page) -> None:
@@ -62,16 +23,6 @@ def open_alices_tokens(page) -> None:
     # The tab switched in place (htmx, URL pushed), without loading a new page.
     assert page.evaluate("window.__tabs") == "kept"
     settled(page)
-
-
-def settled(page) -> None:
-    """Wait until htmx has settled what it swapped in: it wires up the new content's hx- attributes only then
-    (20 ms after the swap), and a button pressed before that does what it does without JavaScript."""
-    from playwright.sync_api import expect
-
-    # A locator, not wait_for_function: a predicate that has to be polled is eval'ed in the page, which the
-    # console's CSP (no 'unsafe-eval') refuses, so that wait failed whenever htmx had not settled at once.
-    expect(page.locator(".htmx-request, .htmx-swapping, .htmx-settling")).to_have_count(0)
 
 
 def test_people_search_filters_as_you_type(page):

@@ -3,75 +3,30 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
-from tests.support.browser import chromium
+from tests.support.browser import log_in, settled
 from tests.support.content import fill_folder
-from tests.support.demo import DEMO_PASSWORD
 from tests.support.paging_support import add_tokens, add_users
-from tests.support.tools import require_tool
 
 pytestmark = pytest.mark.system
-
-
-@pytest.fixture(scope="module")
-def browser():
-    executable = require_tool("chromium")
-    pytest.importorskip("playwright")
-    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls stay synchronous.
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        with chromium(executable) as launched:
-            yield launched
-    finally:
-        if previous is None:
-            del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
-
-
-@pytest.fixture
-def page(browser, live_server, demo):
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    yield page
-    context.close()
-
-
-def _log_in(page, login: str) -> None:
-    page.goto("/login/")
-    page.get_by_label("Username").fill(login)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_load_state()
-
-
-def _settled(page) -> None:
-    """htmx wires up swapped content once it has settled; a control used before acts as without JavaScript."""
-    from playwright.sync_api import expect
-
-    expect(page.locator(".htmx-request, .htmx-swapping, .htmx-settling")).to_have_count(0)
 
 
 def test_people_pages_through_first_next_last_in_place(page, demo):
     from playwright.sync_api import expect
 
     add_users(60)  # 63 people, 3 pages
-    _log_in(page, "admin")
+    log_in(page, "admin")
     page.evaluate("window.__stayed = 'yes'")
     expect(page.get_by_text("Page 1 of 3")).to_be_visible()
     page.get_by_role("link", name="Last", exact=True).click()
     expect(page.get_by_text("Page 3 of 3")).to_be_visible()
     expect(page.get_by_role("link", name="user0059", exact=True)).to_be_visible()
     page.wait_for_url("**/people/?page=3")
-    _settled(page)
+    settled(page)
     page.get_by_role("link", name="Previous", exact=True).click()
     expect(page.get_by_text("Page 2 of 3")).to_be_visible()
-    _settled(page)
+    settled(page)
     page.get_by_role("link", name="First", exact=True).click()
     expect(page.get_by_text("Page 1 of 3")).to_be_visible()
     assert page.evaluate("window.__stayed") == "yes"
@@ -85,16 +40,16 @@ def test_the_picker_shows_more_children_and_searches_a_big_folder(page, demo):
     from playwright.sync_api import expect
 
     fill_folder(demo.node("/common/projects"), 300)
-    _log_in(page, "alice")
+    log_in(page, "alice")
     page.wait_for_url("**/me/tokens/")
-    _settled(page)
+    settled(page)
     page.get_by_role("button", name="Create a personal access token").click()
     dialog = page.get_by_role("dialog", name="Create a Personal Access Token")
     dialog.get_by_text("Common Files", exact=True).click()
     dialog.get_by_text("projects", exact=True).click()
     expect(dialog.get_by_label("Access to /common/projects/file-0197.txt")).to_be_attached()
     expect(dialog.get_by_label("Access to /common/projects/file-0198.txt")).to_have_count(0)
-    _settled(page)
+    settled(page)
     # With the keyboard: focus "Show more", press Enter; focus moves on to the first new child.
     dialog.get_by_role("link", name="Show more in /common/projects").focus()
     page.keyboard.press("Enter")
@@ -120,16 +75,16 @@ def test_inactive_tokens_and_details_load_on_demand(page, demo):
 
     add_tokens(demo.alice, 30, expired=True, label="old")
     token, _raw = demo.token(demo.alice, label="live one")
-    _log_in(page, "alice")
+    log_in(page, "alice")
     page.wait_for_url("**/me/tokens/")
-    _settled(page)
+    settled(page)
     page.evaluate("window.__stayed = 'yes'")
     expect(page.locator("tr.token-row").filter(has_text="old 0000")).to_have_count(0)
     page.get_by_role("link", name="Show inactive tokens").click()
     inactive = page.locator("#inactive-list")
     expect(inactive.locator("tr.token-row").filter(has_text="old 0000")).to_have_count(1)
     expect(inactive.get_by_text("Page 1 of 2")).to_be_visible()
-    _settled(page)
+    settled(page)
     inactive.get_by_role("link", name="Next", exact=True).click()
     expect(inactive.locator("tr.token-row").filter(has_text="old 0029")).to_have_count(1)
     expect(inactive.get_by_role("button", name="Delete old 0029")).to_be_visible()
