@@ -1,4 +1,4 @@
-"""Paging of every REST listing (SPEC §6): a JSON array of at most ``limit`` items, the next page announced
+"""Paging of every REST listing: a JSON array of at most ``limit`` items, the next page announced
 only in a ``Link: <…>; rel="next"`` header, whose URL carries an opaque ``cursor``.
 
 Pages are keyset pages: a listing is ordered by a unique key (a folder's children by name then uuid, the

@@ -1,4 +1,5 @@
-"""Every endpoint x every kind of caller → the status codes of SPEC §6.
+"""Every endpoint x every kind of caller → the status codes the API answers: 401 for an unknown token, 404 for
+what is out of reach, 403 for a refused write.
 
 The scoped tokens are alice's, scoped to /common/projects/alpha; "outside" is the rw-scoped token aimed at the
 same operation on /common/projects/beta. "bob" is bob's unscoped token: his grant on common is read-only.

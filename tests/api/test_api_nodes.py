@@ -1,4 +1,4 @@
-"""Workspaces and nodes over the REST API: what each call does, and the decisions where SPEC §6 is silent."""
+"""Workspaces and nodes over the REST API: what each call does, and the decisions the contract leaves open."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The SPEC §4 scope matrix over WebDAV methods: 404 outside, traverse-only ancestors listing just the branch,
+"""The scope rules over WebDAV methods: 404 outside, traverse-only ancestors listing just the branch,
 403 for refused writes (LOCK included); every decision comes from files.rights."""
 
 from __future__ import annotations

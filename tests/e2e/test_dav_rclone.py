@@ -1,4 +1,4 @@
-"""rclone, a real WebDAV client, with a PAT as the password (SPEC §7)."""
+"""rclone, a real WebDAV client, with a PAT as the password and the owner's login as the user name."""
 
 from __future__ import annotations
 
