@@ -1,7 +1,8 @@
 """Settings for cellsadmin, read from the environment only.
 
 Embedded defaults: SQLite and local files under ``DATA_DIR`` (``var/``). ``DATABASE_URL`` switches to
-PostgreSQL, ``REDIS_URL`` adds a shared cache. Secrets that are not given are generated once into
+PostgreSQL, ``REDIS_URL`` adds a shared cache, ``BLOB_S3_ENDPOINT`` and ``BLOB_S3_BUCKET`` put file contents into
+an S3-compatible object store. Secrets that are not given are generated once into
 ``DATA_DIR`` so that a fresh clone runs without any configuration.
 """
 
@@ -11,6 +12,7 @@ import ipaddress
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -178,11 +180,32 @@ STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # Serve from the finders too, so that a run without collectstatic still has its styles.
 WHITENOISE_USE_FINDERS = True
-STORAGES = {
-    "default": {
+# File contents: local files under DATA_DIR, or an S3-compatible object store (files.object_storage) that every
+# instance shares. Blobs that a crash or an unreachable store left behind are removed by `manage.py blobs_prune`.
+BLOB_S3_ENDPOINT = env.str("BLOB_S3_ENDPOINT", default="")
+BLOB_S3_BUCKET = env.str("BLOB_S3_BUCKET", default="")
+if bool(BLOB_S3_ENDPOINT) != bool(BLOB_S3_BUCKET):
+    raise ImproperlyConfigured("BLOB_S3_ENDPOINT and BLOB_S3_BUCKET go together: set both, or neither.")
+BLOB_STORAGE: dict[str, Any] = (
+    {
+        "BACKEND": "files.object_storage.ObjectStorage",
+        "OPTIONS": {
+            "endpoint_url": BLOB_S3_ENDPOINT,
+            "bucket_name": BLOB_S3_BUCKET,
+            # Empty: boto3 looks for credentials itself (its environment variables, an instance role).
+            "access_key": env.str("BLOB_S3_ACCESS_KEY", default="") or None,
+            "secret_key": env.str("BLOB_S3_SECRET_KEY", default="") or None,
+            "region_name": env.str("BLOB_S3_REGION", default="us-east-1"),
+        },
+    }
+    if BLOB_S3_ENDPOINT
+    else {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": str(DATA_DIR / "files")},
-    },
+    }
+)
+STORAGES = {
+    "default": BLOB_STORAGE,
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"
         if not DEBUG

@@ -157,7 +157,9 @@ class FileResource(NodeResourceMixin, DAVNonCollection):  # type: ignore[misc]
     def get_content(self) -> Any:
         if Access.READ not in self.access:
             raise forbidden("This file cannot be read with this token.")
-        return services.open_content(self.node)
+        # WsgiDAV seeks to a Range's start before it reads, and answers a failed first read itself (503 when the
+        # store cannot be reached): the store is asked once, from there.
+        return services.open_content(self.node, deferred=True)
 
     def begin_write(self, *, content_type: str | None = None) -> Upload:
         if self._parent is None and Access.WRITE not in self.access:

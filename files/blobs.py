@@ -2,37 +2,44 @@
 
 :func:`received` streams a body into a new blob that no node points at yet, and removes it again if the block
 that uses it fails; :func:`discard` removes a blob no node points at any more (after the commit that let go
-of it). Nothing here knows about nodes: ``files.services`` points them at the blobs.
+of it). Nothing here knows about nodes: ``files.services`` points them at the blobs, and ``files.orphans``
+collects the blobs that a crash or an unreachable store left without one.
+
+The default storage is local files under ``DATA_DIR``, or an S3-compatible object store
+(``files.object_storage``); both are written and read through Django's storage API, but for the local storage's
+fast path in :func:`store`.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
-import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import IO, BinaryIO, Protocol
+from typing import IO, BinaryIO, Protocol, cast
 
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import FileSystemStorage, default_storage
 
 from files.errors import UploadTooLarge
+from files.object_storage import ObjectStorage
+
+logger = logging.getLogger(__name__)
 
 CHUNK_SIZE = 256 * 1024
+#: Where every blob lives in the storage, one folder per first two characters of its name.
+FOLDER = "blobs"
 
 
 class Readable(Protocol):
     def read(self, size: int = ..., /) -> bytes: ...
 
 
-class _SpooledFile(File):  # type: ignore[type-arg]
-    """A finished temporary file; FileSystemStorage moves it into place instead of copying it."""
-
-    def temporary_file_path(self) -> str:
-        return str(self.name)
+def _too_large(limit: int) -> UploadTooLarge:
+    return UploadTooLarge(f"The file is larger than the limit of {limit} bytes.")
 
 
 def _copy(stream: Readable, handle: IO[bytes], limit: int) -> tuple[int, str]:
@@ -42,13 +49,53 @@ def _copy(stream: Readable, handle: IO[bytes], limit: int) -> tuple[int, str]:
     while chunk := stream.read(CHUNK_SIZE):
         size += len(chunk)
         if size > limit:
-            raise UploadTooLarge(f"The file is larger than the limit of {limit} bytes.")
+            raise _too_large(limit)
         digest.update(chunk)
         handle.write(chunk)
     handle.flush()
     if settings.FSYNC_UPLOADS:
         os.fsync(handle.fileno())
     return size, digest.hexdigest()
+
+
+class _Metered:
+    """``stream`` as a storage reads it: counted against ``limit`` and hashed on the way. A read returns all
+    the bytes asked for unless the stream ends first, as a file's does: boto3 takes each read of a stream as a
+    whole part of a multipart upload, and one that fell short of the threshold as the whole object."""
+
+    def __init__(self, stream: Readable, limit: int) -> None:
+        self._stream = stream
+        self._limit = limit
+        self._digest = hashlib.sha256()
+        self.size = 0
+
+    def read(self, size: int | None = -1, /) -> bytes:
+        wanted = None if size is None or size < 0 else size
+        pieces: list[bytes] = []
+        got = 0
+        while wanted is None or got < wanted:
+            chunk = self._stream.read(CHUNK_SIZE if wanted is None else wanted - got)
+            if not chunk:
+                break
+            self.size += len(chunk)
+            if self.size > self._limit:
+                raise _too_large(self._limit)
+            self._digest.update(chunk)
+            pieces.append(chunk)
+            got += len(chunk)
+        return pieces[0] if len(pieces) == 1 else b"".join(pieces)
+
+    def seekable(self) -> bool:
+        return False  # never rewound: what was read is gone
+
+    closed = False  # the caller's stream is the caller's to close
+
+    def close(self) -> None:
+        pass
+
+    @property
+    def sha256(self) -> str:
+        return self._digest.hexdigest()
 
 
 def _create(path: str) -> BinaryIO:
@@ -65,12 +112,12 @@ def store(stream: Readable, max_size: int | None) -> tuple[str, int, str]:
 
     On a local storage the bytes go straight into the blob's own file, created exclusively under a fresh name:
     nothing reads a blob before a node points at it, so it needs no temporary file and no move (a sync client
-    uploading many small files pays those on every file). Any other storage (S3 and the like) is handed a
-    finished temporary file.
+    uploading many small files pays those on every file). Any other storage (the object store) is handed the
+    stream itself, which it reads as it sends it on.
     """
     limit = settings.MAX_UPLOAD_SIZE if max_size is None else max_size
     key = uuid.uuid4().hex
-    name = f"blobs/{key[:2]}/{key}"
+    name = f"{FOLDER}/{key[:2]}/{key}"
     storage = default_storage
     if isinstance(storage, FileSystemStorage):
         path = storage.path(name)
@@ -83,10 +130,17 @@ def store(stream: Readable, max_size: int | None) -> tuple[str, int, str]:
         except BaseException:
             os.unlink(path)
             raise
-    else:
-        with _spooled(stream, limit) as (temp_path, size, sha256), open(temp_path, "rb") as spooled:
-            name = storage.save(name, _SpooledFile(spooled, name=temp_path))
-    return name, size, sha256
+        return name, size, sha256
+    metered = _Metered(stream, limit)
+    try:
+        name = storage.save(name, File(cast(IO[bytes], metered), name=name))
+    except BaseException:
+        # An object store shows no object for an upload that failed; but the failure may be the answer to
+        # an upload that did complete (the store went away before it said so), and another storage may keep
+        # what it was given so far.
+        discard(name)
+        raise
+    return name, metered.size, metered.sha256
 
 
 @contextmanager
@@ -100,22 +154,29 @@ def received(stream: Readable, max_size: int | None) -> Iterator[tuple[str, int,
         raise
 
 
-@contextmanager
-def _spooled(stream: Readable, limit: int) -> Iterator[tuple[str, int, str]]:
-    """Copy ``stream`` into a temporary file: yields (path, size, sha256), and removes what is left."""
-    handle = tempfile.NamedTemporaryFile(dir=settings.FILE_UPLOAD_TEMP_DIR, prefix="upload-", delete=False)
-    try:
-        with handle:
-            size, sha256 = _copy(stream, handle, limit)
-        yield handle.name, size, sha256
-    finally:
-        if os.path.exists(handle.name):
-            os.unlink(handle.name)
+def open_blob(name: str, offset: int = 0, *, deferred: bool = False) -> IO[bytes]:
+    """The blob ``name`` for reading, positioned at ``offset``. From an object store the bytes stream as they
+    are read, and the store is asked for them here, so that a blob that is missing or a store that cannot be
+    reached fails before anything was sent; ``deferred``: by the first read instead, after the caller's own
+    seek, for a caller that answers a failure of that read itself."""
+    storage = default_storage
+    if isinstance(storage, ObjectStorage):
+        return storage.open_at(name, offset, deferred=deferred)
+    handle = storage.open(name, "rb")
+    if offset:
+        handle.seek(offset)
+    return handle
 
 
 def discard(name: str) -> None:
-    if name:
+    """Remove the blob ``name``. A storage that cannot be reached now leaves it to ``files.orphans``: the
+    write or delete that let go of it has been committed, and must not be answered as a failure."""
+    if not name:
+        return
+    try:
         default_storage.delete(name)
+    except Exception:
+        logger.warning("Could not remove the blob %s now; blobs_prune will.", name, exc_info=True)
 
 
 def discard_all(names: list[str]) -> None:

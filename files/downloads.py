@@ -180,10 +180,14 @@ def _content_response(request: HttpRequest, node: Node) -> HttpResponse:
         return refused
 
     content_type = media_types.served_type(node.content_type)
-    handle = services.open_content(node)
+    # Opened where the bytes to send begin: a store that cannot be reached fails now, not halfway through.
+    handle = services.open_content(node, wanted.first if wanted is not None else 0)
     response: HttpResponse | StreamingHttpResponse
     if wanted is None:
         response = FileResponse(handle, content_type=content_type)
+        # Read in large chunks where the server cannot send the file itself (no file descriptor: the object
+        # store's stream); FileResponse's default of 4 KiB would cost a write per 4 KiB.
+        response.block_size = CHUNK_SIZE
         response["Content-Length"] = str(node.size)
     else:
         response = StreamingHttpResponse(

@@ -16,7 +16,6 @@ from __future__ import annotations
 import uuid
 from typing import IO, TYPE_CHECKING, Protocol
 
-from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet, Value
 from django.db.models.functions import Concat, Substr
@@ -180,10 +179,11 @@ def replace_content(
     return updated
 
 
-def open_content(node: Node) -> IO[bytes]:
+def open_content(node: Node, offset: int = 0, *, deferred: bool = False) -> IO[bytes]:
+    """The file's bytes from ``offset`` on (``files.blobs.open_blob``, which says what ``deferred`` defers)."""
     if node.is_folder:
         raise NodeError("A folder has no content.")
-    return default_storage.open(node.blob, "rb")
+    return blobs.open_blob(node.blob, offset, deferred=deferred)
 
 
 def move(*, node: Node, parent: Node, name: str | None = None) -> Node:
