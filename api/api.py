@@ -7,7 +7,7 @@
 - Tree errors from ``files.services`` map to statuses here, once: a taken name is 409, an over-size upload
   413, a write whose If-Match / If-None-Match fails 412, a write to what a WebDAV lock holds 423, any other
   refusal of the tree (a bad name, a folder into itself) 400.
-- A database that cannot answer now is 503 with ``Retry-After`` (``lib.unavailable``).
+- A database, cache or object store that cannot answer now is 503 with ``Retry-After`` (``lib.unavailable``).
 - Whatever else goes wrong is left to Django (ninja re-raises it), whose error handlers answer JSON under
   ``/api/``: a JSON body over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` 413, a suspicious request or a bad ``Host`` 400,
   a denial 403, any other exception 500 without its traceback (which Django logs). One place for the errors
@@ -73,7 +73,9 @@ def _throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
 
 
 def _unavailable(request: HttpRequest, exc: Exception | type[Exception]) -> HttpResponse:
-    logger.error("API %s %s: the database cannot answer", request.method, request.path, exc_info=exc)  # type: ignore[arg-type]
+    if not unavailable.is_unavailable(exc):  # type: ignore[arg-type]
+        raise exc  # Django's handler500: a JSON 500
+    logger.error("API %s %s: a store cannot answer", request.method, request.path, exc_info=exc)  # type: ignore[arg-type]
     response = _error(request, 503, unavailable.MESSAGE)
     response["Retry-After"] = str(unavailable.RETRY_AFTER)
     return response
