@@ -1,14 +1,18 @@
 from __future__ import annotations
 
 import io
+import os
+from collections.abc import Iterator
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.management import call_command
-from django.test import Client
+from django.test import Client, override_settings
 
 from files.models import Node, Workspace
 from people.models import User
 from tests.support.demo import DEMO_PASSWORD, Demo
+from tests.support.object_store import PASS_VARIABLE, SeaweedFS, new_location, seaweedfs, weed_program
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -17,6 +21,49 @@ def _wsgi_application_loaded() -> None:
     logging afresh and so would drop the handler through which ``caplog`` sees the log of the test that
     happened to import it first (``tests.support.dav_support.DavClient`` does, lazily)."""
     import cellsadmin.wsgi  # noqa: F401
+
+
+@pytest.fixture(scope="session")
+def object_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedFS]:
+    """SeaweedFS, started once for the session (``tests.support.object_store``)."""
+    with seaweedfs(weed_program(), tmp_path_factory.mktemp("seaweedfs")) as store:
+        yield store
+
+
+@pytest.fixture
+def s3_blobs(object_store: SeaweedFS, settings) -> str:
+    """File contents in the object store for this test, under a prefix of its own (returned)."""
+    location = new_location()
+    settings.STORAGES = {**settings.STORAGES, "default": object_store.storage(location)}
+    return location
+
+
+@pytest.fixture
+def local_blobs(settings, tmp_path) -> None:
+    """File contents in local files for this test, whichever store the pass uses: for what only a local
+    storage does (file permissions, flushing to disk)."""
+    location = str(tmp_path / "files")
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": location}},
+    }
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _object_store_pass(request: pytest.FixtureRequest) -> Iterator[None]:
+    """With ``TEST_BLOB_STORE=seaweedfs`` (CI's object-store pass) every test keeps file contents in SeaweedFS,
+    and so do the server processes that tests start (``tests.support.servers.scratch_env``). One storage for
+    the session: each new one would load boto3's service models again."""
+    if os.environ.get(PASS_VARIABLE) != "seaweedfs":
+        yield
+        return
+    store: SeaweedFS = request.getfixturevalue("object_store")
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in store.env().items():
+            patch.setenv(name, value)
+        storages = {**django_settings.STORAGES, "default": store.storage(new_location())}
+        with override_settings(STORAGES=storages):
+            yield
 
 
 @pytest.fixture(autouse=True)

@@ -195,7 +195,7 @@ def test_resolve_path_is_one_query_with_the_workspace_attached(demo, django_asse
 
 
 @pytest.mark.parametrize("flush", [False, True])
-def test_uploads_are_flushed_to_disk_only_when_configured(demo, settings, monkeypatch, flush):
+def test_uploads_are_flushed_to_disk_only_when_configured(local_blobs, demo, settings, monkeypatch, flush):
     settings.FSYNC_UPLOADS = flush
     flushed: list[int] = []
     real_fsync = os.fsync
@@ -259,14 +259,17 @@ def test_a_failed_upload_leaves_no_blob_and_no_temporary_file(demo, settings, ne
     assert os.listdir(settings.FILE_UPLOAD_TEMP_DIR) == []
 
 
-def test_a_blob_gets_the_storages_file_permissions(demo, settings):
+def test_a_blob_gets_the_storages_file_permissions(local_blobs, demo, settings):
     settings.FILE_UPLOAD_PERMISSIONS = 0o640
     node, _created = services.write_file(parent=demo.node("/common"), name="perm.txt", stream=io.BytesIO(b"x"))
     assert os.stat(default_storage.path(node.blob)).st_mode & 0o777 == 0o640
 
 
-def test_a_remote_storage_gets_finished_files(demo, settings, django_capture_on_commit_callbacks):
-    """A storage without local paths (S3 and the like) is handed a finished temporary file, never a part."""
+def test_a_storage_without_local_files_is_handed_the_stream_and_keeps_nothing_of_a_failed_one(
+    demo, settings, django_capture_on_commit_callbacks
+):
+    """A storage other than local files (the object store, or here Django's in-memory one) reads the upload's
+    stream itself; what it kept of an upload that broke off is removed, and no temporary file is made."""
     settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"}}
     folder = demo.node("/common")
     node, created = services.write_file(parent=folder, name="remote.txt", stream=io.BytesIO(b"one"))

@@ -35,8 +35,10 @@ def reachable(port: int) -> bool:
 
 
 def scratch_env(data_dir: Path, **extra: str) -> dict[str, str]:
+    """The environment of a server process on ``data_dir``; file contents in the object store when the test
+    put its own there (``s3_blobs``)."""
     keep = {"PATH", "HOME", "LANG"}
-    env = {key: value for key, value in os.environ.items() if key in keep}
+    env = {key: value for key, value in os.environ.items() if key in keep or key.startswith("BLOB_S3_")}
     env.update(DATA_DIR=str(data_dir), DJANGO_SETTINGS_MODULE="cellsadmin.settings", DEMO_PASSWORD="two-proc-pass")
     env.update(extra)
     return env
