@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run serve bench bench-scale bench-instructions test lint format system-tools clean
+.PHONY: install run serve bench bench-scale bench-blob bench-instructions test lint format system-tools clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,11 @@ bench: $(STAMP)
 bench-scale: $(STAMP)
 	$(BIN)/python bench/run.py --scale
 
+# The blob section alone (bench/run.py --blob): large uploads and downloads through WebDAV with SeaweedFS as the
+# blob store, against SeaweedFS directly with boto3; the other figures of latest.json stay as they were measured.
+bench-blob: $(STAMP)
+	$(BIN)/python bench/run.py --blob
+
 # In-process instructions per small-file upload cycle, ours vs stock WsgiDAV (bench/instructions.py): a count
 # that a busy machine does not move. Results in bench/results/instructions.json and instructions.md.
 bench-instructions: $(STAMP)
@@ -55,8 +60,9 @@ bench-instructions: $(STAMP)
 system-tools:
 	@bash scripts/system-tools.sh
 
+# PYTEST_ARGS: which tests, and pytest's options (default: the whole suite).
 test: $(STAMP) system-tools
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

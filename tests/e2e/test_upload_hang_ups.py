@@ -15,6 +15,7 @@ import pytest
 
 from tests.support.api_helpers import API
 from tests.support.dav_support import basic
+from tests.support.object_store import served_blobs
 from tests.support.servers import gunicorn, manage, request, scratch_env
 from tests.support.upload_support import ABORTED_CHUNKED_BODIES, UPLOADS, Upload, hang_up, status_of
 
@@ -25,8 +26,8 @@ class Served:
     secret: str
     data_dir: Path
 
-    def blobs(self) -> set[Path]:
-        return {path for path in (self.data_dir / "files" / "blobs").rglob("*") if path.is_file()}
+    def blobs(self) -> set[str]:
+        return served_blobs(self.data_dir)
 
     def node(self, public_path: str) -> dict[str, object] | None:
         response = request(self.port, "GET", f"{API}/nodes?path={public_path}", Authorization=f"Bearer {self.secret}")

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+import subprocess
+import sys
 import tracemalloc
 
 import pytest
@@ -17,6 +19,7 @@ from files.models import Node
 from files.object_storage import ObjectStorage
 from tests.support.content import content_of, stored_blobs
 from tests.support.object_store import BUCKET
+from tests.support.servers import ROOT, scratch_env
 
 MiB = 1024 * 1024
 
@@ -184,3 +187,12 @@ def test_blobs_prune_aborts_the_multipart_uploads_left_unfinished(s3_blobs, demo
     assert out.getvalue() == "0 unreferenced blob(s) and 1 incomplete upload(s) removed.\n"
     assert object_store.incomplete_uploads(s3_blobs + "/") == []
     assert object_store.keys(s3_blobs + "/blobs/ab/") == set()
+
+
+def test_an_endpoint_without_a_bucket_stops_the_start_with_one_line(tmp_path):
+    env = scratch_env(tmp_path, BLOB_S3_ENDPOINT="http://127.0.0.1:9", BLOB_S3_BUCKET="")
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode != 0
+    assert "BLOB_S3_ENDPOINT and BLOB_S3_BUCKET go together: set both, or neither." in result.stderr

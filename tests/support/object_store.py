@@ -217,3 +217,22 @@ def seaweedfs(program: str, root: Path) -> Iterator[SeaweedFS]:
         yield store
     finally:
         store.stop(kill=True)  # its data goes with the temporary folder: nothing to finish (SIGTERM takes 15 s)
+
+
+def served_blobs(data_dir: Path) -> set[str]:
+    """The blobs of the server processes on ``data_dir``: its local files or, in the object-store pass, the
+    objects under ``blobs/`` at the top of the store (where only server processes write: the in-process tests
+    write under prefixes of their own)."""
+    if os.environ.get("BLOB_S3_ENDPOINT"):
+        client = boto3.client(
+            "s3",
+            endpoint_url=os.environ["BLOB_S3_ENDPOINT"],
+            aws_access_key_id=os.environ["BLOB_S3_ACCESS_KEY"],
+            aws_secret_access_key=os.environ["BLOB_S3_SECRET_KEY"],
+            region_name=REGION,
+            config=Config(s3={"addressing_style": "path"}),
+        )
+        pages = client.get_paginator("list_objects_v2").paginate(Bucket=os.environ["BLOB_S3_BUCKET"], Prefix="blobs/")
+        return {entry["Key"] for page in pages for entry in page.get("Contents", ())}
+    folder = data_dir / "files"
+    return {str(path.relative_to(folder)) for path in (folder / "blobs").rglob("*") if path.is_file()}
