@@ -107,6 +107,11 @@ def _create(path: str) -> BinaryIO:
         return open(path, "xb")
 
 
+def _new_name() -> str:
+    key = uuid.uuid4().hex
+    return f"{FOLDER}/{key[:2]}/{key}"
+
+
 def store(stream: Readable, max_size: int | None) -> tuple[str, int, str]:
     """Store ``stream`` as a new blob: (blob name, size, sha256). Nothing is left behind if that fails.
 
@@ -116,8 +121,7 @@ def store(stream: Readable, max_size: int | None) -> tuple[str, int, str]:
     stream itself, which it reads as it sends it on.
     """
     limit = settings.MAX_UPLOAD_SIZE if max_size is None else max_size
-    key = uuid.uuid4().hex
-    name = f"{FOLDER}/{key[:2]}/{key}"
+    name = _new_name()
     storage = default_storage
     if isinstance(storage, FileSystemStorage):
         path = storage.path(name)
@@ -166,6 +170,22 @@ def open_blob(name: str, offset: int = 0, *, deferred: bool = False) -> IO[bytes
     if offset:
         handle.seek(offset)
     return handle
+
+
+def duplicate(name: str, size: int) -> str:
+    """A new blob with the content of the blob ``name`` (``size`` bytes): its name. In an object store the store
+    copies it; elsewhere it is read and stored again. FileNotFoundError if ``name`` is gone."""
+    storage = default_storage
+    if isinstance(storage, ObjectStorage):
+        new_name = _new_name()
+        try:
+            storage.duplicate(name, new_name)
+        except BaseException:
+            discard(new_name)  # a copy the store made before the failure was reported
+            raise
+        return new_name
+    with open_blob(name) as handle:
+        return store(handle, size)[0]
 
 
 def discard(name: str) -> None:

@@ -1,9 +1,9 @@
 """Copying a file, or a folder with everything below it, all or nothing (WebDAV's COPY).
 
 A copy is the one tree operation that duplicates content, which takes time: :func:`copy` duplicates the blobs
-first, outside any transaction, and then writes the new nodes in one. It asks ``files.services`` for what the
-other operations share (``delete`` of what it replaces, ``open_content`` of its sources). Like them it does
-not check rights: callers ask ``files.rights`` first.
+first, outside any transaction (``files.blobs.duplicate``: an object store copies them itself), and then
+writes the new nodes in one. It asks ``files.services`` for what the other operations share (``delete`` of what
+it replaces). Like them it does not check rights: callers ask ``files.rights`` first.
 """
 
 from __future__ import annotations
@@ -94,8 +94,6 @@ def copy(
 def _duplicate(source: Node) -> str:
     """A new blob with ``source``'s content."""
     try:
-        handle = services.open_content(source)
+        return blobs.duplicate(source.blob, source.size)
     except FileNotFoundError:  # replaced or deleted since it was read
         raise ConcurrentChange(f"{source.name!r} changed while it was being copied; try again.") from None
-    with handle:
-        return blobs.store(handle, source.size)[0]

@@ -133,6 +133,17 @@ class ObjectStorage(S3Storage):  # type: ignore[misc]
         reader = ObjectReader(self.connection.meta.client, self.bucket_name, key, offset, deferred=deferred)
         return File(cast(IO[bytes], reader), name=name)
 
+    def duplicate(self, name: str, new_name: str) -> None:
+        """Copy the object ``name`` to ``new_name`` within the store: its bytes never pass through here (parts
+        copied in parallel for a large one). FileNotFoundError if there is no such object."""
+        source = {"Bucket": self.bucket_name, "Key": self._normalize_name(clean_name(name))}
+        try:
+            self.connection.meta.client.copy(source, self.bucket_name, self._normalize_name(clean_name(new_name)))
+        except ClientError as error:
+            if _status(error) == 404:
+                raise FileNotFoundError(f"No blob {name!r} in the object store.") from None
+            raise
+
     def get_modified_time(self, name: str) -> datetime:
         try:
             return super().get_modified_time(name)  # type: ignore[no-any-return]

@@ -14,7 +14,7 @@ import pytest
 from django.core.files.storage import default_storage
 from django.core.management import call_command
 
-from files import blobs, services
+from files import blobs, copies, services
 from files.models import Node
 from files.object_storage import ObjectStorage
 from tests.support.content import content_of, stored_blobs
@@ -55,11 +55,11 @@ def _sha256(node: Node) -> str:
 
 
 def _ranges_asked() -> list[str]:
-    """The Range of every GET the storage sends from now on (this thread's client)."""
+    """The Range of every GET the storage sends from now on (this thread's client; "" for the whole object)."""
     sent: list[str] = []
 
     def note(request, **_kwargs) -> None:
-        sent.append(request.headers["Range"].decode())
+        sent.append(request.headers.get("Range", b"").decode())
 
     storage = default_storage
     assert isinstance(storage, ObjectStorage)
@@ -115,6 +115,14 @@ def test_a_deferred_read_asks_the_store_only_where_it_is_read(s3_blobs, demo):
         handle.seek(4)
         assert handle.read() == b"efghij"
     assert sent == ["bytes=4-"]
+
+
+def test_a_copy_is_made_by_the_store_without_its_bytes_passing_through(s3_blobs, demo):
+    readme = demo.node("/common/projects/alpha/readme.txt")
+    sent = _ranges_asked()
+    copied = copies.copy(node=readme, parent=demo.node("/common"), name="copy.txt")
+    assert sent == []
+    assert copied.blob != readme.blob and content_of(copied) == content_of(readme)
 
 
 def test_a_missing_object_reads_as_a_missing_file(s3_blobs, demo):
