@@ -1,4 +1,4 @@
-"""File contents in an S3-compatible object store: django-storages' S3 backend, with reads that stream.
+"""File contents in an S3-compatible object store: django-storages' S3 backend, with uploads and reads that stream.
 
 ``cellsadmin.settings`` makes :class:`ObjectStorage` the default storage when ``BLOB_S3_ENDPOINT`` and
 ``BLOB_S3_BUCKET`` are set; django-storages does the listing, removing and configuration.
@@ -23,11 +23,13 @@ from __future__ import annotations
 
 import io
 import logging
+import threading
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import datetime
 from typing import IO, Any, cast
 
+import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 from django.core.files import File
@@ -53,7 +55,7 @@ CLIENT = Config(
     max_pool_connections=16,
 )
 
-#: Objects up to this size go up in one PUT; larger ones as a multipart upload of parts of this size (S3's
+#: Objects smaller than this go up in one PUT; larger ones as a multipart upload of parts of this size (S3's
 #: smallest part is 5 MiB).
 PART_SIZE = 8 * MiB
 #: Parts of one upload sent at once, while the next is read from the stream.
@@ -67,6 +69,37 @@ class ObjectStorage(S3Storage):  # type: ignore[misc]
     client_config = CLIENT
     querystring_auth = False
     file_overwrite = True  # blob names are new for every write: never a HEAD to find a free one
+
+    def __init__(self, **settings: Any) -> None:
+        super().__init__(**settings)
+        self._session: boto3.Session | None = None
+        self._session_lock = threading.Lock()
+
+    def __getstate__(self) -> dict[str, Any]:
+        state: dict[str, Any] = super().__getstate__()
+        state.pop("_session", None)
+        state.pop("_session_lock", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        self._session = None
+        self._session_lock = threading.Lock()
+
+    def _create_session(self) -> boto3.Session:
+        # One session for every thread (each still gets its own client, as django-storages wants): a session
+        # loads the service's models, some 15 MB and half a second, which a thread's client then shares.
+        if self._session is None:
+            self._session = super()._create_session()
+        return self._session
+
+    @property
+    def connection(self) -> Any:
+        connection = getattr(self._connections, "connection", None)
+        if connection is None:
+            with self._session_lock:  # a session is not safe to make clients from in two threads at once
+                connection = super().connection
+        return connection
 
     def _save(self, name: str, content: File) -> str:  # type: ignore[type-arg]
         cleaned: str = clean_name(name)
