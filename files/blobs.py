@@ -59,9 +59,7 @@ def _copy(stream: Readable, handle: IO[bytes], limit: int) -> tuple[int, str]:
 
 
 class _Metered:
-    """``stream`` as a storage reads it: counted against ``limit`` and hashed on the way. A read returns all
-    the bytes asked for unless the stream ends first, as a file's does: boto3 takes each read of a stream as a
-    whole part of a multipart upload, and one that fell short of the threshold as the whole object."""
+    """``stream`` as a storage reads it: counted against ``limit`` and hashed on the way."""
 
     def __init__(self, stream: Readable, limit: int) -> None:
         self._stream = stream
@@ -70,20 +68,14 @@ class _Metered:
         self.size = 0
 
     def read(self, size: int | None = -1, /) -> bytes:
-        wanted = None if size is None or size < 0 else size
-        pieces: list[bytes] = []
-        got = 0
-        while wanted is None or got < wanted:
-            chunk = self._stream.read(CHUNK_SIZE if wanted is None else wanted - got)
-            if not chunk:
-                break
-            self.size += len(chunk)
-            if self.size > self._limit:
-                raise _too_large(self._limit)
-            self._digest.update(chunk)
-            pieces.append(chunk)
-            got += len(chunk)
-        return pieces[0] if len(pieces) == 1 else b"".join(pieces)
+        if size is None or size < 0:
+            return b"".join(iter(lambda: self.read(CHUNK_SIZE), b""))
+        chunk = self._stream.read(size)
+        self.size += len(chunk)
+        if self.size > self._limit:
+            raise _too_large(self._limit)
+        self._digest.update(chunk)
+        return chunk
 
     def seekable(self) -> bool:
         return False  # never rewound: what was read is gone
