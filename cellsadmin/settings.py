@@ -60,6 +60,10 @@ TOKEN_MAX_PER_USER = env.int("TOKEN_MAX_PER_USER", default=50)
 # Failed authentications allowed per client IP (and per token id) within a window of so many seconds.
 AUTH_FAILURE_LIMIT = env.int("AUTH_FAILURE_LIMIT", default=30)
 AUTH_FAILURE_WINDOW = env.int("AUTH_FAILURE_WINDOW", default=60)
+# Reports of leaked tokens (POST /api/v1/tokens/revoke-leaked, unauthenticated) allowed per client IP within a
+# window of so many seconds.
+LEAK_REPORT_LIMIT = env.int("LEAK_REPORT_LIMIT", default=10)
+LEAK_REPORT_WINDOW = env.int("LEAK_REPORT_WINDOW", default=60)
 # Whether a WebDAV client may still sign in with the user's password instead of a token.
 WEBDAV_ALLOW_PASSWORD = env.bool("WEBDAV_ALLOW_PASSWORD", default=True)
 

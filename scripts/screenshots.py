@@ -50,10 +50,10 @@ def seed() -> None:
 
     from files import paths, services
     from files.models import DavLock
-    from files.scopes import parse_scopes
     from people.models import User
     from tokens.audit import AuditEvent
     from tokens.models import PersonalAccessToken, TokenError
+    from tokens.scopes import parse_scopes
     from tokens.services import token_create, token_delete
 
     call_command("migrate", verbosity=0)

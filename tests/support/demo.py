@@ -7,9 +7,9 @@ from datetime import timedelta
 
 from files import paths
 from files.models import Node, Workspace
-from files.scopes import parse_scopes
 from people.models import User
 from tokens.models import PersonalAccessToken
+from tokens.scopes import parse_scopes
 
 #: The demo users' password in tests (``DEMO_PASSWORD`` while ``seed_demo`` runs).
 DEMO_PASSWORD = "demo-password-for-tests"

@@ -10,11 +10,11 @@ from django.db import transaction
 from django.test.utils import override_settings
 from django.utils import timezone
 
-from files.scopes import parse_scopes
 from tokens import format as token_format
 from tokens.audit import AuditEvent
 from tokens.auth import WEBDAV, authenticate
 from tokens.models import RECENT_USES, PersonalAccessToken, TokenError
+from tokens.scopes import parse_scopes
 from tokens.services import (
     send_expiry_reminders,
     token_create,
