@@ -135,6 +135,7 @@ api.add_router("", "api.me.router")
 # The tree before the content: the order of the paths in the document.
 api.add_router("", "api.nodes.router")
 api.add_router("", "api.content.router")
+api.add_router("", "api.tokens.router")
 
 
 class HeadLikeGet:

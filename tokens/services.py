@@ -226,6 +226,8 @@ def tokens_revoke_leaked(*, raws: Iterable[str], ip: str | None) -> int:
         lookup_id__in=list(wanted), expires_at__gt=now
     )
     leaked = [token for token in candidates if any(_is_the_secret(token, parts) for parts in wanted[token.lookup_id])]
+    if not leaked:
+        return 0
     told: dict[int, list[PersonalAccessToken]] = {}
     with transaction.atomic():
         for token in leaked:
@@ -234,8 +236,7 @@ def tokens_revoke_leaked(*, raws: Iterable[str], ip: str | None) -> int:
             told.setdefault(token.owner_id, []).append(token)
         for tokens in told.values():
             transaction.on_commit(partial(_notify_owner_of_leak, tokens, ip=ip))
-    if leaked:
-        logger.warning("tokens reported leaked from %s and deleted: %s", ip, " ".join(t.lookup_id for t in leaked))
+    logger.warning("tokens reported leaked from %s and deleted: %s", ip, " ".join(t.lookup_id for t in leaked))
     return len(leaked)
 
 
