@@ -18,7 +18,7 @@ from tokens.audit import AuditEvent
 from tokens.models import PersonalAccessToken
 
 
-def _works(client, raw: str) -> bool:
+def _works(client, raw):
     return client.get(f"{API}/me", **bearer(raw)).status_code == 200
 
 

@@ -77,7 +77,7 @@ def scope_sets(draw: st.DrawFn) -> TokenScopes:
 @st.composite
 def terms(draw: st.DrawFn, *, may_lack_an_end: bool = True) -> Terms:
     window = draw(st.none() | st.integers(1, 48).map(lambda hours: timedelta(hours=hours)))
-    end = NOW + timedelta(hours=draw(st.integers(1, 24 * 30)))
+    end: datetime | None = NOW + timedelta(hours=draw(st.integers(1, 24 * 30)))
     if window is not None and may_lack_an_end and draw(st.booleans()):
         end = None  # an Auto Refresh token without an absolute end
     expires_at = min(NOW + window, end or NOW + window) if window is not None else end
