@@ -39,6 +39,23 @@ def test_list_json_by_user_and_status(tokens, capsys):
     assert all("token" not in row for row in rows)
 
 
+def test_list_table_shows_every_scope_kind(demo, capsys):
+    alpha = demo.node("/common/projects/alpha")
+    demo.token(
+        demo.alice, label="kinds", scopes=["node:*:r", f"node:{alpha.uuid}:rw", "protocol:webdav", "ip:192.0.2.0/24"]
+    )
+    demo.token(demo.bob, label="manager", scopes=["tokens:self"])
+    assert run_command("token_list") == 0
+    lines = {line.split()[2]: line for line in capsys.readouterr().out.splitlines()[1:]}
+    assert lines["kinds"].endswith("node:*:r 1 node protocol:webdav ip:192.0.2.0/24")
+    assert lines["manager"].endswith("all tokens:self")
+
+
+def test_list_help_explains_the_scopes_column(capsys):
+    assert run_command("token_list", "--help") == 0
+    assert "protocol:rest|webdav|s3" in capsys.readouterr().out
+
+
 def test_list_table_never_shows_secrets(tokens, capsys):
     assert run_command("token_list") == 0
     out = capsys.readouterr().out
