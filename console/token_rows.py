@@ -16,6 +16,7 @@ from django.utils import timezone
 from files.models import Node
 from tokens.durations import format_duration
 from tokens.models import RECENT_USES, PersonalAccessToken
+from tokens.scopes import TokenScopes
 
 if TYPE_CHECKING:
     from people.models import User
@@ -31,9 +32,11 @@ def expiration_label(token: PersonalAccessToken) -> str:
 
 @dataclass(frozen=True)
 class ScopeLine:
-    #: The node's public path, or None when the node is gone (the scope then grants nothing).
+    #: The node's public path, or None when the node is gone (the scope then grants nothing) or when the scope is
+    #: ``node:*`` (every node the owner reaches).
     path: str | None
     perm: str
+    everywhere: bool = False
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,18 @@ def _moment(value: object) -> datetime | None:
         return None
 
 
+def scope_kinds(scopes: TokenScopes) -> list[str]:
+    """What the inventory says of a token's scopes without reading their nodes: read only, narrowed to nodes,
+    and the other kinds in words."""
+    lines = []
+    if scopes.read_only:
+        lines.append("read only")
+    if any(scope.node is not None for scope in scopes.nodes):
+        named = sum(scope.node is not None for scope in scopes.nodes)
+        lines.append(f"{named} node scope{'s' if named != 1 else ''}")
+    return lines + scopes.restrictions()
+
+
 def status_class(status: str) -> str:
     return status.lower().replace(" ", "-")
 
@@ -87,6 +102,11 @@ class TokenRow:
     @property
     def model_label(self) -> str:
         return expiration_label(self.token)
+
+    @property
+    def restrictions(self) -> list[str]:
+        """The protocols, addresses and token management of its scopes, in words."""
+        return self.token.scope_set.restrictions()
 
     @property
     def created_via(self) -> str:
@@ -140,14 +160,20 @@ def token_rows(
 ) -> list[TokenRow]:
     tokens = list(tokens)
     now = timezone.now()
-    node_ids: set[uuid.UUID] = {scope.node for token in tokens for scope in token.parsed_scopes}
+    node_ids: set[uuid.UUID] = {
+        scope.node for token in tokens for scope in token.parsed_scopes if scope.node is not None
+    }
     nodes = Node.objects.select_related("workspace").in_bulk(list(node_ids)) if node_ids else {}
     rows = []
     for token in tokens:
         lines = []
         for scope in token.parsed_scopes:
-            node = nodes.get(scope.node)
-            lines.append(ScopeLine(path=node.public_path if node is not None else None, perm=scope.perm))
+            node = nodes.get(scope.node) if scope.node is not None else None
+            lines.append(
+                ScopeLine(
+                    path=node.public_path if node is not None else None, perm=scope.perm, everywhere=scope.everywhere
+                )
+            )
         rows.append(
             TokenRow(
                 token=token,

@@ -24,12 +24,13 @@ from django_htmx.http import reswap, retarget, trigger_client_event
 
 from console import picker
 from console.access import is_partial, page_owner, render_page, signed_in_user
-from console.forms import MODEL_HINTS, UNITS, ReasonForm, TokenForm, policy_hints
+from console.forms import MANAGES, MODEL_HINTS, UNITS, ReasonForm, TokenForm, policy_hints
 from console.paging import page_of
 from console.token_rows import TokenRow, expiration_label, inactive_tokens, live_tokens, token_rows
 from files.models import Node
 from people.models import User
 from tokens.models import PersonalAccessToken, TokenError
+from tokens.scopes import PROTOCOLS
 from tokens.services import token_delete, token_rotate
 
 logger = logging.getLogger(__name__)
@@ -190,6 +191,8 @@ def _create_context(pages: TokenPages, form: TokenForm, in_dialog: bool) -> dict
         "in_dialog": in_dialog,
         "units": [(key, name) for key, (name, _size) in UNITS.items()],
         "models": [(key, name, MODEL_HINTS[key]) for key, name in PersonalAccessToken.MODELS],
+        "protocols": list(PROTOCOLS.items()),
+        "manages": MANAGES,
         "roots": picker.workspace_roots(pages.owner, chosen),
         "chosen_below": picker.chosen_below_roots(pages.owner, chosen),
         "policy": policy_hints(pages.owner),
@@ -217,14 +220,14 @@ def create(request: HttpRequest, login: str | None = None) -> HttpResponse:
     pages = _pages(request, login)
     partial = is_partial(request)
     if request.method == "GET":
-        form = TokenForm(owner=pages.owner)
+        form = TokenForm(owner=pages.owner, can_manage=signed_in_user(request).is_admin)
         context = _create_context(pages, form, partial)
         # Without JavaScript a folder of the picker opens through a link: the page again, with that folder.
         if "open" in request.GET:
             context["opened"] = _folder_children(request, pages.owner, request.GET.get("open"))
         return render_page(request, "tokens/create.html", "dialog", context)
 
-    form = TokenForm(request.POST, owner=pages.owner)
+    form = TokenForm(request.POST, owner=pages.owner, can_manage=signed_in_user(request).is_admin)
     issued = (
         form.issue(created_by=signed_in_user(request), ip=request.META.get("REMOTE_ADDR")) if form.is_valid() else None
     )
