@@ -30,7 +30,7 @@ from console.token_rows import TokenRow, expiration_label, inactive_tokens, live
 from files.models import Node
 from people.models import User
 from tokens.models import PersonalAccessToken, TokenError
-from tokens.scopes import PROTOCOLS
+from tokens.scopes import PROTOCOLS, REST, WEBDAV
 from tokens.services import token_delete, token_rotate
 
 logger = logging.getLogger(__name__)
@@ -208,6 +208,9 @@ def _reveal_context(token: PersonalAccessToken, raw: str) -> dict[str, Any]:
         "model_label": expiration_label(token),
         "api_url": f"{base}/api/v1/me",
         "dav_url": f"{base}/dav/",
+        # Only the uses its protocol scopes allow.
+        "on_rest": token.scope_set.allows_protocol(REST),
+        "on_dav": token.scope_set.allows_protocol(WEBDAV),
     }
 
 

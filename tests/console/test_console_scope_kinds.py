@@ -57,6 +57,11 @@ def test_protocols_and_addresses(admin_client, demo):
     ]
 
 
+def test_the_reveal_shows_only_the_uses_its_protocols_allow(admin_client, demo):
+    html = _create(admin_client, protocols=["webdav"]).content.decode()
+    assert "As the password on WebDAV" in html and "Authorization: Bearer" not in html
+
+
 def test_each_bad_address_gets_its_message(admin_client, demo):
     html = _create(admin_client, addresses="192.0.2.1/24 intranet 10.0.0.0/8").content.decode()
     assert "192.0.2.1/24 has host bits set; did you mean 192.0.2.0/24?" in html

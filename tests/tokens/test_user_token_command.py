@@ -153,6 +153,12 @@ def test_every_scope_kind(demo, capsys):
     assert "node:*:r (every file alice can reach)" in out and "protocol:webdav" in out and "ip:192.0.2.0/24" in out
 
 
+def test_a_webdav_token_is_described_with_its_webdav_use_only(demo, capsys):
+    assert run("-u", "alice", "-e", "1d", "-s", "protocol:webdav") == 0
+    out = capsys.readouterr().out
+    assert "/dav/" in out and "Authorization: Bearer" not in out
+
+
 def test_the_command_line_gives_tokens_all_to_an_administrators_token(demo, capsys):
     assert run("-u", "admin", "-e", "1d", "-s", "tokens:all", "-q") == 0
     assert PersonalAccessToken.objects.get().scopes == ["tokens:all"]

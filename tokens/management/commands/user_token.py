@@ -14,7 +14,7 @@ from files.models import Node
 from tokens.durations import format_duration, parse_duration
 from tokens.management.base import TokenCommand, describe
 from tokens.models import PersonalAccessToken
-from tokens.scopes import parse_scopes
+from tokens.scopes import REST, WEBDAV, parse_scopes
 from tokens.services import token_create
 
 DESCRIPTION = """\
@@ -166,10 +166,19 @@ def human_description(token: PersonalAccessToken, raw: str) -> str:
         *[f"            {line}" for line in scopes[1:]],
         "",
         "This is the only time the token is shown: store it now.",
-        "",
-        "Use it in place of the Bearer token on any REST call:",
-        f'  curl -H "Authorization: Bearer {raw}" {base}/api/v1/me',
-        f"or as the password, with the login {owner.login!r}, on basic-auth APIs such as WebDAV:",
-        f"  {base}/dav/",
     ]
+    # Only the uses its protocol scopes allow.
+    scope_set = token.scope_set
+    if scope_set.allows_protocol(REST):
+        lines += [
+            "",
+            "Use it in place of the Bearer token on any REST call:",
+            f'  curl -H "Authorization: Bearer {raw}" {base}/api/v1/me',
+        ]
+    if scope_set.allows_protocol(WEBDAV):
+        lines += [
+            "",
+            f"Use it as the password, with the login {owner.login!r}, on basic-auth APIs such as WebDAV:",
+            f"  {base}/dav/",
+        ]
     return "\n".join(lines)
