@@ -43,7 +43,7 @@ logger = logging.getLogger(__name__)
 api = NinjaAPI(
     title="cellsadmin",
     version="1",
-    description="Files and people of cellsadmin. Authenticate with `Authorization: Bearer <personal access token>` "
+    description="Files, people and tokens of cellsadmin. Authenticate with `Authorization: Bearer <personal access token>` "
     "(create one with `manage.py user_token`), or with the console's session and its CSRF token.",
     urls_namespace="api",
     auth=[bearer_auth, session_auth],

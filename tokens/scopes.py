@@ -187,7 +187,7 @@ def parse_scopes(values: Iterable[str]) -> TokenScopes:
                     f"invalid scope {text!r}: unknown kind {kind!r}; a scope is node:…, protocol:…, ip:… or tokens:…"
                 )
             if kind == "node":
-                scope = parse_node_scope(text)
+                scope = parse_node_scope(f"node:{rest}")
                 seen = nodes.get(scope.node)
                 if seen is not None:
                     scope = Scope(scope.node, seen.read or scope.read, seen.write or scope.write)

@@ -15,7 +15,7 @@ from django.utils import timezone
 from tests.support.api_helpers import API, bearer, call
 from tests.support.paging_support import add_tokens
 from tokens.audit import AuditEvent
-from tokens.models import PersonalAccessToken
+from tokens.models import STATUSES, PersonalAccessToken
 
 
 def _works(client, raw):
@@ -112,6 +112,12 @@ def test_the_status_filter(demo, client, manager):
     body = client.get(f"{API}/tokens?status=expired", **bearer(manager[1])).json()
     assert [item["label"] for item in body] == ["gone"]
     assert client.get(f"{API}/tokens?status=nonsense", **bearer(manager[1])).status_code == 422
+
+
+def test_the_documented_statuses_are_the_statuses_of_the_command_line_and_console(client):
+    document = client.get(f"{API}/openapi.json").json()
+    [status] = [item for item in document["paths"]["/api/v1/tokens"]["get"]["parameters"] if item["name"] == "status"]
+    assert set(status["schema"]["anyOf"][0]["enum"]) == set(STATUSES)
 
 
 def test_lists_page_with_a_link_header(demo, client, manager):
