@@ -43,8 +43,9 @@ logger = logging.getLogger(__name__)
 api = NinjaAPI(
     title="cellsadmin",
     version="1",
-    description="Files, people and tokens of cellsadmin. Authenticate with `Authorization: Bearer <personal access token>` "
-    "(create one with `manage.py user_token`), or with the console's session and its CSRF token.",
+    description="Files, people and tokens of cellsadmin. Authenticate with "
+    "`Authorization: Bearer <personal access token>` (create one with `manage.py user_token`), or with the "
+    "console's session and its CSRF token.",
     urls_namespace="api",
     auth=[bearer_auth, session_auth],
     # ninja's own bundled Swagger UI (static files of the "ninja" app): no CDN. No validator badge either,
