@@ -32,6 +32,13 @@ logger = logging.getLogger(__name__)
 
 #: Days before a token's hard end at which its owner is reminded.
 REMINDER_DAYS = (7, 1)
+#: What e-mails and commands name when ``PUBLIC_URL`` is unset: the address ``make run`` serves.
+DEFAULT_INSTANCE_URL = "http://127.0.0.1:8000"
+
+
+def instance_url() -> str:
+    """Where the instance is reached, for messages that answer no request (e-mails, the command line)."""
+    return (settings.PUBLIC_URL or DEFAULT_INSTANCE_URL).rstrip("/")
 
 
 def token_create(
@@ -197,7 +204,7 @@ def _notify_owner_of_issue(token: PersonalAccessToken) -> None:
         f'{creator} created the personal access token "{token.label}" (id {token.lookup_id}) for your account'
         f"{where}.\n"
         f"It expires {token.expires_at:%Y-%m-%d %H:%M %Z}.\n\n"
-        f"You can see and delete your tokens at {settings.PUBLIC_URL.rstrip('/')}/me/tokens/.\n",
+        f"You can see and delete your tokens at {instance_url()}/me/tokens/.\n",
     )
 
 
@@ -219,7 +226,7 @@ def _notify_owner_of_deletion(tokens: list[PersonalAccessToken], *, actor: User 
         subject,
         f"Hello {owner.get_full_name()},\n\n{what}{because}\n"
         f"Scripts and clients that use {'it' if len(tokens) == 1 else 'them'} are refused from now on. "
-        f"You can see your tokens and create new ones at {settings.PUBLIC_URL.rstrip('/')}/me/tokens/.\n",
+        f"You can see your tokens and create new ones at {instance_url()}/me/tokens/.\n",
     )
 
 
@@ -264,7 +271,7 @@ def send_expiry_reminders(*, now: datetime | None = None) -> list[tuple[Personal
                 f"Hello {token.owner.get_full_name()},\n\n"
                 f'your personal access token "{token.label}" (id {token.lookup_id}) stops working in {left}, on '
                 f"{end:%Y-%m-%d %H:%M %Z}.\nCreate or rotate a token before then at "
-                f"{settings.PUBLIC_URL.rstrip('/')}/me/tokens/.\n",
+                f"{instance_url()}/me/tokens/.\n",
             )
             sent.append((token, days))
         # Thresholds already passed count as sent too: a token first seen 1 day out gets one e-mail, not two.
