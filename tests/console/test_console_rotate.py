@@ -9,10 +9,9 @@ import time_machine
 from django.test import Client
 from django.utils import timezone
 
-from tokens.audit import AuditEvent
 from tests.support.reveal_support import raw_token
+from tokens.audit import AuditEvent
 from tokens.models import PersonalAccessToken
-
 
 
 def test_each_live_row_has_a_rotate_control_named_after_the_label(admin_client, demo):

@@ -25,7 +25,6 @@ def _create(client, path="/people/alice/tokens/new/", htmx=True, **data):
     return client.post(path, fields, **headers)
 
 
-
 # The list
 
 
