@@ -80,8 +80,29 @@
   });
 
   document.addEventListener("htmx:afterSettle", function (event) {
-    // The list was refreshed under a focused control that no longer exists (a deleted row).
     var id = event.detail.target.id;
+    // A tab switched in place: the page is now that tab's, as if it had loaded. Its heading gets focus (the next
+    // Tab goes on from there), the title follows, and the switch is announced.
+    if (id === "user-tabs") {
+      var panel = event.detail.target.querySelector("[data-title]");
+      if (panel) document.title = panel.getAttribute("data-title");
+      var heading = event.detail.target.querySelector("h2[tabindex]");
+      if (heading) {
+        heading.focus();
+        announce(heading.textContent.trim() + " tab");
+      }
+      return;
+    }
+    // Results filtered in place: their count is read out by the one live region, never swapped itself.
+    if (id === "people-results" || id === "inventory-results" || id === "audit-results") {
+      var count = event.detail.target.querySelector(".result-count");
+      // Not when the results refresh themselves after a change: that change has its own announcement.
+      var from = event.detail.requestConfig && event.detail.requestConfig.elt;
+      if (count && from && from.id !== id) {
+        announce(count.textContent.replace(/\s+/g, " ").trim());
+      }
+    }
+    // The list was refreshed under a focused control that no longer exists (a deleted row).
     if ((id === "token-list" || id === "inventory-results") && !document.querySelector("dialog[open]") &&
         (document.activeElement === document.body || !document.activeElement)) {
       focusFallback();
