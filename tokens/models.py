@@ -22,7 +22,7 @@ from files.scopes import Scope, parse_scope
 from tokens import format as token_format
 from tokens import lookup
 from tokens.audit import AuditEvent
-from tokens.durations import parse_duration
+from tokens.durations import describe_duration, parse_duration
 
 if TYPE_CHECKING:
     from people.models import User
@@ -193,9 +193,8 @@ class PersonalAccessTokenManager(_ManagerBase["PersonalAccessToken"]):
             if given is not None and given <= timedelta(0):
                 raise TokenError("A duration must be longer than zero.")
             if given is not None and given > longest:
-                raise TokenError(
-                    f"A token may live at most {settings.TOKEN_MAX_LIFETIME} on this instance.", policy=True
-                )
+                most = describe_duration(settings.TOKEN_MAX_LIFETIME)
+                raise TokenError(f"A token may live at most {most} on this instance.", policy=True)
         limit = settings.TOKEN_MAX_PER_USER
         if limit and not ignore_limit and self.filter(owner=owner, expires_at__gt=timezone.now()).count() >= limit:
             raise TokenError(

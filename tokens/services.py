@@ -25,7 +25,7 @@ from files.scopes import Scope
 from lib.keyset import in_batches
 from people.models import User
 from tokens.audit import AuditEvent
-from tokens.durations import DurationError, format_duration, parse_duration
+from tokens.durations import DurationError, describe_duration, parse_duration
 from tokens.models import PersonalAccessToken, TokenError, max_lifetime
 
 logger = logging.getLogger(__name__)
@@ -136,20 +136,21 @@ def token_rotate(*, token: PersonalAccessToken, actor: User | None, via: str, ip
     if token.is_expired():
         raise TokenError("An expired token cannot be rotated; create a new one.")
     longest = max_lifetime()
+    most = describe_duration(settings.TOKEN_MAX_LIFETIME)
     lifetime = (token.hard_end or token.expires_at) - token.created_at
     keeps_an_end = not token.is_auto_refresh or token.absolute_end is not None
     window = token.refresh_window
     shortened = []
     if keeps_an_end and lifetime > longest:
-        shortened.append(f"it lives {settings.TOKEN_MAX_LIFETIME} instead of {format_duration(lifetime)}")
+        shortened.append(f"it lives {most} instead of {describe_duration(lifetime)}")
         lifetime = longest
     if window is not None and window > longest:
-        shortened.append(f"its refresh window is {settings.TOKEN_MAX_LIFETIME} instead of {format_duration(window)}")
+        shortened.append(f"its refresh window is {most} instead of {describe_duration(window)}")
         window = longest
     notice = ""
     if shortened:
         notice = (
-            f"This instance now lets a token live at most {settings.TOKEN_MAX_LIFETIME}, so the new token was "
+            f"This instance now lets a token live at most {most}, so the new token was "
             f"shortened: {' and '.join(shortened)}."
         )
     new, raw = PersonalAccessToken.objects.issue(

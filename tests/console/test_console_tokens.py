@@ -47,7 +47,7 @@ def test_tab_lists_tokens_with_status_model_expiry_scopes_and_origin(admin_clien
     assert "Hard Limit" in html and "Auto Refresh (1h)" in html
     assert "in 30 days" in html
     assert "<code>/common/projects/alpha</code>" in html and ">rw</span>" in html
-    assert "All of alice’s files" in html
+    assert "All files" in html
     assert "command line" in html and "by admin · console" in html
     assert html.count(">Active</span>") == 2
 
@@ -232,7 +232,7 @@ def test_create_without_htmx_shows_the_token_on_the_tab_it_redirects_to(admin_cl
         ({"duration": "-3"}, "whole number greater than zero"),
         ({"duration": "abc"}, "whole number greater than zero"),
         ({"duration": "99999999999999999999"}, "whole number greater than zero"),
-        ({"duration": "400", "unit": "d"}, "at most 365d"),
+        ({"duration": "400", "unit": "d"}, "at most 365 days"),
         ({"label": "  "}, "Give the token a label"),
         ({"unit": "y"}, "Choose minutes, hours or days"),
         ({"expiration_model": "forever"}, "Choose Hard Limit or Auto Refresh"),

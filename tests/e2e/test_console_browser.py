@@ -100,7 +100,7 @@ def test_a_bad_duration_is_explained_in_the_dialog(page):
     dialog.get_by_label("Duration").fill("500")
     dialog.get_by_label("Unit").select_option(label="Days")
     dialog.get_by_role("button", name="Generate").click()
-    expect(dialog.get_by_role("alert")).to_contain_text("at most 365d")
+    expect(dialog.get_by_role("alert")).to_contain_text("at most 365 days")
     assert not PersonalAccessToken.objects.exists()
 
 
