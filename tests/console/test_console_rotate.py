@@ -213,7 +213,7 @@ def test_a_rotation_past_a_lowered_maximum_is_shortened_and_the_reveal_says_so(a
     new = PersonalAccessToken.objects.authenticate(raw_token(response))
     assert new is not None and new.expires_at - new.created_at == timedelta(minutes=30)
     assert (
-        '<p class="alert alert-warning" role="status">This instance now lets a token live at most 30 minutes, so the new '
-        "token was shortened: it lives 30 minutes instead of 1 hour.</p>"
+        '<p class="alert alert-warning" role="status">This instance now lets a token live at most 30 minutes, '
+        "so the new token was shortened: it lives 30 minutes instead of 1 hour.</p>"
     ) in html
     assert PersonalAccessToken.objects.authenticate(long_raw) is None

@@ -254,7 +254,8 @@ def test_rotation_past_a_lowered_maximum_is_clamped_to_it(demo, frozen, settings
     assert new.expires_at == timezone.now() + timedelta(hours=1)
     assert check(raw).pk == new.pk
     assert notice == (
-        "This instance now lets a token live at most 1 hour, so the new token was shortened: it lives 1 hour instead of 2 hours."
+        "This instance now lets a token live at most 1 hour, so the new token was shortened: "
+        "it lives 1 hour instead of 2 hours."
     )
 
 
