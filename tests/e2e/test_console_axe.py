@@ -32,7 +32,7 @@ def varied_tokens(demo):
 
 
 def _violations(page) -> list[str]:
-    from axe_playwright_python.sync_playwright import Axe
+    from axe_playwright_python.sync_playwright import Axe  # type: ignore[import-untyped]
 
     # Contrast is measured on what a person reads: after a dialog's fade-in, not halfway through it.
     page.evaluate("() => Promise.all(document.getAnimations().map(animation => animation.finished))")
