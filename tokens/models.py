@@ -166,12 +166,16 @@ class PersonalAccessTokenManager(_ManagerBase["PersonalAccessToken"]):
         created_by: User | None = None,
         created_via: str = "",
         ignore_limit: bool = False,
+        replaces: PersonalAccessToken | None = None,
     ) -> tuple[PersonalAccessToken, str]:
         """Create a token and return it with its plain text, which exists nowhere else afterwards.
 
         ``expires_in`` alone: Hard Limit. ``refresh_window``: Auto Refresh, capped at ``expires_in`` when both
         are given. Scopes must name nodes the owner can reach with at least the asked permission.
         ``ignore_limit`` skips the tokens-per-user limit (a rotation replaces a token, it adds none).
+        Two live tokens of one owner never share a label (whatever its case): a person must be able to tell which
+        one a list row, a confirmation or an e-mail means. ``replaces`` is the token a rotation replaces, whose
+        label the new one takes over.
         """
         raw, parts = token_format.generate()
         # A function of the token's public id, for a default label that names the token (the command line's).
@@ -202,6 +206,11 @@ class PersonalAccessTokenManager(_ManagerBase["PersonalAccessToken"]):
                 "the most this instance allows. Delete one first.",
                 policy=True,
             )
+        live = self.filter(owner=owner, expires_at__gt=timezone.now())
+        if replaces is not None:
+            live = live.exclude(pk=replaces.pk)
+        if live.filter(label__iexact=label).exists():
+            raise TokenError(f"{owner.login} already has a live token labelled “{label}”: choose another label.")
         scopes = validate_scopes(owner, scopes or [])
 
         now = timezone.now()

@@ -162,6 +162,7 @@ def token_rotate(*, token: PersonalAccessToken, actor: User | None, via: str, ip
         created_by=actor,
         created_via=via,
         ignore_limit=True,
+        replaces=token,
     )
     replaces = f"replaces {token.lookup_id} ({token.uuid})"
     AuditEvent.record(
