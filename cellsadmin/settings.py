@@ -42,8 +42,9 @@ def _generated_secret(name: str) -> str:
 
 DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default="") or _generated_secret("secret_key")
-# Where people and scripts reach this instance; used in examples the console and the commands print.
-PUBLIC_URL = env.str("PUBLIC_URL", default="http://127.0.0.1:8000")
+# Where people and scripts reach this instance, in the examples the console shows; unset, the console names the
+# address each request came to. E-mails and the command line answer no request: they fall back to `make run`'s.
+PUBLIC_URL = env.str("PUBLIC_URL", default="")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
 
 # Token pepper keys, newest first: "2:new-secret,1:old-secret". A token row stores the version that
@@ -95,6 +96,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "console.time_zones.ViewerTimeZone",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
 
-from tokens.durations import DurationError, parse_duration
+from tokens.durations import DurationError, describe_duration, parse_duration
 from tokens.models import PersonalAccessToken, TokenError
 from tokens.scopes import PROTOCOLS, AddressError, ScopeError, TokenScopes, parse_network, parse_scopes
 from tokens.services import token_create
@@ -59,8 +59,8 @@ def policy_hints(owner: User) -> dict[str, Any]:
     """What the create dialog says about the instance's limits."""
     limit = settings.TOKEN_MAX_PER_USER
     live = PersonalAccessToken.objects.filter(owner=owner, expires_at__gt=timezone.now()).count() if limit else 0
-    # As written in the setting, as the refusal message says it (format_duration would turn 90d into 12w6d).
-    return {"max_lifetime": settings.TOKEN_MAX_LIFETIME.strip(), "per_user": limit, "live": live}
+    # As written in the setting, in words, as the refusal message says it (90d stays 90 days, not 12w6d).
+    return {"max_lifetime": describe_duration(settings.TOKEN_MAX_LIFETIME), "per_user": limit, "live": live}
 
 
 class TokenForm(forms.Form):

@@ -22,12 +22,24 @@ if TYPE_CHECKING:
     from people.models import User
 
 
+#: Display names of the choices, read from plain dicts: ``get_FOO_display`` rebuilds its map on every call, and a
+#: list asks for them on every row.
+_MODEL_NAMES = dict(PersonalAccessToken.MODELS)
+_VIA_NAMES = dict(PersonalAccessToken.VIA)
+_PERM_NAMES = {"r": "read", "w": "write", "rw": "read and write"}
+
+
 def expiration_label(token: PersonalAccessToken) -> str:
     """``Hard Limit`` or ``Auto Refresh (1h)``, the window in the command line's duration syntax."""
-    label = token.get_expiration_model_display()
+    label = _MODEL_NAMES.get(token.expiration_model, token.expiration_model)
     if token.refresh_window is not None:
         label += f" ({format_duration(token.refresh_window)})"
     return label
+
+
+def created_via_label(token: PersonalAccessToken) -> str:
+    """``console``, ``command line``, or ``unknown`` for tokens older than the record of their origin."""
+    return _VIA_NAMES.get(token.created_via) or "unknown"
 
 
 @dataclass(frozen=True)
@@ -37,6 +49,10 @@ class ScopeLine:
     path: str | None
     perm: str
     everywhere: bool = False
+
+    @property
+    def perm_name(self) -> str:
+        return _PERM_NAMES.get(self.perm, self.perm)
 
 
 @dataclass(frozen=True)
@@ -88,20 +104,22 @@ def status_class(status: str) -> str:
 
 @dataclass(frozen=True)
 class TokenRow:
+    """A token and what its row shows, computed once: a page renders each of these several times."""
+
     token: PersonalAccessToken
     scopes: list[ScopeLine]
     delete_url: str
     rotate_url: str = ""
     #: The page (or, by htmx, the fragment) with this token's details.
     details_url: str = ""
-    #: ``token.status`` and ``token.usage`` at the moment the page was read: a row shows each several times, and
-    #: one moment for the whole page keeps its rows consistent.
+    #: ``token.status`` and ``token.usage`` at the moment the page was read: one moment for the whole page keeps
+    #: its rows consistent.
     status: str = ""
     usage: str = ""
-
-    @property
-    def model_label(self) -> str:
-        return expiration_label(self.token)
+    #: The token's uuid as text, for the row's element ids.
+    id: str = ""
+    model_label: str = ""
+    created_via: str = ""
 
     @property
     def restrictions(self) -> list[str]:
@@ -109,8 +127,8 @@ class TokenRow:
         return self.token.scope_set.restrictions()
 
     @property
-    def created_via(self) -> str:
-        return self.token.get_created_via_display() or "unknown"
+    def expired(self) -> bool:
+        return self.status == "Expired"
 
     @property
     def status_class(self) -> str:
@@ -183,6 +201,9 @@ def token_rows(
                 details_url=details_url(token) if details_url is not None else "",
                 status=token.status_at(now),
                 usage=token.usage_at(now),
+                id=str(token.uuid),
+                model_label=expiration_label(token),
+                created_via=created_via_label(token),
             )
         )
     return rows

@@ -21,7 +21,7 @@ from tokens import format as token_format
 from tokens import lookup
 from tokens import scopes as token_scopes
 from tokens.audit import AuditEvent
-from tokens.durations import parse_duration
+from tokens.durations import describe_duration, parse_duration
 from tokens.escalation import Terms, escalation, node_places
 from tokens.scopes import TokenScopes
 
@@ -154,6 +154,7 @@ class PersonalAccessTokenManager(_ManagerBase["PersonalAccessToken"]):
         created_via: str = "",
         ignore_limit: bool = False,
         parent: PersonalAccessToken | None = None,
+        replaces: PersonalAccessToken | None = None,
     ) -> tuple[PersonalAccessToken, str]:
         """Create a token and return it with its plain text, which exists nowhere else afterwards.
 
@@ -162,7 +163,9 @@ class PersonalAccessTokenManager(_ManagerBase["PersonalAccessToken"]):
         lifetime. Scopes must pass ``tokens.scopes.validate``. ``parent``: the token through which it is made,
         which it may not exceed (``tokens.escalation``); an Auto Refresh child asked without a cap gets the
         parent's end as its cap. ``ignore_limit`` skips the tokens-per-user limit (a rotation replaces a token,
-        it adds none).
+        it adds none). Two live tokens of one owner never share a label (whatever its case): a person must be
+        able to tell which one a list row, a confirmation or an e-mail means. ``replaces`` is the token a
+        rotation replaces, whose label the new one takes over.
         """
         raw, parts = token_format.generate()
         # A function of the token's public id, for a default label that names the token (the command line's).
@@ -188,7 +191,7 @@ class PersonalAccessTokenManager(_ManagerBase["PersonalAccessToken"]):
                 raise TokenError("A duration must be longer than zero.", field="duration")
             if given is not None and given > longest:
                 raise TokenError(
-                    f"A token may live at most {settings.TOKEN_MAX_LIFETIME} on this instance.",
+                    f"A token may live at most {describe_duration(settings.TOKEN_MAX_LIFETIME)} on this instance.",
                     policy=True,
                     field="duration",
                 )
@@ -196,7 +199,7 @@ class PersonalAccessTokenManager(_ManagerBase["PersonalAccessToken"]):
             raise TokenError("The end must be in the future.", field="absolute_end")
         if ends_at is not None and ends_at - now > longest:
             raise TokenError(
-                f"A token may live at most {settings.TOKEN_MAX_LIFETIME} on this instance.",
+                f"A token may live at most {describe_duration(settings.TOKEN_MAX_LIFETIME)} on this instance.",
                 policy=True,
                 field="absolute_end",
             )
@@ -206,6 +209,13 @@ class PersonalAccessTokenManager(_ManagerBase["PersonalAccessToken"]):
                 f"{owner.login} already has {limit} live token{'s' if limit != 1 else ''}, "
                 "the most this instance allows. Delete one first.",
                 policy=True,
+            )
+        live = self.filter(owner=owner, expires_at__gt=now)
+        if replaces is not None:
+            live = live.exclude(pk=replaces.pk)
+        if live.filter(label__iexact=label).exists():
+            raise TokenError(
+                f"{owner.login} already has a live token labelled “{label}”: choose another label.", field="label"
             )
         scopes = scopes or TokenScopes()
         by_admin = created_via == PersonalAccessToken.VIA_COMMAND_LINE or bool(created_by and created_by.is_admin)

@@ -28,7 +28,7 @@ from lib.keyset import in_batches
 from people.models import User
 from tokens import format as token_format
 from tokens.audit import AuditEvent
-from tokens.durations import DurationError, format_duration, parse_duration
+from tokens.durations import DurationError, describe_duration, parse_duration
 from tokens.models import PersonalAccessToken, TokenError, max_lifetime
 from tokens.scopes import TokenScopes
 
@@ -36,6 +36,13 @@ logger = logging.getLogger(__name__)
 
 #: Days before a token's hard end at which its owner is reminded.
 REMINDER_DAYS = (7, 1)
+#: What e-mails and commands name when ``PUBLIC_URL`` is unset: the address ``make run`` serves.
+DEFAULT_INSTANCE_URL = "http://127.0.0.1:8000"
+
+
+def instance_url() -> str:
+    """Where the instance is reached, for messages that answer no request (e-mails, the command line)."""
+    return (settings.PUBLIC_URL or DEFAULT_INSTANCE_URL).rstrip("/")
 
 
 def _through(token: PersonalAccessToken | None) -> str:
@@ -151,6 +158,7 @@ def token_rotate(
         raise TokenError("An expired token cannot be rotated; create a new one.")
     now = timezone.now()
     longest = max_lifetime()
+    most = describe_duration(settings.TOKEN_MAX_LIFETIME)
     window = token.refresh_window
     shortened = []
     expires_in: timedelta | None = None
@@ -158,22 +166,20 @@ def token_rotate(
     if through is not None:
         ends_at = token.hard_end
         if ends_at is not None and ends_at - now > longest:
-            shortened.append(
-                f"it ends {settings.TOKEN_MAX_LIFETIME} from now instead of at {ends_at:%Y-%m-%d %H:%M %Z}"
-            )
+            shortened.append(f"it ends {most} from now instead of at {ends_at:%Y-%m-%d %H:%M %Z}")
             ends_at = now + longest
     elif not token.is_auto_refresh or token.absolute_end is not None:
         expires_in = (token.hard_end or token.expires_at) - token.created_at
         if expires_in > longest:
-            shortened.append(f"it lives {settings.TOKEN_MAX_LIFETIME} instead of {format_duration(expires_in)}")
+            shortened.append(f"it lives {most} instead of {describe_duration(expires_in)}")
             expires_in = longest
     if window is not None and window > longest:
-        shortened.append(f"its refresh window is {settings.TOKEN_MAX_LIFETIME} instead of {format_duration(window)}")
+        shortened.append(f"its refresh window is {most} instead of {describe_duration(window)}")
         window = longest
     notice = ""
     if shortened:
         notice = (
-            f"This instance now lets a token live at most {settings.TOKEN_MAX_LIFETIME}, so the new token was "
+            f"This instance now lets a token live at most {most}, so the new token was "
             f"shortened: {' and '.join(shortened)}."
         )
     new, raw = PersonalAccessToken.objects.issue(
@@ -187,6 +193,7 @@ def token_rotate(
         created_via=via,
         ignore_limit=True,
         parent=through,
+        replaces=token,
     )
     replaces = "; ".join(
         part for part in (f"replaces {token.lookup_id} ({token.uuid})", _through(through), notice) if part
@@ -267,7 +274,7 @@ def _notify_owner_of_issue(token: PersonalAccessToken) -> None:
         f'{creator} created the personal access token "{token.label}" (id {token.lookup_id}) for your account'
         f"{where}.\n"
         f"It expires {token.expires_at:%Y-%m-%d %H:%M %Z}.\n\n"
-        f"You can see and delete your tokens at {settings.PUBLIC_URL.rstrip('/')}/me/tokens/.\n",
+        f"You can see and delete your tokens at {instance_url()}/me/tokens/.\n",
     )
 
 
@@ -289,7 +296,7 @@ def _notify_owner_of_deletion(tokens: list[PersonalAccessToken], *, actor: User 
         subject,
         f"Hello {owner.get_full_name()},\n\n{what}{because}\n"
         f"Scripts and clients that use {'it' if len(tokens) == 1 else 'them'} are refused from now on. "
-        f"You can see your tokens and create new ones at {settings.PUBLIC_URL.rstrip('/')}/me/tokens/.\n",
+        f"You can see your tokens and create new ones at {instance_url()}/me/tokens/.\n",
     )
 
 
@@ -353,7 +360,7 @@ def send_expiry_reminders(*, now: datetime | None = None) -> list[tuple[Personal
                 f"Hello {token.owner.get_full_name()},\n\n"
                 f'your personal access token "{token.label}" (id {token.lookup_id}) stops working in {left}, on '
                 f"{end:%Y-%m-%d %H:%M %Z}.\nCreate or rotate a token before then at "
-                f"{settings.PUBLIC_URL.rstrip('/')}/me/tokens/.\n",
+                f"{instance_url()}/me/tokens/.\n",
             )
             sent.append((token, days))
         # Thresholds already passed count as sent too: a token first seen 1 day out gets one e-mail, not two.

@@ -97,12 +97,12 @@ def test_token_management_posted_by_someone_else_is_not_read(alice_client, demo)
 def test_the_tab_details_and_inventory_show_the_kinds(admin_client, demo):
     demo.token(demo.alice, label="kinds", scopes=["node:*:r", "protocol:webdav", "ip:192.0.2.0/24", "tokens:self"])
     tab = admin_client.get("/people/alice/tokens/").content.decode()
-    assert "Every file" in tab and ">r</span>" in tab
+    assert "All files" in tab and ">r</span>" in tab
     for words in ("only over WebDAV", "only from 192.0.2.0/24", "manages its owner&#x27;s tokens"):
         assert words in tab
     token = PersonalAccessToken.objects.get()
     details = admin_client.get(f"/people/alice/tokens/{token.uuid}/details/").content.decode()
-    assert "Every file" in details and "Only over WebDAV" in details
+    assert "All files" in details and "Only over WebDAV" in details
     inventory = admin_client.get("/tokens/").content.decode()
     for words in ("read only", "only over WebDAV", "only from 192.0.2.0/24", "manages its owner&#x27;s tokens"):
         assert words in inventory

@@ -44,7 +44,7 @@ def test_admin_creates_a_read_only_webdav_token_from_one_network_that_manages_to
 
     page.get_by_role("button", name="Done").click()
     row = page.get_by_role("row").filter(has_text="nightly mirror")
-    expect(row).to_contain_text("Every file")
+    expect(row).to_contain_text("All files")
     expect(row).to_contain_text("only over WebDAV")
     expect(row).to_contain_text("only from 192.0.2.0/24")
     expect(row).to_contain_text("manages its owner's tokens")

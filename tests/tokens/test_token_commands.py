@@ -123,8 +123,8 @@ def test_rotate_past_a_lowered_maximum_shortens_and_says_so(tokens, capsys, sett
     assert run_command("token_rotate", token.lookup_id) == 0
     out = capsys.readouterr().out
     assert out.splitlines()[-1] == (
-        "Note: This instance now lets a token live at most 7d, so the new token was shortened: "
-        "it lives 7d instead of 4w2d."
+        "Note: This instance now lets a token live at most 7 days, so the new token was shortened: "
+        "it lives 7 days instead of 30 days."
     )
     new = PersonalAccessToken.objects.get(label="alice-1")
     assert new.expires_at - new.created_at == timedelta(days=7)
@@ -136,7 +136,7 @@ def test_quiet_rotate_past_a_lowered_maximum_prints_only_the_token_and_notes_on_
     assert run_command("token_rotate", token.lookup_id, "-q") == 0
     captured = capsys.readouterr()
     assert check(captured.out.strip()).label == "alice-1" and captured.out.count("\n") == 1
-    assert captured.err.startswith("token_rotate: note: This instance now lets a token live at most 7d")
+    assert captured.err.startswith("token_rotate: note: This instance now lets a token live at most 7 days")
 
 
 def test_audit_names_a_deleted_tokens_refusals_with_their_first_and_last_time(tokens, capsys):

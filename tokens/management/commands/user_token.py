@@ -6,7 +6,6 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from django.conf import settings
 from django.core.management.base import CommandParser
 from django.utils.timesince import timeuntil
 
@@ -15,7 +14,7 @@ from tokens.durations import format_duration, parse_duration
 from tokens.management.base import TokenCommand, describe
 from tokens.models import PersonalAccessToken
 from tokens.scopes import REST, WEBDAV, parse_scopes
-from tokens.services import token_create
+from tokens.services import instance_url, token_create
 
 DESCRIPTION = """\
 Create a Personal Access Token for a user.
@@ -146,7 +145,7 @@ def _scope_lines(token: PersonalAccessToken) -> list[str]:
 
 
 def human_description(token: PersonalAccessToken, raw: str) -> str:
-    base = settings.PUBLIC_URL.rstrip("/")
+    base = instance_url()
     owner = token.owner
     model = token.get_expiration_model_display()
     if token.refresh_window is not None:
