@@ -4,6 +4,7 @@ ever making or rotating a stronger one."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 
 import pytest
@@ -28,8 +29,12 @@ def manager(demo):
     return demo.token(demo.alice, scopes=["tokens:self"], label="manager", expires_in=timedelta(days=10))
 
 
+_numbers = itertools.count()
+
+
 def _create(client, headers, **body):
-    fields = {"label": "child", "model": "hard_limit", "duration": "1h"}
+    # A label of its own for each: two live tokens of one owner never share one.
+    fields = {"label": f"child {next(_numbers)}", "model": "hard_limit", "duration": "1h"}
     fields.update(body)
     return call(client, "POST", "/tokens", fields, headers)
 
@@ -202,7 +207,7 @@ def test_an_auto_refresh_token_with_an_absolute_end(demo, alice_client):
 @pytest.mark.parametrize(
     ("body", "field", "words"),
     [
-        ({"duration": "500d"}, "duration", "at most 365d"),
+        ({"duration": "500d"}, "duration", "at most 365 days"),
         ({"duration": "0d"}, "duration", "longer than zero"),
         ({"label": "   "}, "label", "needs a label"),
         ({"label": "two\nlines"}, "label", "single line"),
@@ -211,7 +216,7 @@ def test_an_auto_refresh_token_with_an_absolute_end(demo, alice_client):
         ({"scopes": ["tokens:all"]}, "scopes", "alice is no administrator"),
         ({"absolute_end": "2099-01-01T00:00:00Z"}, "absolute_end", "auto_refresh"),
         ({"model": "auto_refresh", "absolute_end": "2001-01-01T00:00:00Z"}, "absolute_end", "in the future"),
-        ({"model": "auto_refresh", "absolute_end": "9999-12-31T23:59:59Z"}, "absolute_end", "at most 365d"),
+        ({"model": "auto_refresh", "absolute_end": "9999-12-31T23:59:59Z"}, "absolute_end", "at most 365 days"),
     ],
 )
 def test_bad_input_is_a_422_naming_the_field(demo, alice_client, body, field, words):

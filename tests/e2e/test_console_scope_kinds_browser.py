@@ -42,7 +42,7 @@ def test_admin_creates_a_read_only_webdav_token_from_one_network_that_manages_to
     token = PersonalAccessToken.objects.get()
     assert token.scopes == ["node:*:r", "protocol:webdav", "ip:192.0.2.0/24", "tokens:self"]
 
-    page.get_by_role("button", name="Done").click()
+    page.get_by_role("link", name="I have copied the token").click()
     row = page.get_by_role("row").filter(has_text="nightly mirror")
     expect(row).to_contain_text("All files")
     expect(row).to_contain_text("only over WebDAV")
