@@ -1,8 +1,9 @@
 """Settings for cellsadmin, read from the environment only.
 
 Embedded defaults: SQLite and local files under ``DATA_DIR`` (``var/``). ``DATABASE_URL`` switches to
-PostgreSQL, ``REDIS_URL`` adds a shared cache. Secrets that are not given are generated once into
-``DATA_DIR`` so that a fresh clone runs without any configuration.
+PostgreSQL, ``REDIS_URL`` adds a shared cache. On SQLite, secrets that are not given are generated once into
+``DATA_DIR`` so that a fresh clone runs without any configuration; with a database server they must come from
+the environment (``cellsadmin.checks``).
 """
 
 from __future__ import annotations
@@ -41,14 +42,31 @@ def _generated_secret(name: str) -> str:
 
 
 DEBUG = env.bool("DEBUG", default=False)
-SECRET_KEY = env.str("SECRET_KEY", default="") or _generated_secret("secret_key")
+
+DATABASES = {
+    # An empty DATABASE_URL means the default, as an unset one does.
+    "default": env.db_url_config(env.str("DATABASE_URL", default="") or f"sqlite:///{DATA_DIR / 'cellsadmin.sqlite3'}"),
+}
+_ON_SQLITE = DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+
+# Secrets. A database server may be shared by several instances, which must all hold the same keys: one
+# generated into a machine's own DATA_DIR would refuse every token and session made by the others. So they are
+# generated only on SQLite; with a database server a missing one stays empty and the start-up check
+# (cellsadmin.checks) refuses to run, naming it.
+_secret_key = env.str("SECRET_KEY", default="")
+_token_peppers = env.list("TOKEN_PEPPERS", default=[])
+#: The secrets the environment did not give.
+SECRETS_NOT_GIVEN = [
+    name for name, value in (("SECRET_KEY", _secret_key), ("TOKEN_PEPPERS", _token_peppers)) if not value
+]
+SECRET_KEY = _secret_key or (_generated_secret("secret_key") if _ON_SQLITE else "")
 # Where people and scripts reach this instance; used in examples the console and the commands print.
 PUBLIC_URL = env.str("PUBLIC_URL", default="http://127.0.0.1:8000")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
 
 # Token pepper keys, newest first: "2:new-secret,1:old-secret". A token row stores the version that
 # hashed it; rows under an older version are re-hashed with the newest on their next use.
-TOKEN_PEPPERS = env.list("TOKEN_PEPPERS", default=[]) or ["1:" + _generated_secret("token_pepper")]
+TOKEN_PEPPERS = _token_peppers or (["1:" + _generated_secret("token_pepper")] if _ON_SQLITE else [])
 # Longest life a token may be given, by either expiration model.
 TOKEN_MAX_LIFETIME = env.str("TOKEN_MAX_LIFETIME", default="365d")
 # Duration the console's create dialog offers first.
@@ -74,12 +92,13 @@ INSTALLED_APPS = [
     "template_partials",
     "ninja",
     "csp",
-    # The domain, lowest layer first, then the adapters over it (see the README's Layout).
+    # The domain, lowest layer first, then the adapters over it, then the project (see the README's Layout).
     "people",
     "files",
     "tokens",
     "dav",
     "console",
+    "cellsadmin",
 ]
 
 MIDDLEWARE = [
@@ -115,14 +134,10 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {
-    # An empty DATABASE_URL means the default, as an unset one does.
-    "default": env.db_url_config(env.str("DATABASE_URL", default="") or f"sqlite:///{DATA_DIR / 'cellsadmin.sqlite3'}"),
-}
 # A new connection per request costs more than the token check itself.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+if _ON_SQLITE:
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         "transaction_mode": "IMMEDIATE",

@@ -57,8 +57,9 @@ def scratch_postgres() -> Iterator[str]:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def manage(env: dict[str, str], *args: str) -> str:
-    result = subprocess.run(
+def run_manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """``manage.py`` with these arguments, whatever its exit status."""
+    return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
         env=env,
@@ -67,6 +68,10 @@ def manage(env: dict[str, str], *args: str) -> str:
         timeout=120,
         check=False,
     )
+
+
+def manage(env: dict[str, str], *args: str) -> str:
+    result = run_manage(env, *args)
     assert result.returncode == 0, result.stderr
     return result.stdout
 
