@@ -136,7 +136,10 @@ TEMPLATES = [
 
 # A new connection per request costs more than the token check itself.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Off by default: on a database server the check is one more round trip ("SELECT 1") on every request, as much as
+# a token check. Without it, a connection the server dropped (a restart) fails the one request that finds it with
+# 503 and Retry-After (lib.unavailable), and Django then replaces it.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=False)
 if _ON_SQLITE:
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
