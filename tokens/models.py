@@ -20,9 +20,10 @@ from files.models import Node
 from files.rights import Access, rights_for
 from files.scopes import Scope, parse_scope
 from tokens import format as token_format
-from tokens import lookup
+from tokens import lookup, throttle
 from tokens.audit import AuditEvent
 from tokens.durations import parse_duration
+from tokens.throttle import AddressLockout
 
 if TYPE_CHECKING:
     from people.models import User
@@ -245,14 +246,22 @@ class PersonalAccessTokenManager(_ManagerBase["PersonalAccessToken"]):
     ) -> PersonalAccessToken | None:
         """The live token that ``raw`` is, or None. Costs no query for a malformed string, one for a valid
         token, plus a throttled write (expiry, last use, re-hash: a read and an UPDATE) at most about once a
-        minute.
+        minute; no cache round trip.
 
         With ``login`` (basic auth) the token must be that user's. A well-formed string that is refused is
-        counted in the audit trail under its public id, and never counts as a use."""
+        counted in the audit trail under its public id, and never counts as a use.
+
+        Raises :class:`tokens.throttle.Throttled` when ``ip`` is locked out (failed too often in this window):
+        the lookup reads that with the token, and the secret is then not compared; a refusal asks the cache
+        before it is audited, so that an address locked out leaves no record per attempt."""
         parts = token_format.parse(raw)
         if parts is None:
             return None
-        named = token = lookup.find(self.model, parts.lookup_id, self.db)
+        found = lookup.find_for(self.model, parts.lookup_id, address=ip, alias=self.db)
+        locked_out = throttle.locked_out(found.address_locked_until)
+        if locked_out is not None:
+            raise locked_out
+        named = token = found.token
         stored = token_format.digest(parts, token.pepper_version) if token is not None else None
         refusal = ""
         now = timezone.now()
@@ -265,6 +274,7 @@ class PersonalAccessTokenManager(_ManagerBase["PersonalAccessToken"]):
         elif token.expires_at <= now:
             refusal = "expired"
         if refusal:
+            throttle.check(ip=ip)
             # The record names the token its public id names, even with a wrong secret: whose token is being tried.
             AuditEvent.record_refusal(token_id=parts.lookup_id, token=named, ip=ip, protocol=protocol, reason=refusal)
             return None
@@ -421,7 +431,7 @@ class PersonalAccessToken(models.Model):
                 self.pepper_version, self.digest = updates["pepper_version"], updates["digest"]
 
 
-__all__ = ["AuditEvent", "PersonalAccessToken", "PersonalAccessTokenManager", "TokenError"]
+__all__ = ["AddressLockout", "AuditEvent", "PersonalAccessToken", "PersonalAccessTokenManager", "TokenError"]
 
 
 #: The statuses a list can be narrowed to, by the names the command line and the console's filters use.
