@@ -41,3 +41,21 @@ def test_a_refused_token_still_counts_its_failure_in_redis(demo):
         response = wsgi_request("GET", f"{API}/me", {"Authorization": f"Bearer {wrong_secret(token)}"})
     assert response.status == 401
     assert any("INCR" in command.upper() for command in cache.sent), cache.sent
+
+
+def test_a_connection_the_server_dropped_fails_one_request_with_503_and_is_replaced(demo):
+    _token, raw = demo.token(demo.alice)
+    headers = {"Authorization": f"Bearer {raw}"}
+    assert wsgi_request("GET", f"{API}/me", headers).status == 200
+    backend = connection.connection.info.backend_pid  # type: ignore[union-attr]
+    # From another session, as a restart of the server would end it.
+    other = connection.copy()
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [backend])
+    finally:
+        other.close()
+    dropped = wsgi_request("GET", f"{API}/me", headers)
+    assert dropped.status == 503
+    assert ("Retry-After", "5") in dropped.headers
+    assert wsgi_request("GET", f"{API}/me", headers).status == 200
