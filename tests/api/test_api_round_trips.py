@@ -47,7 +47,7 @@ def test_a_connection_the_server_dropped_fails_one_request_with_503_and_is_repla
     _token, raw = demo.token(demo.alice)
     headers = {"Authorization": f"Bearer {raw}"}
     assert wsgi_request("GET", f"{API}/me", headers).status == 200
-    backend = connection.connection.info.backend_pid  # type: ignore[union-attr]
+    backend = connection.connection.info.backend_pid
     # From another session, as a restart of the server would end it.
     other = connection.copy()
     try:
