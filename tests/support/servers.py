@@ -89,10 +89,18 @@ def request(port: int, method: str, path: str, body: bytes = b"", **headers: str
 
 
 @contextmanager
-def gunicorn(env: dict[str, str], count: int = 2, output: IO[bytes] | None = None) -> Iterator[list[int]]:
+def gunicorn(
+    env: dict[str, str],
+    count: int = 2,
+    output: IO[bytes] | None = None,
+    *,
+    each: list[dict[str, str]] | None = None,
+) -> Iterator[list[int]]:
     """``count`` gunicorn instances (one worker each) on free ports; yields the ports once all answer. Their
-    standard output and error (the access and error logs) go to ``output`` when given."""
-    ports = [free_port() for _ in range(count)]
+    standard output and error (the access and error logs) go to ``output`` when given. ``each``: one instance
+    per entry, whose variables are added to ``env`` (its own ``DATA_DIR``, say)."""
+    environments = [{**env, **own} for own in each] if each is not None else [env] * count
+    ports = [free_port() for _ in environments]
     servers = [
         subprocess.Popen(
             [
@@ -106,11 +114,11 @@ def gunicorn(env: dict[str, str], count: int = 2, output: IO[bytes] | None = Non
                 "cellsadmin.wsgi:application",
             ],
             cwd=ROOT,
-            env=env,
+            env=environment,
             stdout=output if output is not None else subprocess.DEVNULL,
             stderr=output if output is not None else subprocess.DEVNULL,
         )
-        for port in ports
+        for port, environment in zip(ports, environments, strict=True)
     ]
     try:
         for port in ports:
