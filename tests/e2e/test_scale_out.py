@@ -135,7 +135,7 @@ def test_a_console_session_opened_on_one_instance_holds_on_the_other(cluster):
     admin = console_session(cluster.first, "admin", "two-proc-pass")
     page = request(cluster.second, "GET", "/people/", Cookie=admin["Cookie"])
     assert page.status == 200
-    assert b"alice" in page.data
+    assert b"alice" in page.data  # type: ignore[attr-defined]
 
 
 def test_a_token_deleted_through_one_instance_is_refused_by_the_other(cluster):
@@ -234,7 +234,7 @@ def test_a_file_uploaded_through_one_instance_downloads_through_the_other_byte_f
     path = "/common/projects/alpha/from-a.bin"
     assert request(cluster.first, "PUT", f"/dav{path}", content, Authorization=basic("alice", raw)).status == 201
     found = request(cluster.second, "GET", f"/api/v1/nodes?path={path}", Authorization=f"Bearer {raw}")
-    node = json.loads(found.data)["uuid"]
+    node = json.loads(found.data)["uuid"]  # type: ignore[attr-defined]
     download = request(cluster.second, "GET", f"/api/v1/nodes/{node}/content", Authorization=f"Bearer {raw}")
     assert download.status == 200
-    assert download.data == content
+    assert download.data == content  # type: ignore[attr-defined]
