@@ -64,8 +64,9 @@ SECRET_KEY = _secret_key or (_generated_secret("secret_key") if _ON_SQLITE else 
 PUBLIC_URL = env.str("PUBLIC_URL", default="http://127.0.0.1:8000")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
 
-# Token pepper keys, newest first: "2:new-secret,1:old-secret". A token row stores the version that
-# hashed it; rows under an older version are re-hashed with the newest on their next use.
+# Token pepper keys, newest first: "2:new-secret,1:old-secret". The first one hashes; the others are still
+# accepted. A token row stores the version that hashed it; a row under a smaller version than the first key's is
+# re-hashed with it on its next use.
 TOKEN_PEPPERS = _token_peppers or (["1:" + _generated_secret("token_pepper")] if _ON_SQLITE else [])
 # Longest life a token may be given, by either expiration model.
 TOKEN_MAX_LIFETIME = env.str("TOKEN_MAX_LIFETIME", default="365d")

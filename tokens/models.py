@@ -400,7 +400,9 @@ class PersonalAccessToken(models.Model):
         the window, whichever is smaller; the last use: a minute). Noting a use reads the recent uses first: the
         lookup leaves them out (``tokens.lookup``)."""
         updates: dict[str, Any] = {}
-        if self.pepper_version != token_format.current_pepper_version():
+        # Only forward, to a larger version: during a rolling rotation an instance that still hashes with the old
+        # key (the new one listed second) leaves alone the rows that instances already on the new key moved.
+        if self.pepper_version < token_format.current_pepper_version():
             version, hexdigest = token_format.digest(parts)  # type: ignore[misc]
             updates.update(pepper_version=version, digest=hexdigest)
         if self.is_auto_refresh and self.refresh_window is not None:
