@@ -43,8 +43,9 @@ logger = logging.getLogger(__name__)
 api = NinjaAPI(
     title="cellsadmin",
     version="1",
-    description="Files and people of cellsadmin. Authenticate with `Authorization: Bearer <personal access token>` "
-    "(create one with `manage.py user_token`), or with the console's session and its CSRF token.",
+    description="Files, people and tokens of cellsadmin. Authenticate with "
+    "`Authorization: Bearer <personal access token>` (create one with `manage.py user_token`), or with the "
+    "console's session and its CSRF token.",
     urls_namespace="api",
     auth=[bearer_auth, session_auth],
     # ninja's own bundled Swagger UI (static files of the "ninja" app): no CDN. No validator badge either,
@@ -135,6 +136,7 @@ api.add_router("", "api.me.router")
 # The tree before the content: the order of the paths in the document.
 api.add_router("", "api.nodes.router")
 api.add_router("", "api.content.router")
+api.add_router("", "api.tokens.router")
 
 
 class HeadLikeGet:

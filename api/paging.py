@@ -2,7 +2,8 @@
 only in a ``Link: <…>; rel="next"`` header, whose URL carries an opaque ``cursor``.
 
 Pages are keyset pages: a listing is ordered by a unique key (a folder's children by name then uuid, the
-workspaces by slug), the cursor holds the key of the last item sent, and the next page is the rows after it.
+workspaces by slug, tokens newest first by creation then uuid), the cursor holds the key of the last item sent,
+and the next page is the rows after it.
 The database then reads ``limit + 1`` rows along an index whatever the listing's size or the page's depth (an
 OFFSET would read and drop every row before the page), and rows added or removed meanwhile never shift a page.
 
@@ -18,6 +19,7 @@ import binascii
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
@@ -76,12 +78,26 @@ def text(value: str) -> str:
     return value
 
 
+def moment(value: str) -> datetime:
+    """A cursor's date-time value; an aware one only, as every stored moment is."""
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        raise ValueError("a moment without its offset")
+    return parsed
+
+
 @dataclass(frozen=True)
 class Keyset:
-    """A listing's order: model fields that together are unique, each with the parser of its cursor value."""
+    """A listing's order: model fields that together are unique, each with the parser of its cursor value;
+    ascending, or all descending (newest first)."""
 
     fields: tuple[str, ...]
     parsers: tuple[Callable[[str], Any], ...]
+    descending: bool = False
+
+    @property
+    def ordering(self) -> tuple[str, ...]:
+        return tuple(f"-{field}" for field in self.fields) if self.descending else self.fields
 
     def decode(self, cursor: str) -> tuple[Any, ...]:
         """The key a cursor resumes after; ninja's 422 for anything that is not a cursor of this listing."""
@@ -107,14 +123,15 @@ class Keyset:
         return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
     def after(self, key: Sequence[Any]) -> Q:
-        """Rows strictly after ``key`` in this order: a >= x and ((a > x) or (a = x and b > y) or …). The first
-        term says the same as the rest; it is there for the planner, which starts an index range scan at it
-        (an OR of ranges it would scan from the start of the listing)."""
+        """Rows strictly after ``key`` in this order: a >= x and ((a > x) or (a = x and b > y) or …), with <= and
+        < when descending. The first term says the same as the rest; it is there for the planner, which starts an
+        index range scan at it (an OR of ranges it would scan from the start of the listing)."""
+        beyond, reaching = ("lt", "lte") if self.descending else ("gt", "gte")
         condition = Q()
         for depth, field in enumerate(self.fields):
             equal = dict(zip(self.fields[:depth], key[:depth], strict=True))
-            condition |= Q(**equal, **{f"{field}__gt": key[depth]})
-        return Q(**{f"{self.fields[0]}__gte": key[0]}) & condition
+            condition |= Q(**equal, **{f"{field}__{beyond}": key[depth]})
+        return Q(**{f"{self.fields[0]}__{reaching}": key[0]}) & condition
 
 
 def page(
@@ -129,7 +146,7 @@ def page(
     if query.cursor is not None:
         queryset = queryset.filter(keyset.after(keyset.decode(query.cursor)))
     # One row more than the page tells whether another page follows, without a COUNT.
-    rows = list(queryset.order_by(*keyset.fields)[: query.limit + 1])
+    rows = list(queryset.order_by(*keyset.ordering)[: query.limit + 1])
     if len(rows) > query.limit:
         rows = rows[: query.limit]
         response["Link"] = f'<{next_url(request, keyset.encode(rows[-1]))}>; rel="next"'

@@ -60,8 +60,9 @@ SECRETS_NOT_GIVEN = [
     name for name, value in (("SECRET_KEY", _secret_key), ("TOKEN_PEPPERS", _token_peppers)) if not value
 ]
 SECRET_KEY = _secret_key or (_generated_secret("secret_key") if _ON_SQLITE else "")
-# Where people and scripts reach this instance; used in examples the console and the commands print.
-PUBLIC_URL = env.str("PUBLIC_URL", default="http://127.0.0.1:8000")
+# Where people and scripts reach this instance, in the examples the console shows; unset, the console names the
+# address each request came to. E-mails and the command line answer no request: they fall back to `make run`'s.
+PUBLIC_URL = env.str("PUBLIC_URL", default="")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
 
 # Token pepper keys, newest first: "2:new-secret,1:old-secret". The first one hashes; the others are still
@@ -79,6 +80,10 @@ TOKEN_MAX_PER_USER = env.int("TOKEN_MAX_PER_USER", default=50)
 # Failed authentications allowed per client IP (and per token id) within a window of so many seconds.
 AUTH_FAILURE_LIMIT = env.int("AUTH_FAILURE_LIMIT", default=30)
 AUTH_FAILURE_WINDOW = env.int("AUTH_FAILURE_WINDOW", default=60)
+# Reports of leaked tokens (POST /api/v1/tokens/revoke-leaked, unauthenticated) allowed per client IP within a
+# window of so many seconds.
+LEAK_REPORT_LIMIT = env.int("LEAK_REPORT_LIMIT", default=10)
+LEAK_REPORT_WINDOW = env.int("LEAK_REPORT_WINDOW", default=60)
 # Whether a WebDAV client may still sign in with the user's password instead of a token.
 WEBDAV_ALLOW_PASSWORD = env.bool("WEBDAV_ALLOW_PASSWORD", default=True)
 
@@ -111,6 +116,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "console.time_zones.ViewerTimeZone",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",

@@ -11,9 +11,9 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
 
-from files.scopes import Scope, ScopeError, parse_scopes
-from tokens.durations import DurationError, parse_duration
+from tokens.durations import DurationError, describe_duration, parse_duration
 from tokens.models import PersonalAccessToken, TokenError
+from tokens.scopes import PROTOCOLS, AddressError, ScopeError, TokenScopes, parse_network, parse_scopes
 from tokens.services import token_create
 
 if TYPE_CHECKING:
@@ -29,6 +29,12 @@ MODEL_HINTS = {
     PersonalAccessToken.AUTO_REFRESH: "Expires after the duration without use; each use pushes the end forward.",
 }
 _DURATION_ERROR = "Enter the duration as a whole number greater than zero, e.g. 30."
+#: The token management an administrator may give a token: (``tokens:`` value, what the dialog says).
+MANAGES = [
+    ("", "None: it can read, rotate and delete only itself"),
+    ("self", "Its owner's tokens (tokens:self)"),
+    ("all", "Everyone's tokens (tokens:all), for an administrator's token"),
+]
 #: Longest reason a deletion may record.
 REASON_LENGTH = 500
 
@@ -53,8 +59,8 @@ def policy_hints(owner: User) -> dict[str, Any]:
     """What the create dialog says about the instance's limits."""
     limit = settings.TOKEN_MAX_PER_USER
     live = PersonalAccessToken.objects.filter(owner=owner, expires_at__gt=timezone.now()).count() if limit else 0
-    # As written in the setting, as the refusal message says it (format_duration would turn 90d into 12w6d).
-    return {"max_lifetime": settings.TOKEN_MAX_LIFETIME.strip(), "per_user": limit, "live": live}
+    # As written in the setting, in words, as the refusal message says it (90d stays 90 days, not 12w6d).
+    return {"max_lifetime": describe_duration(settings.TOKEN_MAX_LIFETIME), "per_user": limit, "live": live}
 
 
 class TokenForm(forms.Form):
@@ -90,19 +96,72 @@ class TokenForm(forms.Form):
         },
     )
 
-    def __init__(self, *args: Any, owner: User, **kwargs: Any) -> None:
+    read_only = forms.BooleanField(required=False)
+    protocols = forms.MultipleChoiceField(
+        required=False,
+        choices=[(value, name) for value, name in PROTOCOLS.items()],
+        error_messages={"invalid_choice": "Choose among REST, WebDAV and S3."},
+    )
+    addresses = forms.CharField(
+        required=False,
+        max_length=2000,
+        error_messages={"max_length": "List at most 2,000 characters of addresses."},
+    )
+    manages = forms.ChoiceField(
+        required=False,
+        choices=[(value, name) for value, name in MANAGES],
+        error_messages={"invalid_choice": "Choose what the token may manage."},
+    )
+
+    def __init__(self, *args: Any, owner: User, can_manage: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.owner = owner
-        self.scopes: list[Scope] = []
+        self.scopes = TokenScopes()
+        # Token management is given by an administrator only; the field is not even read for anyone else.
+        self.can_manage = can_manage
+        if not can_manage:
+            del self.fields["manages"]
         if not self.is_bound:
             self.initial.setdefault("duration", default_duration()[0])
             self.initial.setdefault("unit", default_duration()[1])
 
+    def clean_addresses(self) -> str:
+        """One address or network per entry, separated by commas, spaces or lines; each must parse."""
+        text: str = self.cleaned_data.get("addresses", "")
+        problems = []
+        for entry in text.replace(",", " ").split():
+            try:
+                parse_network(entry)
+            except AddressError as error:
+                problems.append(error.detail)
+        if problems:
+            raise forms.ValidationError(problems)
+        return text
+
     def clean(self) -> dict[str, Any] | None:
-        cleaned = super().clean()
+        """The scopes of every kind the dialog offers, as strings read by the one scope parser."""
+        cleaned = super().clean() or {}
+        values = self.data.getlist("scope") if isinstance(self.data, MultiValueDict) else []
         try:
-            values = self.data.getlist("scope") if isinstance(self.data, MultiValueDict) else []
-            self.scopes = parse_scopes(value for value in values if value)
+            nodes = parse_scopes(value for value in values if value).nodes
+        except ScopeError as error:
+            self.add_error(None, str(error))
+            return cleaned
+        if cleaned.get("read_only"):
+            if any(scope.write for scope in nodes):
+                self.add_error(
+                    "read_only", "“Read only” is checked, but a scope below asks for w: choose r, or uncheck it."
+                )
+            # Read only without a chosen node: every file the owner reaches, now or later, read only.
+            strings = [str(scope) for scope in nodes] or ["node:*:r"]
+        else:
+            strings = [str(scope) for scope in nodes]
+        strings += [f"protocol:{value}" for value in cleaned.get("protocols") or []]
+        strings += [f"ip:{entry}" for entry in (cleaned.get("addresses") or "").replace(",", " ").split()]
+        if cleaned.get("manages"):
+            strings.append(f"tokens:{cleaned['manages']}")
+        try:
+            self.scopes = parse_scopes(strings)
         except ScopeError as error:
             self.add_error(None, str(error))
         return cleaned
@@ -110,7 +169,7 @@ class TokenForm(forms.Form):
     @property
     def chosen(self) -> dict[str, str]:
         """node uuid → permission, as chosen in the picker (for showing the form again)."""
-        return {str(scope.node): scope.perm for scope in self.scopes}
+        return {str(scope.node): scope.perm for scope in self.scopes.nodes if scope.node is not None}
 
     def issue(self, *, created_by: User, ip: str | None = None) -> tuple[PersonalAccessToken, str] | None:
         """The new token and its plain text, or None with the manager's refusal added to the form's errors."""

@@ -18,7 +18,7 @@ from django_htmx.http import reswap, retarget, trigger_client_event
 from console.access import admin_required, is_partial, render_page, signed_in_user
 from console.filters import AuditFilter, InventoryFilter
 from console.forms import UNITS, ReasonForm, default_duration
-from console.token_rows import expiration_label, status_class
+from console.token_rows import expiration_label, scope_kinds, status_class
 from console.tokens import CLOSE_DIALOG, TOKENS_CHANGED
 from lib.keyset import KeysetPage, keyset_page, row_id
 from tokens.durations import DurationError, format_duration, parse_duration
@@ -81,6 +81,7 @@ def inventory(request: HttpRequest) -> HttpResponse:
             "model_label": expiration_label(token),
             "status_class": status_class(token.status),
             "usage_class": status_class(token.usage),
+            "kinds": scope_kinds(token.scope_set),
         }
         for token in page.items
     ]

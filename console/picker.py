@@ -24,22 +24,34 @@ SEARCH_MAX = 255
 
 @dataclass(frozen=True)
 class ScopeChoice:
-    node: Node
+    """One node of the picker, with what its line shows computed once (a big folder shows hundreds)."""
+
+    #: The node's uuid as text and its public path.
+    id: str
+    path: str
     name: str
+    is_folder: bool
     can_write: bool
     #: The permission already chosen for this node when the form is shown again ("" for none).
     chosen: str = ""
 
-    @property
-    def path(self) -> str:
-        return self.node.public_path
+    @classmethod
+    def of(cls, node: Node, *, name: str, can_write: bool, chosen: str = "") -> ScopeChoice:
+        return cls(
+            id=str(node.uuid),
+            path=node.public_path,
+            name=name,
+            is_folder=node.is_folder,
+            can_write=can_write,
+            chosen=chosen,
+        )
 
 
 def _choices(rights: Rights, nodes: list[Node], chosen: dict[str, str], *, roots: bool = False) -> list[ScopeChoice]:
     """In the order given: roots named by their workspace's label, other nodes by their name."""
     return [
-        ScopeChoice(
-            node=node,
+        ScopeChoice.of(
+            node,
             name=node.workspace.label if roots else node.name,
             can_write=Access.WRITE in rights.access(node),
             chosen=chosen.get(str(node.uuid), ""),
@@ -92,19 +104,28 @@ def children(
     rights = rights_for(owner)
     if not parent.is_folder or Access.LIST not in rights.access(parent):
         return None
-    # Only what a choice shows; every child is in its parent's workspace, given below instead of joined.
-    nodes = rights.visible_children(parent).only("workspace", "parent", "name", "path", "type")
+    # Rows, not model instances: only what a choice shows, in the order of the index files_node_children_order
+    # (folders first: "folder" sorts after "file"), so the batch is read from it, never sorted out of the folder.
+    nodes = rights.visible_children(parent)
     if query:
         nodes = nodes.filter(name__icontains=query)
-    # Folders first: "folder" sorts after "file". The order is the one of the index files_node_children_order,
-    # so the batch is read from it, never sorted out of the whole folder.
-    batch = list(nodes.order_by(F("type").desc(), Lower("name"), "name")[offset : offset + limit + 1])
+    ordered = nodes.order_by(F("type").desc(), Lower("name"), "name").values_list("uuid", "name", "path", "type")
+    batch = list(ordered[offset : offset + limit + 1])
     more = len(batch) > limit
-    for node in batch:
-        node.workspace = parent.workspace
+    slug, workspace_id = parent.workspace.slug, parent.workspace_id
+    choices = [
+        ScopeChoice(
+            id=str(uid),
+            path=f"/{slug}{path}",
+            name=name,
+            is_folder=kind == Node.FOLDER,
+            can_write=Access.WRITE in rights.access_at(workspace_id, path),
+        )
+        for uid, name, path, kind in batch[:limit]
+    ]
     return Children(
         folder=parent,
-        choices=_choices(rights, batch[:limit], {}),
+        choices=choices,
         offset=offset,
         query=query,
         next_offset=offset + limit if more else None,
@@ -120,8 +141,8 @@ def chosen_below_roots(owner: User, chosen: dict[str, str]) -> list[ScopeChoice]
     nodes = Node.objects.filter(uuid__in=list(chosen), parent__isnull=False).select_related("workspace")
     readable = [node for node in nodes if Access.READ in rights.access(node)]
     choices = [
-        ScopeChoice(
-            node=node,
+        ScopeChoice.of(
+            node,
             name=node.public_path,
             can_write=Access.WRITE in rights.access(node),
             chosen=chosen[str(node.uuid)],

@@ -16,24 +16,43 @@ from django.utils import timezone
 from files.models import Node
 from tokens.durations import format_duration
 from tokens.models import RECENT_USES, PersonalAccessToken
+from tokens.scopes import TokenScopes
 
 if TYPE_CHECKING:
     from people.models import User
 
 
+#: Display names of the choices, read from plain dicts: ``get_FOO_display`` rebuilds its map on every call, and a
+#: list asks for them on every row.
+_MODEL_NAMES = dict(PersonalAccessToken.MODELS)
+_VIA_NAMES = dict(PersonalAccessToken.VIA)
+_PERM_NAMES = {"r": "read", "w": "write", "rw": "read and write"}
+
+
 def expiration_label(token: PersonalAccessToken) -> str:
     """``Hard Limit`` or ``Auto Refresh (1h)``, the window in the command line's duration syntax."""
-    label = token.get_expiration_model_display()
+    label = _MODEL_NAMES.get(token.expiration_model, token.expiration_model)
     if token.refresh_window is not None:
         label += f" ({format_duration(token.refresh_window)})"
     return label
 
 
+def created_via_label(token: PersonalAccessToken) -> str:
+    """``console``, ``command line``, or ``unknown`` for tokens older than the record of their origin."""
+    return _VIA_NAMES.get(token.created_via) or "unknown"
+
+
 @dataclass(frozen=True)
 class ScopeLine:
-    #: The node's public path, or None when the node is gone (the scope then grants nothing).
+    #: The node's public path, or None when the node is gone (the scope then grants nothing) or when the scope is
+    #: ``node:*`` (every node the owner reaches).
     path: str | None
     perm: str
+    everywhere: bool = False
+
+    @property
+    def perm_name(self) -> str:
+        return _PERM_NAMES.get(self.perm, self.perm)
 
 
 @dataclass(frozen=True)
@@ -67,30 +86,49 @@ def _moment(value: object) -> datetime | None:
         return None
 
 
+def scope_kinds(scopes: TokenScopes) -> list[str]:
+    """What the inventory says of a token's scopes without reading their nodes: read only, narrowed to nodes,
+    and the other kinds in words."""
+    lines = []
+    if scopes.read_only:
+        lines.append("read only")
+    if any(scope.node is not None for scope in scopes.nodes):
+        named = sum(scope.node is not None for scope in scopes.nodes)
+        lines.append(f"{named} node scope{'s' if named != 1 else ''}")
+    return lines + scopes.restrictions()
+
+
 def status_class(status: str) -> str:
     return status.lower().replace(" ", "-")
 
 
 @dataclass(frozen=True)
 class TokenRow:
+    """A token and what its row shows, computed once: a page renders each of these several times."""
+
     token: PersonalAccessToken
     scopes: list[ScopeLine]
     delete_url: str
     rotate_url: str = ""
     #: The page (or, by htmx, the fragment) with this token's details.
     details_url: str = ""
-    #: ``token.status`` and ``token.usage`` at the moment the page was read: a row shows each several times, and
-    #: one moment for the whole page keeps its rows consistent.
+    #: ``token.status`` and ``token.usage`` at the moment the page was read: one moment for the whole page keeps
+    #: its rows consistent.
     status: str = ""
     usage: str = ""
+    #: The token's uuid as text, for the row's element ids.
+    id: str = ""
+    model_label: str = ""
+    created_via: str = ""
 
     @property
-    def model_label(self) -> str:
-        return expiration_label(self.token)
+    def restrictions(self) -> list[str]:
+        """The protocols, addresses and token management of its scopes, in words."""
+        return self.token.scope_set.restrictions()
 
     @property
-    def created_via(self) -> str:
-        return self.token.get_created_via_display() or "unknown"
+    def expired(self) -> bool:
+        return self.status == "Expired"
 
     @property
     def status_class(self) -> str:
@@ -140,14 +178,20 @@ def token_rows(
 ) -> list[TokenRow]:
     tokens = list(tokens)
     now = timezone.now()
-    node_ids: set[uuid.UUID] = {scope.node for token in tokens for scope in token.parsed_scopes}
+    node_ids: set[uuid.UUID] = {
+        scope.node for token in tokens for scope in token.parsed_scopes if scope.node is not None
+    }
     nodes = Node.objects.select_related("workspace").in_bulk(list(node_ids)) if node_ids else {}
     rows = []
     for token in tokens:
         lines = []
         for scope in token.parsed_scopes:
-            node = nodes.get(scope.node)
-            lines.append(ScopeLine(path=node.public_path if node is not None else None, perm=scope.perm))
+            node = nodes.get(scope.node) if scope.node is not None else None
+            lines.append(
+                ScopeLine(
+                    path=node.public_path if node is not None else None, perm=scope.perm, everywhere=scope.everywhere
+                )
+            )
         rows.append(
             TokenRow(
                 token=token,
@@ -157,6 +201,9 @@ def token_rows(
                 details_url=details_url(token) if details_url is not None else "",
                 status=token.status_at(now),
                 usage=token.usage_at(now),
+                id=str(token.uuid),
+                model_label=expiration_label(token),
+                created_via=created_via_label(token),
             )
         )
     return rows

@@ -12,24 +12,25 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import reswap, retarget, trigger_client_event
 
-from console import picker
+from console import picker, reveal
 from console.access import is_partial, page_owner, render_page, signed_in_user
-from console.forms import MODEL_HINTS, UNITS, ReasonForm, TokenForm, policy_hints
+from console.forms import MANAGES, MODEL_HINTS, UNITS, ReasonForm, TokenForm, policy_hints
 from console.paging import page_of
 from console.token_rows import TokenRow, expiration_label, inactive_tokens, live_tokens, token_rows
 from files.models import Node
 from people.models import User
 from tokens.models import PersonalAccessToken, TokenError
+from tokens.scopes import PROTOCOLS, REST, WEBDAV
 from tokens.services import token_delete, token_rotate
 
 logger = logging.getLogger(__name__)
@@ -133,7 +134,19 @@ def _inactive_context(pages: TokenPages, raw_page: str | None) -> dict[str, Any]
 @login_required
 def tab(request: HttpRequest, login: str | None = None) -> HttpResponse:
     pages = _pages(request, login)
-    return render_page(request, "tokens/tab.html", "tab-panel", _list_context(pages, request.GET.get("page")))
+    context = _list_context(pages, request.GET.get("page"))
+    if reveal.SESSION_KEY not in request.session:
+        return render_page(request, "tokens/tab.html", "tab-panel", context)
+    # The GET after a create or rotate without JavaScript: the secret once, in a page no cache keeps.
+    kept = reveal.take(request, pages.owner)
+    if kept is not None:
+        context.update(_reveal_context(request, kept))
+    response = render_page(request, "tokens/tab.html", "tab-panel", context)
+    if reveal.SESSION_KEY not in request.session:
+        # Shown, or found stale: the pad goes too. A reveal kept for another tab keeps it.
+        reveal.forget(response)
+    add_never_cache_headers(response)
+    return response
 
 
 @require_GET
@@ -190,22 +203,41 @@ def _create_context(pages: TokenPages, form: TokenForm, in_dialog: bool) -> dict
         "in_dialog": in_dialog,
         "units": [(key, name) for key, (name, _size) in UNITS.items()],
         "models": [(key, name, MODEL_HINTS[key]) for key, name in PersonalAccessToken.MODELS],
+        "protocols": list(PROTOCOLS.items()),
+        "manages": MANAGES,
         "roots": picker.workspace_roots(pages.owner, chosen),
         "chosen_below": picker.chosen_below_roots(pages.owner, chosen),
         "policy": policy_hints(pages.owner),
     }
 
 
-def _reveal_context(token: PersonalAccessToken, raw: str) -> dict[str, Any]:
-    """What the one-time reveal shows: the token, and examples of its use with the instance's public URL."""
-    base = settings.PUBLIC_URL.rstrip("/")
+def _reveal_context(request: HttpRequest, kept: reveal.Reveal) -> dict[str, Any]:
+    token = kept.token
     return {
-        "token": token,
-        "raw": raw,
+        **reveal.reveal_context(request, kept),
         "model_label": expiration_label(token),
-        "api_url": f"{base}/api/v1/me",
-        "dav_url": f"{base}/dav/",
+        # Only the uses its protocol scopes allow.
+        "on_rest": token.scope_set.allows_protocol(REST),
+        "on_dav": token.scope_set.allows_protocol(WEBDAV),
     }
+
+
+def _revealed(request: HttpRequest, pages: TokenPages, kept: reveal.Reveal, message: str) -> HttpResponse:
+    """After Generate or Rotate. With htmx: the dialog closes and the panel with the secret takes its place on
+    the tab. Without: the secret is held for the tab, which the browser is sent to (Post/Redirect/Get)."""
+    if not is_partial(request):
+        moved = redirect(pages.tab_url)
+        moved.status_code = 303  # See Other: the browser GETs the tab, and a reload never posts again
+        reveal.keep(request, moved, kept)
+        return moved
+    context = {"pages": pages, "owner": pages.owner, **_reveal_context(request, kept)}
+    response = render(request, "tokens/_reveal.html", context)
+    add_never_cache_headers(response)
+    reswap(retarget(response, "#reveal-slot"), "innerHTML")
+    # The dialog closes once the panel is in place, so that focus can go to the secret (console.js).
+    trigger_client_event(response, CLOSE_DIALOG, after="settle")
+    trigger_client_event(response, TOKENS_CHANGED, {"message": message})
+    return response
 
 
 @require_http_methods(["GET", "POST"])
@@ -217,26 +249,24 @@ def create(request: HttpRequest, login: str | None = None) -> HttpResponse:
     pages = _pages(request, login)
     partial = is_partial(request)
     if request.method == "GET":
-        form = TokenForm(owner=pages.owner)
+        form = TokenForm(owner=pages.owner, can_manage=signed_in_user(request).is_admin)
         context = _create_context(pages, form, partial)
         # Without JavaScript a folder of the picker opens through a link: the page again, with that folder.
         if "open" in request.GET:
             context["opened"] = _folder_children(request, pages.owner, request.GET.get("open"))
         return render_page(request, "tokens/create.html", "dialog", context)
 
-    form = TokenForm(request.POST, owner=pages.owner)
+    form = TokenForm(request.POST, owner=pages.owner, can_manage=signed_in_user(request).is_admin)
     issued = (
         form.issue(created_by=signed_in_user(request), ip=request.META.get("REMOTE_ADDR")) if form.is_valid() else None
     )
-    context = _create_context(pages, form, partial)
-    if issued is not None:
-        token, raw = issued
-        logger.info("token %s issued for %s by %s via console", token.lookup_id, pages.owner.login, request.user)
-        context.update(_reveal_context(token, raw))
-    response = render_page(request, "tokens/create.html", "dialog-body", context)
-    if issued is not None:
-        trigger_client_event(response, TOKENS_CHANGED, {"message": f"Token “{issued[0].label}” created."})
-    return response
+    if issued is None:
+        return render_page(request, "tokens/create.html", "dialog-body", _create_context(pages, form, partial))
+    token, raw = issued
+    logger.info("token %s issued for %s by %s via console", token.lookup_id, pages.owner.login, request.user)
+    return _revealed(
+        request, pages, reveal.Reveal(token=token, raw=raw, action="created"), f"Token “{token.label}” created."
+    )
 
 
 def _folder_children(request: HttpRequest, owner: User, raw_id: str | None) -> picker.Children | None:
@@ -310,10 +340,8 @@ def rotate(request: HttpRequest, token_id: uuid.UUID, login: str | None = None) 
         new.lookup_id,
         request.user,
     )
-    context.update(_reveal_context(new, raw), error="", notice=notice)
-    response = render_page(request, "tokens/rotate.html", "dialog-body", context)
-    trigger_client_event(response, TOKENS_CHANGED, {"message": f"Token “{new.label}” rotated."})
-    return response
+    kept = reveal.Reveal(token=new, raw=raw, action="rotated", notice=notice)
+    return _revealed(request, pages, kept, f"Token “{new.label}” rotated.")
 
 
 @require_http_methods(["GET", "POST"])

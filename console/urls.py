@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from console import instance, locks, login, people
+from console import instance, locks, login, people, time_zones
 
 urlpatterns = [
     path("", people.home, name="home"),
@@ -20,6 +20,7 @@ urlpatterns = [
     path("me/tokens/", include(("console.token_urls", "tokens"), namespace="my-tokens")),
     path("me/locks/", locks.locks_tab, name="my-locks"),
     path("me/locks/release/", locks.release_lock, name="my-lock-release"),
+    path("me/preferences/", time_zones.preferences, name="my-preferences"),
     # Every token of the instance, the audit trail and the policy (administrators only).
     path("tokens/", instance.inventory, name="token-inventory"),
     path("tokens/delete/", instance.bulk_delete, name="token-bulk-delete"),

@@ -7,7 +7,10 @@ Rules:
 
 - The owner's reach is the union of their grants on workspaces (directly or through a group): ``read`` or
   ``read+write`` on a workspace's whole tree. An inactive user reaches nothing.
-- A token without scopes has the owner's reach.
+- A token without node scopes has the owner's reach.
+- ``node:*:<perm>`` reaches every node the owner reaches, now or later, with that permission intersected with the
+  owner's current grant: ``node:*:r`` reads everything and writes nothing. Beside other node scopes it adds up
+  with them, as node scopes do.
 - A scoped token reaches each scoped node and its descendants with the scope's permission intersected with the
   owner's *current* grant; ancestors of a scoped node are traverse-only: they can be stat-ed and listed, but a
   listing shows only the branch that leads to scoped nodes. Everything else does not exist for the token.
@@ -21,7 +24,7 @@ from __future__ import annotations
 
 import enum
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -74,8 +77,11 @@ class Rights:
     """
 
     user: User
-    #: None for an unscoped principal; otherwise each scope with its node as it is now (None if gone).
+    #: None for an unscoped principal; otherwise each scope that names a node, with that node as it is now (None
+    #: if gone).
     scopes: list[tuple[Scope, Node | None]] | None = field(default=None)
+    #: What the ``node:*`` scopes give on every node the owner reaches (before the owner's grant there).
+    everywhere: Access = Access.NONE
     #: workspace uuid → the owner's access there (union of their grants), as far as it has been read.
     _grants: dict[uuid.UUID, Access] = field(default_factory=dict)
     #: Whether ``_grants`` holds every grant (an absent workspace is then one without a grant).
@@ -120,7 +126,7 @@ class Rights:
         grant = self.grant(workspace_id)
         if not grant or not self.is_scoped:
             return grant
-        access = Access.NONE
+        access = self.everywhere & grant
         for scope, node in self._live_scopes(workspace_id):
             access |= (_scope_access(scope) & grant) if node.is_root else Access.TRAVERSE
         return access
@@ -135,7 +141,7 @@ class Rights:
         grant = self.grant(workspace_id)
         if not grant or not self.is_scoped:
             return grant
-        access = Access.NONE
+        access = self.everywhere & grant
         for scope, scoped in self._live_scopes(workspace_id):
             if _is_within(path, scoped.path):
                 access |= _scope_access(scope) & grant
@@ -152,6 +158,8 @@ class Rights:
             return Access.WRITE in grant
         if Access.WRITE not in grant:
             return False
+        if Access.WRITE in self.everywhere:
+            return True
         return any(
             scope.write and node.path.startswith(scoped.path + "/")
             for scope, scoped in self._live_scopes(node.workspace_id)
@@ -187,14 +195,22 @@ def _owner_grants(user: User) -> dict[uuid.UUID, Access]:
     return grants
 
 
-def rights_for(user: User, scopes: Sequence[Scope] = ()) -> Rights:
-    """The reach of ``user``, narrowed to ``scopes`` when the request came with a scoped token (none: the
-    user's own reach). The scopes' nodes are read here; the owner's grants when first needed."""
-    scoped: list[tuple[Scope, Node | None]] | None = None
-    if scopes:
-        nodes = raw_sql.nodes_by_key([scope.node for scope in scopes])
-        scoped = [(scope, nodes.get(scope.node)) for scope in scopes]
-    return Rights(user=user, scopes=scoped)
+def rights_for(user: User, scopes: Sequence[Scope] = (), *, nodes: Mapping[uuid.UUID, Node] | None = None) -> Rights:
+    """The reach of ``user``, narrowed to the node ``scopes`` when the request came with a scoped token (none:
+    the user's own reach). The scopes' nodes are read here, unless the caller has them (``nodes``, by uuid); the
+    owner's grants when first needed."""
+    if not scopes:
+        return Rights(user=user)
+    everywhere = Access.NONE
+    named: list[tuple[Scope, uuid.UUID]] = []
+    for scope in scopes:
+        if scope.node is None:
+            everywhere |= _scope_access(scope)
+        else:
+            named.append((scope, scope.node))
+    if nodes is None:
+        nodes = raw_sql.nodes_by_key([node for _scope, node in named])
+    return Rights(user=user, scopes=[(scope, nodes.get(node)) for scope, node in named], everywhere=everywhere)
 
 
 def node_access(user: User, scopes: Sequence[Scope], node: Node) -> Access:

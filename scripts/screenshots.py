@@ -50,10 +50,10 @@ def seed() -> None:
 
     from files import paths, services
     from files.models import DavLock
-    from files.scopes import parse_scopes
     from people.models import User
     from tokens.audit import AuditEvent
     from tokens.models import PersonalAccessToken, TokenError
+    from tokens.scopes import parse_scopes
     from tokens.services import token_create, token_delete
 
     call_command("migrate", verbosity=0)
@@ -201,12 +201,15 @@ def shoot(base: str) -> None:
             dialog.get_by_text("Common Files", exact=True).click()
             dialog.get_by_text("projects", exact=True).click()
             dialog.get_by_label("Access to /common/projects/alpha").select_option(label="rw (read & write)")
+            dialog.get_by_label("WebDAV").check()
+            dialog.get_by_label("Allowed addresses").fill("192.0.2.0/24")
             page.get_by_role("heading", name="Create a Personal Access Token").click()  # no focus ring in the picture
-            page.set_viewport_size({"width": 1280, "height": 1100})  # the whole dialog, down to Generate
+            page.set_viewport_size({"width": 1280, "height": 1640})  # the whole dialog, down to Generate
             page.screenshot(path=OUT / f"create-{scheme}.png")
 
             dialog.get_by_role("button", name="Generate").click()
             page.get_by_label("Token", exact=True).wait_for()
+            page.set_viewport_size({"width": 1280, "height": 1100})
             page.wait_for_timeout(300)  # let the list behind the dialog refresh
             page.screenshot(path=OUT / f"reveal-{scheme}.png")
             page.get_by_role("button", name="Done").click()

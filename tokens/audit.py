@@ -30,6 +30,7 @@ class AuditEvent(models.Model):
     REFUSED = "refused"
     POLICY_REFUSED = "policy_refused"
     LOCK_RELEASED = "lock_released"
+    LEAKED = "leaked"
     EVENTS: ClassVar[list[tuple[str, str]]] = [
         (CREATED, "token created"),
         (DELETED, "token deleted"),
@@ -37,6 +38,7 @@ class AuditEvent(models.Model):
         (REFUSED, "use refused"),
         (POLICY_REFUSED, "refused by policy"),
         (LOCK_RELEASED, "WebDAV lock released"),
+        (LEAKED, "reported leaked, deleted"),
     ]
 
     at = models.DateTimeField(default=timezone.now)

@@ -14,12 +14,13 @@ from files.scopes import Scope
 from tokens import throttle
 from tokens.format import looks_like_token, parse
 from tokens.models import PersonalAccessToken
+from tokens.scopes import REST, S3, WEBDAV
 
 if TYPE_CHECKING:
     from people.models import User
 
-REST = "REST"
-WEBDAV = "WebDAV"
+__all__ = ["CONSOLE", "REST", "S3", "WEBDAV", "Principal", "authenticate"]
+
 CONSOLE = "console"
 
 
@@ -34,6 +35,30 @@ class Principal:
     def scopes(self) -> list[Scope]:
         """What the token narrows the user's reach to (none: the user's own reach)."""
         return self.token.parsed_scopes if self.token is not None else []
+
+    def manages(self, owner: User) -> bool:
+        """Whether this principal may manage ``owner``'s tokens (list, create, read, rotate, delete) over the REST
+        API. A session: its user's own, an administrator's anyone's. A token: with ``tokens:self`` its owner's,
+        with ``tokens:all`` everyone's while its owner is an administrator (else its owner's); without a
+        ``tokens:`` scope none but itself (:meth:`manages_token`)."""
+        if self.token is None:
+            return self.user.is_admin or owner.pk == self.user.pk
+        level = self.token.scope_set.manages
+        if level == "all" and self.user.is_admin:
+            return True
+        return level != "" and owner.pk == self.user.pk
+
+    @property
+    def manages_everyone(self) -> bool:
+        """Whether a listing without an owner shows everyone's tokens (else the principal's own)."""
+        if self.token is None:
+            return self.user.is_admin
+        return self.token.scope_set.manages == "all" and self.user.is_admin
+
+    def manages_token(self, token: PersonalAccessToken) -> bool:
+        """Whether this principal may read, rotate and delete ``token``: any token itself, the others as
+        :meth:`manages` says for their owner."""
+        return (self.token is not None and token.pk == self.token.pk) or self.manages(token.owner)
 
 
 def authenticate(
@@ -95,7 +120,7 @@ def _token_principal(
     if not looks_like_token(secret) or _holds_nul(secret, login):
         return None
     if protocol == CONSOLE:
-        return None  # a token is no console login: a token can never manage tokens
+        return None  # a token is no console login
     token = PersonalAccessToken.objects.authenticate(
         secret, ip=ip, protocol=protocol, user_agent=user_agent, login=login
     )

@@ -59,6 +59,33 @@ def format_duration(value: timedelta) -> str:
     return "".join(parts)
 
 
+_WORDS = {"w": "week", "d": "day", "h": "hour", "m": "minute", "s": "second"}
+
+
+def describe_duration(value: timedelta | str) -> str:
+    """A duration in words for sentences: ``"365d"`` → ``"365 days"``, ``timedelta(hours=36)`` → ``"1 day 12
+    hours"``. A string is read as written (``90d`` stays 90 days, never 12 weeks 6 days); anything that does not
+    parse is returned as it is."""
+    if isinstance(value, str):
+        try:
+            parse_duration(value)
+        except DurationError:
+            return value
+        parts = [(int(number), unit) for number, unit in _PART.findall(value.strip())]
+    else:
+        parts = []
+        seconds = max(int(value.total_seconds()), 0)
+        for unit, size in UNITS.items():
+            if unit == "w":
+                continue
+            count, seconds = divmod(seconds, size)
+            if count:
+                parts.append((count, unit))
+    if not parts:
+        return "0 seconds"
+    return " ".join(f"{count} {_WORDS[unit]}{'s' if count != 1 else ''}" for count, unit in parts)
+
+
 #: The first and last moments a datetime holds in UTC, the time zone the database compares in.
 EARLIEST = datetime.min.replace(tzinfo=UTC)
 LATEST = datetime.max.replace(tzinfo=UTC)

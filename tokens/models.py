@@ -16,13 +16,14 @@ from django.db.models.functions import Greatest
 from django.db.models.lookups import GreaterThanOrEqual, LessThan
 from django.utils import timezone
 
-from files.models import Node
-from files.rights import Access, rights_for
-from files.scopes import Scope, parse_scope
+from files.scopes import Scope, ScopeError
 from tokens import format as token_format
 from tokens import lookup, throttle
+from tokens import scopes as token_scopes
 from tokens.audit import AuditEvent
-from tokens.durations import parse_duration
+from tokens.durations import describe_duration, parse_duration
+from tokens.escalation import Terms, escalation, node_places
+from tokens.scopes import TokenScopes
 from tokens.throttle import AddressLockout
 
 if TYPE_CHECKING:
@@ -37,12 +38,16 @@ IDLE_AFTER = timedelta(days=30)
 class TokenError(ValueError):
     """A token that cannot be issued as asked; the message is meant for the person asking.
 
-    ``policy`` marks refusals by the instance policy (lifetime, tokens per user), which the audit trail keeps.
+    ``policy`` marks refusals by the instance policy (lifetime, tokens per user), which the audit trail keeps;
+    ``escalation`` those of a token that would exceed the token that asked for it; ``field`` names what was
+    asked wrong (``label``, ``owner``, ``duration``, ``absolute_end``, ``scopes``), where one thing was.
     """
 
-    def __init__(self, message: str, *, policy: bool = False) -> None:
+    def __init__(self, message: str, *, policy: bool = False, escalation: bool = False, field: str = "") -> None:
         super().__init__(message)
         self.policy = policy
+        self.escalation = escalation
+        self.field = field
 
 
 def max_lifetime() -> timedelta:
@@ -77,25 +82,6 @@ def note_use(
             rest.append(use)
     entry = {"ip": ip, "protocol": protocol, "agent": agent, "first_seen": first_seen, "last_seen": when}
     return [entry, *rest][:RECENT_USES]
-
-
-def validate_scopes(owner: User, scopes: list[Scope]) -> list[Scope]:
-    """The scopes unchanged, or TokenError saying which one reaches beyond the owner's rights."""
-    if not scopes:
-        return scopes
-    rights = rights_for(owner)
-    nodes = Node.objects.select_related("workspace").in_bulk([scope.node for scope in scopes])
-    for scope in scopes:
-        node = nodes.get(scope.node)
-        access = rights.access(node) if node is not None else Access.NONE
-        if Access.READ not in access:
-            # The same words whether the node is missing or hidden: a scope is no way to probe the tree.
-            raise TokenError(f"Scope {scope}: no node {scope.node} that {owner.login} can read.")
-        if scope.write and Access.WRITE not in access:
-            raise TokenError(
-                f"Scope {scope}: {owner.login} may only read {node.public_path}, so 'w' cannot be granted."  # type: ignore[union-attr]
-            )
-    return scopes
 
 
 _BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
@@ -163,61 +149,109 @@ class PersonalAccessTokenManager(_ManagerBase["PersonalAccessToken"]):
         label: str | Callable[[str], str],
         expires_in: timedelta | None = None,
         refresh_window: timedelta | None = None,
-        scopes: list[Scope] | None = None,
+        ends_at: datetime | None = None,
+        scopes: TokenScopes | None = None,
         created_by: User | None = None,
         created_via: str = "",
         ignore_limit: bool = False,
+        parent: PersonalAccessToken | None = None,
+        replaces: PersonalAccessToken | None = None,
     ) -> tuple[PersonalAccessToken, str]:
         """Create a token and return it with its plain text, which exists nowhere else afterwards.
 
-        ``expires_in`` alone: Hard Limit. ``refresh_window``: Auto Refresh, capped at ``expires_in`` when both
-        are given. Scopes must name nodes the owner can reach with at least the asked permission.
-        ``ignore_limit`` skips the tokens-per-user limit (a rotation replaces a token, it adds none).
+        Hard Limit (no ``refresh_window``): it ends ``expires_in`` from now, or at ``ends_at``. Auto Refresh
+        (``refresh_window``): capped at ``expires_in`` from now or at ``ends_at``, else at the instance's maximum
+        lifetime. Scopes must pass ``tokens.scopes.validate``. ``parent``: the token through which it is made,
+        which it may not exceed (``tokens.escalation``); an Auto Refresh child asked without a cap gets the
+        parent's end as its cap. ``ignore_limit`` skips the tokens-per-user limit (a rotation replaces a token,
+        it adds none). Two live tokens of one owner never share a label (whatever its case): a person must be
+        able to tell which one a list row, a confirmation or an e-mail means. ``replaces`` is the token a
+        rotation replaces, whose label the new one takes over.
         """
         raw, parts = token_format.generate()
         # A function of the token's public id, for a default label that names the token (the command line's).
         label = (label(parts.lookup_id) if callable(label) else label).strip()
         if not label:
-            raise TokenError("A token needs a label.")
+            raise TokenError("A token needs a label.", field="label")
         if len(label) > 200:
-            raise TokenError("A label must be at most 200 characters long.")
+            raise TokenError("A label must be at most 200 characters long.", field="label")
         if any(unicodedata.category(char) in {"Cc", "Zl", "Zp"} or char in _BIDI_CONTROLS for char in label):
             # A label goes into e-mail subjects, terminals (token_list) and logs: no line breaks, no escape
             # sequences, no reordering of what follows it.
-            raise TokenError("A label must be a single line without control characters.")
+            raise TokenError("A label must be a single line without control characters.", field="label")
         if not owner.is_active:
-            raise TokenError(f"User {owner.login!r} is inactive.")
-        if expires_in is None and refresh_window is None:
+            raise TokenError(f"User {owner.login!r} is inactive.", field="owner")
+        if expires_in is None and refresh_window is None and ends_at is None:
             raise TokenError("A token needs a duration (Hard Limit) or a refresh window (Auto Refresh).")
+        if expires_in is not None and ends_at is not None:
+            raise TokenError("Give a token a duration or an end, not both.", field="absolute_end")
+        now = timezone.now()
         longest = max_lifetime()
         for given in (expires_in, refresh_window):
             if given is not None and given <= timedelta(0):
-                raise TokenError("A duration must be longer than zero.")
+                raise TokenError("A duration must be longer than zero.", field="duration")
             if given is not None and given > longest:
                 raise TokenError(
-                    f"A token may live at most {settings.TOKEN_MAX_LIFETIME} on this instance.", policy=True
+                    f"A token may live at most {describe_duration(settings.TOKEN_MAX_LIFETIME)} on this instance.",
+                    policy=True,
+                    field="duration",
                 )
+        if ends_at is not None and ends_at <= now:
+            raise TokenError("The end must be in the future.", field="absolute_end")
+        if ends_at is not None and ends_at - now > longest:
+            raise TokenError(
+                f"A token may live at most {describe_duration(settings.TOKEN_MAX_LIFETIME)} on this instance.",
+                policy=True,
+                field="absolute_end",
+            )
         limit = settings.TOKEN_MAX_PER_USER
-        if limit and not ignore_limit and self.filter(owner=owner, expires_at__gt=timezone.now()).count() >= limit:
+        if limit and not ignore_limit and self.filter(owner=owner, expires_at__gt=now).count() >= limit:
             raise TokenError(
                 f"{owner.login} already has {limit} live token{'s' if limit != 1 else ''}, "
                 "the most this instance allows. Delete one first.",
                 policy=True,
             )
-        scopes = validate_scopes(owner, scopes or [])
+        live = self.filter(owner=owner, expires_at__gt=now)
+        if replaces is not None:
+            live = live.exclude(pk=replaces.pk)
+        if live.filter(label__iexact=label).exists():
+            raise TokenError(
+                f"{owner.login} already has a live token labelled “{label}”: choose another label.", field="label"
+            )
+        scopes = scopes or TokenScopes()
+        by_admin = created_via == PersonalAccessToken.VIA_COMMAND_LINE or bool(created_by and created_by.is_admin)
+        try:
+            token_scopes.validate(owner, scopes, by_admin=by_admin)
+        except ScopeError as error:
+            raise TokenError(str(error), field="scopes") from None
 
-        now = timezone.now()
-        version, hexdigest = token_format.digest(parts)  # type: ignore[misc]
+        end = ends_at if ends_at is not None else now + expires_in if expires_in is not None else None
         absolute_end = None
         if refresh_window is not None:
             model = PersonalAccessToken.AUTO_REFRESH
-            # The instance's maximum lifetime caps a sliding expiry too.
-            absolute_end = now + min(expires_in or longest, longest)
+            # The instance's maximum lifetime caps a sliding expiry too; so does the end of the token that asks.
+            absolute_end = end if end is not None else now + longest
+            if end is None and parent is not None:
+                absolute_end = min(absolute_end, Terms.of(parent).latest)
             expires_at = min(now + refresh_window, absolute_end)
         else:
-            assert expires_in is not None
+            assert end is not None
             model = PersonalAccessToken.HARD_LIMIT
-            expires_at = now + expires_in
+            expires_at = end
+        if parent is not None:
+            asked = Terms(
+                scopes=scopes,
+                end=absolute_end if refresh_window else expires_at,
+                window=refresh_window,
+                expires_at=expires_at,
+            )
+            reason = escalation(Terms.of(parent), asked, node_places(parent.scope_set, scopes))
+            if reason is not None:
+                raise TokenError(
+                    f"Refused: the token {parent.lookup_id} that asks cannot make a stronger one: {reason}.",
+                    escalation=True,
+                )
+        version, hexdigest = token_format.digest(parts)  # type: ignore[misc]
         token = self.create(
             owner=owner,
             label=label,
@@ -228,7 +262,7 @@ class PersonalAccessTokenManager(_ManagerBase["PersonalAccessToken"]):
             expires_at=expires_at,
             refresh_window=refresh_window,
             absolute_end=absolute_end,
-            scopes=[str(scope) for scope in scopes],
+            scopes=scopes.strings,
             created_at=now,
             created_by=created_by,
             created_via=created_via,
@@ -248,8 +282,11 @@ class PersonalAccessTokenManager(_ManagerBase["PersonalAccessToken"]):
         token, plus a throttled write (expiry, last use, re-hash: a read and an UPDATE) at most about once a
         minute; no cache round trip.
 
-        With ``login`` (basic auth) the token must be that user's. A well-formed string that is refused is
-        counted in the audit trail under its public id, and never counts as a use.
+        With ``login`` (basic auth) the token must be that user's. A token with ``protocol:`` or ``ip:`` scopes
+        authenticates only on those protocols and from those addresses (``ip``, the client's address as
+        ``lib.client_address`` resolves it). A well-formed string that is refused is counted in the audit trail
+        under its public id with the reason, and never counts as a use; the caller cannot tell the reasons
+        apart.
 
         Raises :class:`tokens.throttle.Throttled` when ``ip`` is locked out (failed too often in this window):
         the lookup reads that with the token, and the secret is then not compared; a refusal asks the cache
@@ -273,6 +310,10 @@ class PersonalAccessTokenManager(_ManagerBase["PersonalAccessToken"]):
             refusal = "sent with another login"
         elif token.expires_at <= now:
             refusal = "expired"
+        elif not token.scope_set.allows_protocol(protocol):
+            refusal = f"protocol {protocol or 'unknown'} outside its scopes"
+        elif not token.scope_set.allows_address(ip):
+            refusal = f"address {ip or 'unknown'} outside its scopes"
         if refusal:
             throttle.check(ip=ip)
             # The record names the token its public id names, even with a wrong secret: whose token is being tried.
@@ -290,7 +331,12 @@ class PersonalAccessToken(models.Model):
 
     VIA_CONSOLE = "console"
     VIA_COMMAND_LINE = "cli"
-    VIA: ClassVar[list[tuple[str, str]]] = [(VIA_CONSOLE, "console"), (VIA_COMMAND_LINE, "command line")]
+    VIA_REST = "rest"
+    VIA: ClassVar[list[tuple[str, str]]] = [
+        (VIA_CONSOLE, "console"),
+        (VIA_COMMAND_LINE, "command line"),
+        (VIA_REST, "REST API"),
+    ]
 
     uuid = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tokens")
@@ -304,7 +350,7 @@ class PersonalAccessToken(models.Model):
     expires_at = models.DateTimeField(db_index=True)
     refresh_window = models.DurationField(null=True, blank=True)
     absolute_end = models.DateTimeField(null=True, blank=True)
-    #: Canonical scope strings (``node:<uuid>:rw``); empty means the owner's full reach.
+    #: Canonical scope strings of every kind (``tokens.scopes``); no node scope means the owner's full reach.
     scopes = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     created_by = models.ForeignKey(
@@ -342,8 +388,14 @@ class PersonalAccessToken(models.Model):
         return self.expiration_model == self.AUTO_REFRESH
 
     @property
+    def scope_set(self) -> TokenScopes:
+        """Every kind of its scopes, parsed (``tokens.scopes``)."""
+        return token_scopes.stored_scopes(self.scopes)
+
+    @property
     def parsed_scopes(self) -> list[Scope]:
-        return [parse_scope(text) for text in self.scopes]
+        """Its node scopes, as the rights function takes them."""
+        return list(self.scope_set.nodes)
 
     def is_expired(self, now: datetime | None = None) -> bool:
         return self.expires_at <= (now or timezone.now())

@@ -1,11 +1,14 @@
-"""Token workflows that span the token, the audit trail and e-mail. The console and the commands call these.
+"""Token workflows that span the token, the audit trail and e-mail. The console, the commands and the REST API
+call these.
 
 Every function takes keyword-only arguments: ``actor`` is the person acting (None from the command line),
-``via`` is how (``console`` or ``cli``).
+``via`` is how (``console``, ``cli`` or ``rest``), ``through`` the token a REST request came with, if it did:
+what it makes may not exceed it (``tokens.escalation``), and the audit trail names it.
 """
 
 from __future__ import annotations
 
+import hmac
 import logging
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
@@ -21,17 +24,29 @@ from django.utils.timesince import timeuntil
 
 from files.locks import held_locks
 from files.models import DavLock
-from files.scopes import Scope
 from lib.keyset import in_batches
 from people.models import User
+from tokens import format as token_format
 from tokens.audit import AuditEvent
-from tokens.durations import DurationError, format_duration, parse_duration
+from tokens.durations import DurationError, describe_duration, parse_duration
 from tokens.models import PersonalAccessToken, TokenError, max_lifetime
+from tokens.scopes import TokenScopes
 
 logger = logging.getLogger(__name__)
 
 #: Days before a token's hard end at which its owner is reminded.
 REMINDER_DAYS = (7, 1)
+#: What e-mails and commands name when ``PUBLIC_URL`` is unset: the address ``make run`` serves.
+DEFAULT_INSTANCE_URL = "http://127.0.0.1:8000"
+
+
+def instance_url() -> str:
+    """Where the instance is reached, for messages that answer no request (e-mails, the command line)."""
+    return (settings.PUBLIC_URL or DEFAULT_INSTANCE_URL).rstrip("/")
+
+
+def _through(token: PersonalAccessToken | None) -> str:
+    return f"through token {token.lookup_id}" if token is not None else ""
 
 
 def token_create(
@@ -40,10 +55,12 @@ def token_create(
     label: str | Callable[[str], str],
     expires_in: timedelta | None = None,
     refresh_window: timedelta | None = None,
-    scopes: list[Scope] | None = None,
+    ends_at: datetime | None = None,
+    scopes: TokenScopes | None = None,
     actor: User | None = None,
     via: str,
     ip: str | None = None,
+    through: PersonalAccessToken | None = None,
 ) -> tuple[PersonalAccessToken, str]:
     """Issue a token, record it, and tell the owner when someone else issued it: (token, plain text)."""
     try:
@@ -53,11 +70,13 @@ def token_create(
                 label=label,
                 expires_in=expires_in,
                 refresh_window=refresh_window,
+                ends_at=ends_at,
                 scopes=scopes,
                 created_by=actor,
                 created_via=via,
+                parent=through,
             )
-            AuditEvent.record(AuditEvent.CREATED, token=token, actor=actor, via=via, ip=ip)
+            AuditEvent.record(AuditEvent.CREATED, token=token, actor=actor, via=via, ip=ip, reason=_through(through))
     except TokenError as error:
         if error.policy:
             AuditEvent.record(AuditEvent.POLICY_REFUSED, owner=owner, actor=actor, via=via, ip=ip, reason=str(error))
@@ -118,56 +137,114 @@ class Rotation(NamedTuple):
 
 
 @transaction.atomic
-def token_rotate(*, token: PersonalAccessToken, actor: User | None, via: str, ip: str | None = None) -> Rotation:
+def token_rotate(
+    *,
+    token: PersonalAccessToken,
+    actor: User | None,
+    via: str,
+    ip: str | None = None,
+    through: PersonalAccessToken | None = None,
+) -> Rotation:
     """Replace ``token`` by a new secret with the same label, model, window and scopes; the old one stops at once.
 
-    The new token gets the lifetime the old one was created with (a Hard Limit's duration, an Auto Refresh
-    token's absolute end), counted from now, within the instance's maximum. A maximum lowered since the token
-    was made shortens the lifetime (and a longer refresh window) to it, and the notice says so: refusing would
-    leave a token that can no longer be renewed, only replaced by hand.
+    Rotated by a person (console, command line, session): the new token gets the lifetime the old one was created
+    with (a Hard Limit's duration, an Auto Refresh token's absolute end), counted from now. Rotated through a token
+    (itself, or another with a ``tokens:`` scope): it keeps the old end, window and cap, and may not exceed the
+    token that asks. Either way within the instance's maximum: a maximum lowered since the token was made
+    shortens the lifetime (and a longer refresh window) to it, and the notice says so: refusing would leave a
+    token that can no longer be renewed, only replaced by hand.
     """
     if token.is_expired():
         raise TokenError("An expired token cannot be rotated; create a new one.")
+    now = timezone.now()
     longest = max_lifetime()
-    lifetime = (token.hard_end or token.expires_at) - token.created_at
-    keeps_an_end = not token.is_auto_refresh or token.absolute_end is not None
+    most = describe_duration(settings.TOKEN_MAX_LIFETIME)
     window = token.refresh_window
     shortened = []
-    if keeps_an_end and lifetime > longest:
-        shortened.append(f"it lives {settings.TOKEN_MAX_LIFETIME} instead of {format_duration(lifetime)}")
-        lifetime = longest
+    expires_in: timedelta | None = None
+    ends_at: datetime | None = None
+    if through is not None:
+        ends_at = token.hard_end
+        if ends_at is not None and ends_at - now > longest:
+            shortened.append(f"it ends {most} from now instead of at {ends_at:%Y-%m-%d %H:%M %Z}")
+            ends_at = now + longest
+    elif not token.is_auto_refresh or token.absolute_end is not None:
+        expires_in = (token.hard_end or token.expires_at) - token.created_at
+        if expires_in > longest:
+            shortened.append(f"it lives {most} instead of {describe_duration(expires_in)}")
+            expires_in = longest
     if window is not None and window > longest:
-        shortened.append(f"its refresh window is {settings.TOKEN_MAX_LIFETIME} instead of {format_duration(window)}")
+        shortened.append(f"its refresh window is {most} instead of {describe_duration(window)}")
         window = longest
     notice = ""
     if shortened:
         notice = (
-            f"This instance now lets a token live at most {settings.TOKEN_MAX_LIFETIME}, so the new token was "
+            f"This instance now lets a token live at most {most}, so the new token was "
             f"shortened: {' and '.join(shortened)}."
         )
     new, raw = PersonalAccessToken.objects.issue(
         owner=token.owner,
         label=token.label,
-        expires_in=lifetime if keeps_an_end else None,
+        expires_in=expires_in,
         refresh_window=window,
-        scopes=token.parsed_scopes,
+        ends_at=ends_at,
+        scopes=token.scope_set,
         created_by=actor,
         created_via=via,
         ignore_limit=True,
+        parent=through,
+        replaces=token,
     )
-    replaces = f"replaces {token.lookup_id} ({token.uuid})"
-    AuditEvent.record(
-        AuditEvent.ROTATED,
-        token=new,
-        actor=actor,
-        via=via,
-        ip=ip,
-        reason=f"{replaces}; {notice}" if notice else replaces,
+    replaces = "; ".join(
+        part for part in (f"replaces {token.lookup_id} ({token.uuid})", _through(through), notice) if part
     )
+    AuditEvent.record(AuditEvent.ROTATED, token=new, actor=actor, via=via, ip=ip, reason=replaces)
     token.delete()
     if new.issued_by_admin:
         transaction.on_commit(lambda: _notify_owner_of_issue(new))
     return Rotation(new, raw, notice)
+
+
+#: Most strings one leak report may hold.
+MAX_LEAK_REPORT = 1000
+LEAKED = "reported leaked"
+
+
+def _is_the_secret(token: PersonalAccessToken, parts: token_format.ParsedToken) -> bool:
+    stored = token_format.digest(parts, token.pepper_version)
+    return stored is not None and hmac.compare_digest(stored[1], token.digest)
+
+
+def tokens_revoke_leaked(*, raws: Iterable[str], ip: str | None) -> int:
+    """Delete every live token among ``raws`` (strings someone found exposed), each recorded as reported leaked
+    with the reporter's address, and e-mail its owner; how many were deleted, which the reporter is never told.
+
+    Only strings of the token format with a right checksum are looked up, all in one query: malformed and forged
+    strings cost none. A token that is expired, unknown or named with a wrong secret changes nothing."""
+    wanted: dict[str, list[token_format.ParsedToken]] = {}
+    for raw in raws:
+        parts = token_format.parse(raw)
+        if parts is not None:
+            wanted.setdefault(parts.lookup_id, []).append(parts)
+    if not wanted:
+        return 0
+    now = timezone.now()
+    candidates = PersonalAccessToken.objects.select_related("owner").filter(
+        lookup_id__in=list(wanted), expires_at__gt=now
+    )
+    leaked = [token for token in candidates if any(_is_the_secret(token, parts) for parts in wanted[token.lookup_id])]
+    if not leaked:
+        return 0
+    told: dict[int, list[PersonalAccessToken]] = {}
+    with transaction.atomic():
+        for token in leaked:
+            AuditEvent.record(AuditEvent.LEAKED, token=token, via=PersonalAccessToken.VIA_REST, ip=ip, reason=LEAKED)
+            token.delete()
+            told.setdefault(token.owner_id, []).append(token)
+        for tokens in told.values():
+            transaction.on_commit(partial(_notify_owner_of_leak, tokens, ip=ip))
+    logger.warning("tokens reported leaked from %s and deleted: %s", ip, " ".join(t.lookup_id for t in leaked))
+    return len(leaked)
 
 
 def _send(owner: User, subject: str, body: str) -> bool:
@@ -197,7 +274,7 @@ def _notify_owner_of_issue(token: PersonalAccessToken) -> None:
         f'{creator} created the personal access token "{token.label}" (id {token.lookup_id}) for your account'
         f"{where}.\n"
         f"It expires {token.expires_at:%Y-%m-%d %H:%M %Z}.\n\n"
-        f"You can see and delete your tokens at {settings.PUBLIC_URL.rstrip('/')}/me/tokens/.\n",
+        f"You can see and delete your tokens at {instance_url()}/me/tokens/.\n",
     )
 
 
@@ -219,7 +296,26 @@ def _notify_owner_of_deletion(tokens: list[PersonalAccessToken], *, actor: User 
         subject,
         f"Hello {owner.get_full_name()},\n\n{what}{because}\n"
         f"Scripts and clients that use {'it' if len(tokens) == 1 else 'them'} are refused from now on. "
-        f"You can see your tokens and create new ones at {settings.PUBLIC_URL.rstrip('/')}/me/tokens/.\n",
+        f"You can see your tokens and create new ones at {instance_url()}/me/tokens/.\n",
+    )
+
+
+def _notify_owner_of_leak(tokens: list[PersonalAccessToken], *, ip: str | None) -> None:
+    owner = tokens[0].owner
+    named = "".join(f'  "{token.label}" (id {token.lookup_id})\n' for token in tokens)
+    if len(tokens) == 1:
+        subject = f'Your personal access token "{tokens[0].label}" was reported leaked and deleted'
+    else:
+        subject = f"{len(tokens)} of your personal access tokens were reported leaked and deleted"
+    reporter = f"someone at the address {ip}" if ip else "someone"
+    _tell(
+        owner,
+        subject,
+        f"Hello {owner.get_full_name()},\n\n"
+        f"{reporter} reported personal access tokens of your account as leaked, found where others can read "
+        f"them:\n{named}\n"
+        "They were deleted at once: scripts and clients that use them are refused from now on. Find out where "
+        f"they were exposed, then create new tokens at {settings.PUBLIC_URL.rstrip('/')}/me/tokens/.\n",
     )
 
 
@@ -264,7 +360,7 @@ def send_expiry_reminders(*, now: datetime | None = None) -> list[tuple[Personal
                 f"Hello {token.owner.get_full_name()},\n\n"
                 f'your personal access token "{token.label}" (id {token.lookup_id}) stops working in {left}, on '
                 f"{end:%Y-%m-%d %H:%M %Z}.\nCreate or rotate a token before then at "
-                f"{settings.PUBLIC_URL.rstrip('/')}/me/tokens/.\n",
+                f"{instance_url()}/me/tokens/.\n",
             )
             sent.append((token, days))
         # Thresholds already passed count as sent too: a token first seen 1 day out gets one e-mail, not two.

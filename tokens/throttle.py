@@ -32,10 +32,10 @@ from django.db import models
 
 
 class Throttled(Exception):
-    """Too many failed attempts; try again after ``retry_after`` seconds."""
+    """Too many failed attempts (or too many of a rate-limited request); try again after ``retry_after`` seconds."""
 
-    def __init__(self, retry_after: int) -> None:
-        super().__init__(f"Too many failed attempts; retry after {retry_after} s.")
+    def __init__(self, retry_after: int, what: str = "failed attempts") -> None:
+        super().__init__(f"Too many {what}; retry after {retry_after} s.")
         self.retry_after = retry_after
 
 
@@ -193,6 +193,15 @@ def record_failure(*, gate: Gate, ip: str | None, token_id: str | None, password
             raise PasswordLocked(cooloff)
     if over:
         raise Throttled(window.retry_after)
+
+
+def count_leak_report(ip: str | None) -> None:
+    """Count a report of leaked tokens from ``ip`` (anyone may send one, unauthenticated): past
+    ``LEAK_REPORT_LIMIT`` in a window of ``LEAK_REPORT_WINDOW`` seconds, :class:`Throttled`. One cache round trip,
+    no database query."""
+    window = _Window.now(settings.LEAK_REPORT_WINDOW)
+    if _add(window.key("leak", ip or "unknown"), window.seconds) > settings.LEAK_REPORT_LIMIT:
+        raise Throttled(window.retry_after, "leak reports from this address")
 
 
 def record_password_success(gate: Gate) -> None:

@@ -3,21 +3,15 @@
 from __future__ import annotations
 
 import json
-import re
 from datetime import timedelta
 
 import time_machine
 from django.test import Client
 from django.utils import timezone
 
+from tests.support.reveal_support import raw_token
 from tokens.audit import AuditEvent
 from tokens.models import PersonalAccessToken
-
-
-def _raw_token(response) -> str:
-    match = re.search(r'id="new-token"[^>]*value="(cpat_[^"]+)"', response.content.decode())
-    assert match, response.content.decode()
-    return match[1]
 
 
 def test_each_live_row_has_a_rotate_control_named_after_the_label(admin_client, demo):
@@ -51,12 +45,13 @@ def test_rotation_reveals_a_new_token_once_that_works_with_identical_scopes(admi
     assert "no-store" in response["Cache-Control"]
     assert json.loads(response["HX-Trigger"]) == {"tokensChanged": {"message": "Token “sync” rotated."}}
     html = response.content.decode()
-    # Revealed exactly as on create.
-    assert "<!DOCTYPE html>" not in html and 'id="rotate-title">Token rotated for alice</h2>' in html
-    assert ">Token</label>" in html and ">Copy</button>" in html and "will not be shown again" in html
-    raw = _raw_token(response)
-    assert f'curl -H "Authorization: Bearer {raw}" http://127.0.0.1:8000/api/v1/me' in html
-    assert "http://127.0.0.1:8000/dav/" in html
+    # Revealed exactly as on create: in the panel of the tab, the dialog closed.
+    assert (response["HX-Retarget"], response["HX-Reswap"]) == ("#reveal-slot", "innerHTML")
+    assert "<!DOCTYPE html>" not in html and "Token “sync” rotated" in html
+    assert ">Token</label>" in html and "will not be shown again" in html
+    raw = raw_token(response)
+    assert f'curl -H "Authorization: Bearer {raw}" http://testserver/api/v1/me' in html
+    assert "http://testserver/dav/" in html
     assert PersonalAccessToken.objects.authenticate(old_raw) is None
     new = PersonalAccessToken.objects.authenticate(raw)
     assert new is not None and new.uuid != old.uuid
@@ -78,11 +73,11 @@ def test_rotation_is_audited_with_actor_and_the_replaced_id(admin_client, demo):
     assert old.lookup_id in event.reason
 
 
-def test_rotation_without_htmx_shows_the_token_on_a_page(admin_client, demo):
+def test_rotation_without_htmx_shows_the_token_on_the_tab_it_redirects_to(admin_client, demo):
     old, _raw = demo.token(demo.alice)
     response = admin_client.post(f"/people/alice/tokens/{old.uuid}/rotate/")
-    assert response.status_code == 200 and b"<!DOCTYPE html>" in response.content
-    assert PersonalAccessToken.objects.authenticate(_raw_token(response)) is not None
+    assert response.status_code == 303 and response["Location"] == "/people/alice/tokens/"
+    assert PersonalAccessToken.objects.authenticate(raw_token(response, admin_client)) is not None
 
 
 def test_an_expired_token_is_not_rotated_and_the_dialog_says_why(admin_client, demo):
@@ -102,7 +97,7 @@ def test_an_expired_token_is_not_rotated_and_the_dialog_says_why(admin_client, d
 def test_users_rotate_their_own_tokens_under_me(alice_client, demo):
     token, old_raw = demo.token(demo.alice)
     response = alice_client.post(f"/me/tokens/{token.uuid}/rotate/", HTTP_HX_REQUEST="true")
-    new = PersonalAccessToken.objects.authenticate(_raw_token(response))
+    new = PersonalAccessToken.objects.authenticate(raw_token(response))
     assert new is not None and new.owner == demo.alice and new.created_by == demo.alice
     assert PersonalAccessToken.objects.authenticate(old_raw) is None
 
@@ -215,10 +210,10 @@ def test_a_rotation_past_a_lowered_maximum_is_shortened_and_the_reveal_says_so(a
     settings.TOKEN_MAX_LIFETIME = "30m"
     response = admin_client.post(f"/people/alice/tokens/{long.uuid}/rotate/", HTTP_HX_REQUEST="true")
     html = response.content.decode()
-    new = PersonalAccessToken.objects.authenticate(_raw_token(response))
+    new = PersonalAccessToken.objects.authenticate(raw_token(response))
     assert new is not None and new.expires_at - new.created_at == timedelta(minutes=30)
     assert (
-        '<p class="alert alert-warning" role="status">This instance now lets a token live at most 30m, so the new '
-        "token was shortened: it lives 30m instead of 1h.</p>"
+        '<p class="alert alert-warning" role="status">This instance now lets a token live at most 30 minutes, '
+        "so the new token was shortened: it lives 30 minutes instead of 1 hour.</p>"
     ) in html
     assert PersonalAccessToken.objects.authenticate(long_raw) is None

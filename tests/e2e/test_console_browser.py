@@ -66,8 +66,11 @@ def test_admin_creates_uses_and_deletes_a_token(page, demo):
     assert token is not None and token.owner == demo.alice and token.is_auto_refresh
     assert token.scopes == [f"node:{demo.node('/common/projects/alpha').uuid}:rw"]
 
-    page.get_by_role("button", name="Done").click()
+    # The dialog made way for the panel with the secret; dismissing it returns to "+".
     expect(page.get_by_role("dialog")).to_have_count(0)
+    page.get_by_role("link", name="I have copied the token").click()
+    expect(token_field).to_have_count(0)
+    expect(page.get_by_role("button", name="Create a personal access token")).to_be_focused()
     row = page.get_by_role("row").filter(has_text="sync from the browser")
     expect(row).to_contain_text("Active")
     expect(row).to_contain_text("Auto Refresh (2h)")
@@ -97,7 +100,7 @@ def test_a_bad_duration_is_explained_in_the_dialog(page):
     dialog.get_by_label("Duration").fill("500")
     dialog.get_by_label("Unit").select_option(label="Days")
     dialog.get_by_role("button", name="Generate").click()
-    expect(dialog.get_by_role("alert")).to_contain_text("at most 365d")
+    expect(dialog.get_by_role("alert")).to_contain_text("at most 365 days")
     assert not PersonalAccessToken.objects.exists()
 
 
@@ -182,8 +185,15 @@ def test_the_dialog_works_with_the_keyboard_only(page):
     expect(token_field).to_be_focused()
     token = PersonalAccessToken.objects.get(label="typed only")
     assert token.is_auto_refresh
-    page.keyboard.press("Escape")
+    # The dialog is gone and Escape loses nothing: the secret stays until it is dismissed.
     expect(page.get_by_role("dialog")).to_have_count(0)
+    page.keyboard.press("Escape")
+    expect(token_field).to_be_visible()
+    for _ in range(3):  # Copy, the command with the token, the dismissal
+        page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="I have copied the token")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(token_field).to_have_count(0)
     expect(plus).to_be_focused()
     expect(page.get_by_role("row").filter(has_text="typed only")).to_have_count(1)
 
@@ -208,7 +218,8 @@ def test_rotate_in_the_tab_reveals_a_new_token_that_works_while_the_old_one_is_r
     token_field = page.get_by_label("Token", exact=True)
     expect(token_field).to_have_value(re.compile(r"^cpat_"))
     expect(token_field).to_be_focused()
-    expect(page.get_by_role("dialog", name="Token rotated for alice")).to_be_visible()
+    expect(page.get_by_role("region", name="Token “rclone laptop” rotated")).to_be_visible()
+    expect(page.get_by_role("dialog")).to_have_count(0)
     expect(page.get_by_text("will not be shown again")).to_be_visible()
     raw = token_field.input_value()
     assert raw != old_raw
@@ -216,12 +227,12 @@ def test_rotate_in_the_tab_reveals_a_new_token_that_works_while_the_old_one_is_r
     new = PersonalAccessToken.objects.authenticate(raw)
     assert new is not None and new.label == "rclone laptop" and new.scopes == old.scopes
 
-    page.get_by_role("button", name="Done").click()
-    expect(page.get_by_role("dialog")).to_have_count(0)
-    # The list behind refreshed: one row, now the new token's.
+    # The list behind refreshed: one row, now the new token's, where focus returns when the panel goes.
     rows = page.locator("tr.token-row")
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text(new.lookup_id)
+    page.get_by_role("link", name="I have copied the token").click()
+    expect(page.get_by_role("button", name="Rotate rclone laptop")).to_be_focused()
     assert page.evaluate("window.__stayed") == "yes"
 
 
@@ -291,7 +302,7 @@ def test_copy_puts_the_new_token_on_the_clipboard(browser, live_server, demo):
         dialog.get_by_role("button", name="Generate").click()
         token_field = page.get_by_label("Token", exact=True)
         expect(token_field).to_have_value(re.compile(r"^cpat_"))
-        copy = page.get_by_role("button", name="Copy", exact=True)
+        copy = page.get_by_role("button", name="Copy the token", exact=True)
         copy.click()
         expect(page.get_by_role("button", name="Copied", exact=True)).to_be_visible()
         expect(page.get_by_text("Token copied to the clipboard.")).to_be_attached()

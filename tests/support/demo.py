@@ -7,9 +7,9 @@ from datetime import timedelta
 
 from files import paths
 from files.models import Node, Workspace
-from files.scopes import parse_scopes
 from people.models import User
 from tokens.models import PersonalAccessToken
+from tokens.scopes import parse_scopes
 
 #: The demo users' password in tests (``DEMO_PASSWORD`` while ``seed_demo`` runs).
 DEMO_PASSWORD = "demo-password-for-tests"
@@ -34,7 +34,8 @@ class Demo:
         kwargs.setdefault("expires_in", timedelta(days=1))
         return PersonalAccessToken.objects.issue(
             owner=owner,
-            label=kwargs.pop("label", "test"),
+            # Unlabelled tokens of a test are told apart by their public id: live labels are unique per owner.
+            label=kwargs.pop("label", None) or (lambda public_id: f"test {public_id}"),
             scopes=parse_scopes(scopes or []),
             **kwargs,
         )

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tokens.durations import LONGEST, DurationError, format_duration, parse_duration
+from tokens.durations import LONGEST, DurationError, describe_duration, format_duration, parse_duration
 
 
 @pytest.mark.parametrize(
@@ -51,3 +51,22 @@ def test_parser_raises_only_its_own_error(text):
 def test_canonical_form_round_trips(seconds):
     value = timedelta(seconds=seconds)
     assert parse_duration(format_duration(value)) == value
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        ("365d", "365 days"),
+        ("90d", "90 days"),
+        ("1w", "1 week"),
+        ("1d12h", "1 day 12 hours"),
+        (" 30m ", "30 minutes"),
+        (timedelta(hours=36), "1 day 12 hours"),
+        (timedelta(days=30), "30 days"),
+        (timedelta(seconds=1), "1 second"),
+        (timedelta(0), "0 seconds"),
+        ("nonsense", "nonsense"),
+    ],
+)
+def test_durations_in_words_for_sentences(value, words):
+    assert describe_duration(value) == words

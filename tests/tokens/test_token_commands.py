@@ -39,6 +39,23 @@ def test_list_json_by_user_and_status(tokens, capsys):
     assert all("token" not in row for row in rows)
 
 
+def test_list_table_shows_every_scope_kind(demo, capsys):
+    alpha = demo.node("/common/projects/alpha")
+    demo.token(
+        demo.alice, label="kinds", scopes=["node:*:r", f"node:{alpha.uuid}:rw", "protocol:webdav", "ip:192.0.2.0/24"]
+    )
+    demo.token(demo.bob, label="manager", scopes=["tokens:self"])
+    assert run_command("token_list") == 0
+    lines = {line.split()[2]: line for line in capsys.readouterr().out.splitlines()[1:]}
+    assert lines["kinds"].endswith("node:*:r 1 node protocol:webdav ip:192.0.2.0/24")
+    assert lines["manager"].endswith("all tokens:self")
+
+
+def test_list_help_explains_the_scopes_column(capsys):
+    assert run_command("token_list", "--help") == 0
+    assert "protocol:rest|webdav|s3" in capsys.readouterr().out
+
+
 def test_list_table_never_shows_secrets(tokens, capsys):
     assert run_command("token_list") == 0
     out = capsys.readouterr().out
@@ -106,8 +123,8 @@ def test_rotate_past_a_lowered_maximum_shortens_and_says_so(tokens, capsys, sett
     assert run_command("token_rotate", token.lookup_id) == 0
     out = capsys.readouterr().out
     assert out.splitlines()[-1] == (
-        "Note: This instance now lets a token live at most 7d, so the new token was shortened: "
-        "it lives 7d instead of 4w2d."
+        "Note: This instance now lets a token live at most 7 days, so the new token was shortened: "
+        "it lives 7 days instead of 30 days."
     )
     new = PersonalAccessToken.objects.get(label="alice-1")
     assert new.expires_at - new.created_at == timedelta(days=7)
@@ -119,7 +136,7 @@ def test_quiet_rotate_past_a_lowered_maximum_prints_only_the_token_and_notes_on_
     assert run_command("token_rotate", token.lookup_id, "-q") == 0
     captured = capsys.readouterr()
     assert check(captured.out.strip()).label == "alice-1" and captured.out.count("\n") == 1
-    assert captured.err.startswith("token_rotate: note: This instance now lets a token live at most 7d")
+    assert captured.err.startswith("token_rotate: note: This instance now lets a token live at most 7 days")
 
 
 def test_audit_names_a_deleted_tokens_refusals_with_their_first_and_last_time(tokens, capsys):

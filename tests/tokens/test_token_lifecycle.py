@@ -10,11 +10,11 @@ from django.db import transaction
 from django.test.utils import override_settings
 from django.utils import timezone
 
-from files.scopes import parse_scopes
 from tokens import format as token_format
 from tokens.audit import AuditEvent
 from tokens.auth import WEBDAV, authenticate
 from tokens.models import RECENT_USES, PersonalAccessToken, TokenError
+from tokens.scopes import parse_scopes
 from tokens.services import (
     send_expiry_reminders,
     token_create,
@@ -34,7 +34,7 @@ def frozen():
 
 
 def create(demo, owner=None, **kwargs):
-    kwargs.setdefault("label", "lifecycle")
+    kwargs.setdefault("label", lambda public_id: f"lifecycle {public_id}")
     kwargs.setdefault("expires_in", timedelta(days=30))
     kwargs.setdefault("via", "console")
     return token_create(owner=owner or demo.alice, **kwargs)
@@ -254,7 +254,8 @@ def test_rotation_past_a_lowered_maximum_is_clamped_to_it(demo, frozen, settings
     assert new.expires_at == timezone.now() + timedelta(hours=1)
     assert check(raw).pk == new.pk
     assert notice == (
-        "This instance now lets a token live at most 1h, so the new token was shortened: it lives 1h instead of 2h."
+        "This instance now lets a token live at most 1 hour, so the new token was shortened: "
+        "it lives 1 hour instead of 2 hours."
     )
 
 
@@ -263,7 +264,7 @@ def test_rotation_past_a_lowered_maximum_clamps_the_refresh_window_and_the_absol
     settings.TOKEN_MAX_LIFETIME = "1d"
     new, _raw, notice = token_rotate(token=token, actor=None, via="cli")
     assert (new.refresh_window, new.absolute_end) == (timedelta(days=1), timezone.now() + timedelta(days=1))
-    assert "it lives 1d instead of 5d and its refresh window is 1d instead of 2d" in notice
+    assert "it lives 1 day instead of 5 days and its refresh window is 1 day instead of 2 days" in notice
 
 
 def test_a_clamped_rotation_is_audited_with_the_notice(demo, frozen, settings):
@@ -285,11 +286,11 @@ def test_expired_token_cannot_be_rotated(demo, frozen):
 
 @override_settings(TOKEN_MAX_LIFETIME="90d")
 def test_lifetime_policy_refusal_is_explained_and_audited(demo):
-    with pytest.raises(TokenError, match="at most 90d"):
+    with pytest.raises(TokenError, match="at most 90 days"):
         create(demo, expires_in=timedelta(days=91), actor=demo.admin)
     event = AuditEvent.objects.get()
     assert (event.event, event.owner_login, event.actor_label) == ("policy_refused", "alice", "admin")
-    assert "90d" in event.reason
+    assert "90 days" in event.reason
     assert not PersonalAccessToken.objects.exists()
 
 
@@ -496,7 +497,7 @@ def test_no_email_is_sent_for_a_deletion_that_is_rolled_back(demo, mailoutbox, d
 
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
         delete_then_fail()
-    assert mailoutbox == [] and PersonalAccessToken.objects.filter(label="lifecycle").exists()
+    assert mailoutbox == [] and PersonalAccessToken.objects.filter(lookup_id=token.lookup_id).exists()
 
 
 def test_token_sent_with_another_login_is_refused_and_not_counted_as_a_use(demo):

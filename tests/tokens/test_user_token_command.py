@@ -138,6 +138,32 @@ def test_help_explains_use_and_scopes(capsys):
     assert "Bearer" in out and "WebDAV" in out and "node:<NODE_UUID>:rw" in out and "1d12h" in out
 
 
+def test_help_has_a_token_scope_section_naming_every_kind(capsys):
+    assert run("--help") == 0
+    out = capsys.readouterr().out
+    assert "TOKEN SCOPE" in out
+    for kind in ("node:*:r", "protocol:rest", "protocol:webdav", "protocol:s3", "ip:", "tokens:self", "tokens:all"):
+        assert kind in out, kind
+
+
+def test_every_scope_kind(demo, capsys):
+    assert run("-u", "alice", "-e", "1d", "-s", "node:*:r", "-s", "protocol:webdav", "-s", "ip:192.0.2.0/24") == 0
+    out = capsys.readouterr().out
+    assert PersonalAccessToken.objects.get().scopes == ["node:*:r", "protocol:webdav", "ip:192.0.2.0/24"]
+    assert "node:*:r (every file alice can reach)" in out and "protocol:webdav" in out and "ip:192.0.2.0/24" in out
+
+
+def test_a_webdav_token_is_described_with_its_webdav_use_only(demo, capsys):
+    assert run("-u", "alice", "-e", "1d", "-s", "protocol:webdav") == 0
+    out = capsys.readouterr().out
+    assert "/dav/" in out and "Authorization: Bearer" not in out
+
+
+def test_the_command_line_gives_tokens_all_to_an_administrators_token(demo, capsys):
+    assert run("-u", "admin", "-e", "1d", "-s", "tokens:all", "-q") == 0
+    assert PersonalAccessToken.objects.get().scopes == ["tokens:all"]
+
+
 def _bad_inputs(demo):
     alpha = demo.node("/common/projects/alpha").uuid
     paper = demo.node("/research/paper.txt").uuid
@@ -158,6 +184,10 @@ def _bad_inputs(demo):
         (["-u", "bob", "-e", "1d", "-s", f"node:{paper}:r"], "can read"),
         (["-u", "bob", "-e", "1d", "-s", f"node:{alpha}:w"], "may only read"),
         (["-u", "bob", "-e", "1d", "-s", f"node:{alpha}:rw"], "may only read"),
+        (["-u", "alice", "-e", "1d", "-s", "tokens:all"], "alice is no administrator"),
+        (["-u", "alice", "-e", "1d", "-s", "protocol:ftp"], "invalid scope 'protocol:ftp'"),
+        (["-u", "alice", "-e", "1d", "-s", "ip:192.0.2.1/24"], "did you mean 192.0.2.0/24"),
+        (["-u", "alice", "-e", "1d", "-s", "files:all"], "unknown kind 'files'"),
         (["-u", "alice", "-e", "1d", "--bogus"], "unrecognized"),
         (["-u", "alice", "-e", "1d", "-q", "--json"], "not allowed"),
         (["-u", "alice", "-e", "1d", "-l", ""], "label"),

@@ -5,6 +5,8 @@
   "use strict";
 
   var opener = null;
+  // What opened the dialog that produced the token reveal: focus goes back there when the reveal is dismissed.
+  var revealOpener = null;
 
   function announce(message) {
     var region = document.getElementById("announcer");
@@ -44,6 +46,15 @@
       opener = null;
       dialog.addEventListener("close", function () {
         dialog.remove();
+        // A token was just generated or rotated: the dialog made way for the panel with the secret, which gets
+        // focus; dismissing it returns to what opened the dialog.
+        var fresh = document.querySelector("[data-reveal][data-reveal-new]");
+        if (fresh) {
+          fresh.removeAttribute("data-reveal-new");
+          revealOpener = back;
+          var secret = fresh.querySelector("[autofocus]");
+          if (secret) { secret.focus(); return; }
+        }
         // Focus goes back to what opened the dialog ("+", or a row's Delete); when that row is gone, to the list.
         if (back && back.isConnected) back.focus();
         else focusFallback();
@@ -51,7 +62,16 @@
       dialog.showModal();
       return;
     }
-    // New content inside an open dialog (errors, the token reveal): move focus where its autofocus says.
+    // The reveal arrives while its dialog is still open; the dialog's close moves focus into it.
+    var panel = content.matches && content.matches("[data-reveal]")
+      ? content
+      : content.querySelector && content.querySelector("[data-reveal]");
+    if (panel && document.querySelector("dialog[open]")) panel.setAttribute("data-reveal-new", "");
+    // Copying needs this script (and a browser that allows it): the button only shows where it can work.
+    if (content.querySelectorAll && (navigator.clipboard || document.queryCommandSupported && document.queryCommandSupported("copy"))) {
+      content.querySelectorAll("[data-copy]").forEach(function (button) { button.hidden = false; });
+    }
+    // New content inside an open dialog (errors): move focus where its autofocus says.
     var open = content.closest && content.closest("dialog[open]");
     if (open) {
       var target = content.matches("[autofocus]") ? content : content.querySelector("[autofocus]");
@@ -60,8 +80,29 @@
   });
 
   document.addEventListener("htmx:afterSettle", function (event) {
-    // The list was refreshed under a focused control that no longer exists (a deleted row).
     var id = event.detail.target.id;
+    // A tab switched in place: the page is now that tab's, as if it had loaded. Its heading gets focus (the next
+    // Tab goes on from there), the title follows, and the switch is announced.
+    if (id === "user-tabs") {
+      var panel = event.detail.target.querySelector("[data-title]");
+      if (panel) document.title = panel.getAttribute("data-title");
+      var heading = event.detail.target.querySelector("h2[tabindex]");
+      if (heading) {
+        heading.focus();
+        announce(heading.textContent.trim() + " tab");
+      }
+      return;
+    }
+    // Results filtered in place: their count is read out by the one live region, never swapped itself.
+    if (id === "people-results" || id === "inventory-results" || id === "audit-results") {
+      var count = event.detail.target.querySelector(".result-count");
+      // Not when the results refresh themselves after a change: that change has its own announcement.
+      var from = event.detail.requestConfig && event.detail.requestConfig.elt;
+      if (count && from && from.id !== id) {
+        announce(count.textContent.replace(/\s+/g, " ").trim());
+      }
+    }
+    // The list was refreshed under a focused control that no longer exists (a deleted row).
     if ((id === "token-list" || id === "inventory-results") && !document.querySelector("dialog[open]") &&
         (document.activeElement === document.body || !document.activeElement)) {
       focusFallback();
@@ -77,7 +118,28 @@
     announce(event.detail && event.detail.message);
   });
 
+  function dismissReveal(panel) {
+    var returnTo = panel.getAttribute("data-return-to");
+    panel.remove();
+    // After a rotation the row that opened the dialog was replaced: back to the new token's row.
+    var row = returnTo && document.getElementById(returnTo);
+    var target = row ? row.querySelector("[data-rotate]") || row.querySelector("button") : revealOpener;
+    revealOpener = null;
+    if (target && target.isConnected) target.focus();
+    else focusFallback();
+  }
+
   document.addEventListener("click", function (event) {
+    var dismiss = event.target.closest("[data-dismiss-reveal]");
+    if (dismiss) {
+      var panel = dismiss.closest("[data-reveal]");
+      if (panel) {
+        event.preventDefault();
+        dismissReveal(panel);
+        announce("The token is no longer shown.");
+      }
+      return;
+    }
     var closer = event.target.closest("[data-close-dialog]");
     if (closer) {
       var dialog = closer.closest("dialog");

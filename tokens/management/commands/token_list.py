@@ -16,6 +16,7 @@ from django.utils.timesince import timesince, timeuntil
 
 from tokens.management.base import TokenCommand, count, describe
 from tokens.models import STATUSES, PersonalAccessToken
+from tokens.scopes import TokenScopes
 
 #: Rows read from the database at a time.
 CHUNK = 500
@@ -64,8 +65,23 @@ def table_line(cells: Iterable[str]) -> str:
     return "  ".join(_cell(text, width) for text, (_header, width) in zip(cells, COLUMNS, strict=True)).rstrip()
 
 
+def scopes_cell(scopes: TokenScopes) -> str:
+    """The SCOPES column: how many nodes (``all`` for the owner's whole reach, ``node:*:r`` as it is), then every
+    scope of the other kinds as it is written."""
+    named = sum(scope.node is not None for scope in scopes.nodes)
+    nodes = [str(scope) for scope in scopes.nodes if scope.node is None]
+    if named:
+        nodes.append(f"{named} node{'s' if named != 1 else ''}")
+    others = [text for text in scopes.strings if not text.startswith("node:")]
+    return " ".join([*(nodes or ["all"]), *others])
+
+
 class Command(TokenCommand):
-    help = "List Personal Access Tokens (never their secrets), newest first."
+    help = (
+        "List Personal Access Tokens (never their secrets), newest first. SCOPES shows how many nodes a token is "
+        "narrowed to (all: the owner's whole reach; node:*:r: read only), then its other scopes as written: "
+        "protocol:rest|webdav|s3, ip:<address or network>, tokens:self|all."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("-u", "--user", metavar="LOGIN", help="only this user's tokens")
@@ -110,7 +126,7 @@ class Command(TokenCommand):
                 if token.last_used_at
                 else "never"
             )
-            scopes = str(len(token.scopes)) if token.scopes else "all"
+            scopes = scopes_cell(token.scope_set)
             self.stdout.write(
                 table_line(
                     (

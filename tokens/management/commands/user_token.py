@@ -6,16 +6,15 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from django.conf import settings
 from django.core.management.base import CommandParser
 from django.utils.timesince import timeuntil
 
 from files.models import Node
-from files.scopes import parse_scopes
 from tokens.durations import format_duration, parse_duration
 from tokens.management.base import TokenCommand, describe
 from tokens.models import PersonalAccessToken
-from tokens.services import token_create
+from tokens.scopes import REST, WEBDAV, parse_scopes
+from tokens.services import instance_url, token_create
 
 DESCRIPTION = """\
 Create a Personal Access Token for a user.
@@ -32,19 +31,46 @@ that dies at the latest after the -e DURATION.
 DURATION is a number and a unit (s, m, h, d, w), or a compound such as 1d12h.
 For -a a bare number means seconds.
 
-Scopes narrow a token to files or folders the user can already reach:
-  node:<NODE_UUID>:r    read (stat, list, download)
-  node:<NODE_UUID>:w    write (create, overwrite, rename, move, delete inside)
-  node:<NODE_UUID>:rw   both
-Repeat -s or separate scopes with commas; several scopes grant their union.
-Without a scope the token has the user's full access.
+Without a scope the token has the user's full access, over every protocol,
+from anywhere. See TOKEN SCOPE below.
 """
 
 EPILOG = """\
+TOKEN SCOPE
+
+  Scopes restrict what the token can do. Each is KIND:VALUE; repeat -s or
+  separate scopes with commas. Scopes of one kind add up, scopes of different
+  kinds must all hold, and a kind left out does not restrict.
+
+  node:<NODE_UUID>:r    read one file or folder and what is inside it
+                        (stat, list, download)
+  node:<NODE_UUID>:w    write inside it (create, overwrite, rename, move,
+                        delete)
+  node:<NODE_UUID>:rw   both
+  node:*:r              read everything the user can reach, now or later:
+                        a read-only token (node:*:w, node:*:rw likewise)
+  protocol:rest         authenticate only on the REST API (/api/v1)
+  protocol:webdav       ... only on WebDAV (/dav/)
+  protocol:s3           ... only on the S3 gateway
+  ip:192.0.2.0/24       authenticate only from these client addresses
+                        (an IPv4 or IPv6 address or network)
+  tokens:self           manage the user's own tokens over the REST API
+                        (/api/v1/tokens: list, create, rotate, delete)
+  tokens:all            manage everyone's tokens; only for an
+                        administrator's token
+
+  A node scope must name a node the user can read (and write, for w); node
+  scopes are intersected with the user's rights at every request. Without a
+  tokens: scope a token can read, rotate and delete only itself. A token
+  made through another token over the REST API can never reach more than
+  the token that made it.
+
 examples:
   manage.py user_token -u alice -e 20d
   manage.py user_token -u alice -a 3600 -q
   manage.py user_token -u alice -a 1h -e 30d -s node:5c3e…:rw -l "backup script"
+  manage.py user_token -u alice -e 30d -s node:*:r -s protocol:webdav -s ip:192.0.2.0/24
+  manage.py user_token -u alice -e 90d -s tokens:self -s protocol:rest -l "CI job"
 """
 
 
@@ -57,7 +83,13 @@ class Command(TokenCommand):
         parser.add_argument("-e", "--expire", metavar="DURATION", help="Hard Limit: expire DURATION after creation")
         parser.add_argument("-a", "--auto", metavar="DURATION", help="Auto Refresh: expire after DURATION unused")
         parser.add_argument(
-            "-s", "--scope", action="append", default=[], metavar="SCOPE", help="node:<NODE_UUID>:r|w|rw (repeatable)"
+            "-s",
+            "--scope",
+            action="append",
+            default=[],
+            metavar="SCOPE",
+            help="node:<NODE_UUID>|*:r|w|rw, protocol:rest|webdav|s3, ip:<address or CIDR>, tokens:self|all "
+            "(repeatable; see TOKEN SCOPE)",
         )
         parser.add_argument(
             "-l", "--label", help='a label to recognise the token by (default: "Command line token <its public id>")'
@@ -98,17 +130,22 @@ def _default_label(public_id: str) -> str:
     return f"Command line token {public_id}"
 
 
-def _scope_paths(token: PersonalAccessToken) -> list[str]:
-    scopes = token.parsed_scopes
-    nodes = Node.objects.select_related("workspace").in_bulk([scope.node for scope in scopes])
-    return [
-        f"{scope} ({nodes[scope.node].public_path})" if scope.node in nodes else f"{scope} (deleted)"
-        for scope in scopes
-    ]
+def _scope_lines(token: PersonalAccessToken) -> list[str]:
+    """Each scope, a node scope with its node's path."""
+    scopes = token.scope_set
+    nodes = Node.objects.select_related("workspace").in_bulk([s.node for s in scopes.nodes if s.node is not None])
+    lines = []
+    for scope in scopes.nodes:
+        if scope.node is None:
+            lines.append(f"{scope} (every file {token.owner.login} can reach)")
+        else:
+            node = nodes.get(scope.node)
+            lines.append(f"{scope} ({node.public_path if node is not None else 'deleted'})")
+    return lines + [text for text in scopes.strings if not text.startswith("node:")]
 
 
 def human_description(token: PersonalAccessToken, raw: str) -> str:
-    base = settings.PUBLIC_URL.rstrip("/")
+    base = instance_url()
     owner = token.owner
     model = token.get_expiration_model_display()
     if token.refresh_window is not None:
@@ -116,7 +153,7 @@ def human_description(token: PersonalAccessToken, raw: str) -> str:
     expires = f"{token.expires_at:%Y-%m-%d %H:%M:%S %Z} (in {timeuntil(token.expires_at)})"
     if token.absolute_end is not None:
         expires += f", at the latest {token.absolute_end:%Y-%m-%d %H:%M:%S %Z}"
-    scopes = _scope_paths(token) or ["none: the user's full access"]
+    scopes = _scope_lines(token) or ["none: the user's full access"]
     lines = [
         raw,
         "",
@@ -128,10 +165,19 @@ def human_description(token: PersonalAccessToken, raw: str) -> str:
         *[f"            {line}" for line in scopes[1:]],
         "",
         "This is the only time the token is shown: store it now.",
-        "",
-        "Use it in place of the Bearer token on any REST call:",
-        f'  curl -H "Authorization: Bearer {raw}" {base}/api/v1/me',
-        f"or as the password, with the login {owner.login!r}, on basic-auth APIs such as WebDAV:",
-        f"  {base}/dav/",
     ]
+    # Only the uses its protocol scopes allow.
+    scope_set = token.scope_set
+    if scope_set.allows_protocol(REST):
+        lines += [
+            "",
+            "Use it in place of the Bearer token on any REST call:",
+            f'  curl -H "Authorization: Bearer {raw}" {base}/api/v1/me',
+        ]
+    if scope_set.allows_protocol(WEBDAV):
+        lines += [
+            "",
+            f"Use it as the password, with the login {owner.login!r}, on basic-auth APIs such as WebDAV:",
+            f"  {base}/dav/",
+        ]
     return "\n".join(lines)

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tokens', '0005_keyset_and_status_indexes'),
+        ('tokens', '0006_rest_and_leaked'),
     ]
 
     operations = [
