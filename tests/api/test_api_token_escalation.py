@@ -61,7 +61,12 @@ def _within(child: PersonalAccessToken, parent: PersonalAccessToken) -> None:
 def test_what_a_token_makes_or_rotates_never_exceeds_it(demo, client, paths, data):
     parent_scopes = [*data.draw(scope_lists(paths)), "protocol:rest", "ip:127.0.0.1", "tokens:self"]
     hours = data.draw(st.integers(1, 48))
-    parent, raw = demo.token(demo.alice, scopes=parent_scopes, label=lambda public_id: f"parent {public_id}", expires_in=timedelta(hours=hours))
+    parent, raw = demo.token(
+        demo.alice,
+        scopes=parent_scopes,
+        label=lambda public_id: f"parent {public_id}",
+        expires_in=timedelta(hours=hours),
+    )
     # Half the requests pick among the parent's own scopes and live no longer, so that many get through.
     if data.draw(st.booleans()):
         scopes = []
