@@ -3,7 +3,7 @@ delete dialogs."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django import forms
@@ -11,6 +11,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
 
+from console.filters import end_of_day
 from tokens.durations import DurationError, describe_duration, parse_duration
 from tokens.models import PersonalAccessToken, TokenError
 from tokens.scopes import PROTOCOLS, AddressError, ScopeError, TokenScopes, parse_network, parse_scopes
@@ -23,7 +24,10 @@ UNITS: dict[str, tuple[str, timedelta]] = {
     "m": ("Minutes", timedelta(minutes=1)),
     "h": ("Hours", timedelta(hours=1)),
     "d": ("Days", timedelta(days=1)),
+    "w": ("Weeks", timedelta(weeks=1)),
 }
+#: The lifetimes the dialog offers with one click, in days (as GitHub offers them); typing one is the custom way.
+PRESET_DAYS = (7, 30, 60, 90)
 MODEL_HINTS = {
     PersonalAccessToken.HARD_LIMIT: "Expires at a fixed time: the duration after its creation.",
     PersonalAccessToken.AUTO_REFRESH: "Expires after the duration without use; each use pushes the end forward.",
@@ -37,6 +41,21 @@ MANAGES = [
 ]
 #: Longest reason a deletion may record.
 REASON_LENGTH = 500
+
+
+def expiry_preview(duration: object, unit: object, *, now: datetime | None = None) -> datetime | None:
+    """When a token made now with ``duration`` ``unit`` ends (Hard Limit) or ends if unused (Auto Refresh), or
+    None for values that are no duration: what the dialog says under the fields before anything is sent."""
+    try:
+        count = int(str(duration))
+    except ValueError:
+        return None
+    if not 0 < count <= 10_000_000 or unit not in UNITS:
+        return None
+    try:
+        return (now or timezone.now()) + count * UNITS[str(unit)][1]
+    except OverflowError:
+        return None
 
 
 def default_duration() -> tuple[int, str]:
@@ -91,9 +110,16 @@ class TokenForm(forms.Form):
         choices=[(key, name) for key, (name, _size) in UNITS.items()],
         initial="d",
         error_messages={
-            "required": "Choose minutes, hours or days.",
-            "invalid_choice": "Choose minutes, hours or days.",
+            "required": "Choose minutes, hours, days or weeks.",
+            "invalid_choice": "Choose minutes, hours, days or weeks.",
         },
+    )
+
+    # Auto Refresh only: the day after which no use pushes the end further (the command line's -e beside -a).
+    ends_on = forms.DateField(
+        required=False,
+        input_formats=["%Y-%m-%d"],
+        error_messages={"invalid": "Give the last day as 2027-01-31."},
     )
 
     read_only = forms.BooleanField(required=False)
@@ -177,12 +203,15 @@ class TokenForm(forms.Form):
         data = self.cleaned_data
         length = data["duration"] * UNITS[data["unit"]][1]
         auto = data["expiration_model"] == PersonalAccessToken.AUTO_REFRESH
+        # The last day is the viewer's day: it ends at the midnight that ends it in their zone.
+        ends_at = end_of_day(data["ends_on"]) if auto and data.get("ends_on") else None
         try:
             return token_create(
                 owner=self.owner,
                 label=data["label"],
                 expires_in=None if auto else length,
                 refresh_window=length if auto else None,
+                ends_at=ends_at,
                 scopes=self.scopes,
                 actor=created_by,
                 via=PersonalAccessToken.VIA_CONSOLE,

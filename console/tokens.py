@@ -24,7 +24,16 @@ from django_htmx.http import reswap, retarget, trigger_client_event
 
 from console import picker, reveal
 from console.access import is_partial, page_owner, render_page, signed_in_user
-from console.forms import MANAGES, MODEL_HINTS, UNITS, ReasonForm, TokenForm, policy_hints
+from console.forms import (
+    MANAGES,
+    MODEL_HINTS,
+    PRESET_DAYS,
+    UNITS,
+    ReasonForm,
+    TokenForm,
+    expiry_preview,
+    policy_hints,
+)
 from console.paging import page_of
 from console.token_rows import TokenRow, expiration_label, inactive_tokens, live_tokens, token_rows
 from files.models import Node
@@ -208,6 +217,10 @@ def _create_context(pages: TokenPages, form: TokenForm, in_dialog: bool) -> dict
         "roots": picker.workspace_roots(pages.owner, chosen),
         "chosen_below": picker.chosen_below_roots(pages.owner, chosen),
         "policy": policy_hints(pages.owner),
+        "presets": PRESET_DAYS,
+        "zone": timezone.get_current_timezone_name(),
+        "preview": expiry_preview(form["duration"].value(), form["unit"].value()),
+        "auto": form["expiration_model"].value() == PersonalAccessToken.AUTO_REFRESH,
     }
 
 

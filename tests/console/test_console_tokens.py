@@ -234,7 +234,7 @@ def test_create_without_htmx_shows_the_token_on_the_tab_it_redirects_to(admin_cl
         ({"duration": "99999999999999999999"}, "whole number greater than zero"),
         ({"duration": "400", "unit": "d"}, "at most 365 days"),
         ({"label": "  "}, "Give the token a label"),
-        ({"unit": "y"}, "Choose minutes, hours or days"),
+        ({"unit": "y"}, "Choose minutes, hours, days or weeks"),
         ({"expiration_model": "forever"}, "Choose Hard Limit or Auto Refresh"),
         ({"scope": "node:nonsense:rw"}, "invalid scope"),
         ({"scope": "node:00000000-0000-0000-0000-000000000000:r"}, "that alice can read"),

@@ -45,3 +45,35 @@ def test_filtered_counts_are_read_out_by_the_one_live_region_that_is_never_swapp
     expect(announcer).to_have_text("1 match for “bo”")
     assert page.evaluate("window.__announcer === document.getElementById('announcer')")
     assert page.locator("[aria-live]").count() == 1
+
+
+def test_the_dialogs_expiry_preview_is_the_created_tokens_expiry(page, demo):
+    import re
+    import zoneinfo
+    from datetime import datetime
+
+    from playwright.sync_api import expect
+
+    from tokens.models import PersonalAccessToken
+
+    demo.alice.time_zone = "Europe/Paris"
+    demo.alice.save()
+    log_in(page, "alice")
+    page.wait_for_url("**/me/tokens/")
+    settled(page)
+    page.get_by_role("button", name="Create a personal access token").click()
+    dialog = page.get_by_role("dialog", name="Create a Personal Access Token")
+    dialog.get_by_label("Label").fill("seven days")
+    dialog.get_by_role("button", name="7 days").click()
+    preview = dialog.locator("#id_expiry_preview")
+    expect(preview).to_contain_text("This token will expire on")
+    shown = re.search(r"(\d{4}-\d\d-\d\d \d\d:\d\d) (CES?T)", preview.inner_text())
+    assert shown, preview.inner_text()
+    dialog.get_by_role("button", name="Generate").click()
+    expect(page.get_by_label("Token", exact=True)).to_be_focused()
+    token = PersonalAccessToken.objects.get(label="seven days")
+    local = token.expires_at.astimezone(zoneinfo.ZoneInfo("Europe/Paris"))
+    typed = datetime.strptime(shown[1], "%Y-%m-%d %H:%M").replace(tzinfo=local.tzinfo)
+    # The same minute, or the next one when a minute turned between reading and generating.
+    assert 0 <= (local.replace(second=0, microsecond=0) - typed).total_seconds() <= 60
+    assert shown[2] == local.strftime("%Z")

@@ -166,7 +166,68 @@
     }
   });
 
+  // The create dialog: when the token will expire, said as the duration is typed, in the viewer's zone.
+  var UNIT_SECONDS = { m: 60, h: 3600, d: 86400, w: 604800 };
+
+  function moment(date, zone) {
+    var parts = {};
+    new Intl.DateTimeFormat("en-GB", {
+      timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit",
+      hourCycle: "h23", timeZoneName: "short"
+    }).formatToParts(date).forEach(function (part) { parts[part.type] = part.value; });
+    return parts.year + "-" + parts.month + "-" + parts.day + " " + parts.hour + ":" + parts.minute + " " +
+      parts.timeZoneName;
+  }
+
+  function updateExpiry(form) {
+    var preview = form.querySelector("[data-expiry-preview]");
+    if (!preview) return;
+    var count = Number(form.elements.duration && form.elements.duration.value);
+    var size = UNIT_SECONDS[form.elements.unit && form.elements.unit.value];
+    var model = form.querySelector('input[name="expiration_model"]:checked');
+    var auto = model && model.value === "auto";
+    form.querySelectorAll("[data-auto-refresh-only]").forEach(function (field) { field.hidden = !auto; });
+    if (!Number.isInteger(count) || count < 1 || !size) {
+      preview.textContent = "Give a duration to see when the token will expire.";
+      return;
+    }
+    var end;
+    try {
+      end = moment(new Date(Date.now() + count * size * 1000), preview.getAttribute("data-zone") || undefined);
+    } catch (error) {
+      return;
+    }
+    preview.textContent = auto
+      ? "Unused for that long, this token expires on " + end + "; each use pushes it back."
+      : "This token will expire on " + end + ".";
+  }
+
+  htmx.onLoad(function (content) {
+    if (!content.querySelectorAll) return;
+    content.querySelectorAll("[data-presets]").forEach(function (group) { group.hidden = false; });
+    content.querySelectorAll("[data-expiry-preview]").forEach(function (preview) {
+      var form = preview.closest("form");
+      if (form) updateExpiry(form);
+    });
+  });
+
+  document.addEventListener("input", function (event) {
+    var form = event.target.closest && event.target.closest("form");
+    if (form && form.querySelector("[data-expiry-preview]")) updateExpiry(form);
+  });
+
+  document.addEventListener("click", function (event) {
+    var preset = event.target.closest && event.target.closest("[data-preset]");
+    if (!preset) return;
+    var form = preset.closest("form");
+    form.elements.duration.value = preset.getAttribute("data-preset");
+    form.elements.unit.value = "d";
+    updateExpiry(form);
+  });
+
   document.addEventListener("change", function (event) {
+    var changed = event.target.closest && event.target.closest("form");
+    if (changed && changed.querySelector("[data-expiry-preview]")) updateExpiry(changed);
     var all = event.target.closest && event.target.closest("[data-check-all]");
     if (!all) return;
     var form = all.closest("form");
