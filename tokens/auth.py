@@ -77,13 +77,15 @@ def authenticate(
     (basic auth), a token must belong to that login. Passwords are tried only where ``allow_password`` says
     the protocol takes them (the console; WebDAV unless the instance policy ``WEBDAV_ALLOW_PASSWORD`` is off).
 
-    Raises :class:`tokens.throttle.Throttled` when the client IP has failed too often (checked first, at no
-    database cost), :class:`tokens.throttle.PasswordLocked` when a password is presented for a login whose
-    password failed too often on any protocol, or either when this failure crosses a limit.
+    Raises :class:`tokens.throttle.Throttled` when the client IP has failed too often (a password: checked
+    first, before the password; a token: read with the token's row, before the secret is compared),
+    :class:`tokens.throttle.PasswordLocked` when a password is presented for a login whose password failed too
+    often on any protocol, or either when this failure crosses a limit. A token that authenticates costs one
+    database round trip and no cache round trip.
     """
     password_login = login if _takes_password(secret, protocol=protocol, login=login, allow=allow_password) else None
-    gate = throttle.check(ip=ip, password_login=password_login)
     if password_login is not None:
+        gate = throttle.check(ip=ip, password_login=password_login)
         user = authenticate_password(request, username=password_login, password=secret)
         if user is not None and user.is_active:
             throttle.record_password_success(gate)
@@ -92,9 +94,13 @@ def authenticate(
         return None
     principal = _token_principal(secret, protocol=protocol, login=login, ip=ip, user_agent=user_agent)
     if principal is None:
+        # An address over its limit is refused here too: its count is then past the limit.
         parsed = parse(secret)
         throttle.record_failure(
-            gate=gate, ip=ip, token_id=parsed.lookup_id if parsed is not None else None, password_checked=False
+            gate=throttle.Gate(),
+            ip=ip,
+            token_id=parsed.lookup_id if parsed is not None else None,
+            password_checked=False,
         )
     return principal
 

@@ -18,12 +18,13 @@ from django.utils import timezone
 
 from files.scopes import Scope, ScopeError
 from tokens import format as token_format
-from tokens import lookup
+from tokens import lookup, throttle
 from tokens import scopes as token_scopes
 from tokens.audit import AuditEvent
 from tokens.durations import describe_duration, parse_duration
 from tokens.escalation import Terms, escalation, node_places
 from tokens.scopes import TokenScopes
+from tokens.throttle import AddressLockout
 
 if TYPE_CHECKING:
     from people.models import User
@@ -279,17 +280,25 @@ class PersonalAccessTokenManager(_ManagerBase["PersonalAccessToken"]):
     ) -> PersonalAccessToken | None:
         """The live token that ``raw`` is, or None. Costs no query for a malformed string, one for a valid
         token, plus a throttled write (expiry, last use, re-hash: a read and an UPDATE) at most about once a
-        minute.
+        minute; no cache round trip.
 
         With ``login`` (basic auth) the token must be that user's. A token with ``protocol:`` or ``ip:`` scopes
         authenticates only on those protocols and from those addresses (``ip``, the client's address as
         ``lib.client_address`` resolves it). A well-formed string that is refused is counted in the audit trail
         under its public id with the reason, and never counts as a use; the caller cannot tell the reasons
-        apart."""
+        apart.
+
+        Raises :class:`tokens.throttle.Throttled` when ``ip`` is locked out (failed too often in this window):
+        the lookup reads that with the token, and the secret is then not compared; a refusal asks the cache
+        before it is audited, so that an address locked out leaves no record per attempt."""
         parts = token_format.parse(raw)
         if parts is None:
             return None
-        named = token = lookup.find(self.model, parts.lookup_id, self.db)
+        found = lookup.find_for(self.model, parts.lookup_id, address=ip, alias=self.db)
+        locked_out = throttle.locked_out(found.address_locked_until)
+        if locked_out is not None:
+            raise locked_out
+        named = token = found.token
         stored = token_format.digest(parts, token.pepper_version) if token is not None else None
         refusal = ""
         now = timezone.now()
@@ -306,6 +315,7 @@ class PersonalAccessTokenManager(_ManagerBase["PersonalAccessToken"]):
         elif not token.scope_set.allows_address(ip):
             refusal = f"address {ip or 'unknown'} outside its scopes"
         if refusal:
+            throttle.check(ip=ip)
             # The record names the token its public id names, even with a wrong secret: whose token is being tried.
             AuditEvent.record_refusal(token_id=parts.lookup_id, token=named, ip=ip, protocol=protocol, reason=refusal)
             return None
@@ -442,7 +452,9 @@ class PersonalAccessToken(models.Model):
         the window, whichever is smaller; the last use: a minute). Noting a use reads the recent uses first: the
         lookup leaves them out (``tokens.lookup``)."""
         updates: dict[str, Any] = {}
-        if self.pepper_version != token_format.current_pepper_version():
+        # Only forward, to a larger version: during a rolling rotation an instance that still hashes with the old
+        # key (the new one listed second) leaves alone the rows that instances already on the new key moved.
+        if self.pepper_version < token_format.current_pepper_version():
             version, hexdigest = token_format.digest(parts)  # type: ignore[misc]
             updates.update(pepper_version=version, digest=hexdigest)
         if self.is_auto_refresh and self.refresh_window is not None:
@@ -473,7 +485,7 @@ class PersonalAccessToken(models.Model):
                 self.pepper_version, self.digest = updates["pepper_version"], updates["digest"]
 
 
-__all__ = ["AuditEvent", "PersonalAccessToken", "PersonalAccessTokenManager", "TokenError"]
+__all__ = ["AddressLockout", "AuditEvent", "PersonalAccessToken", "PersonalAccessTokenManager", "TokenError"]
 
 
 #: The statuses a list can be narrowed to, by the names the command line and the console's filters use.

@@ -3,7 +3,7 @@
 Three counters, all in the cache:
 
 - failures from a client IP, per fixed window (``AUTH_FAILURE_LIMIT`` per ``AUTH_FAILURE_WINDOW``): an IP over
-  its limit is refused before anything is checked;
+  its limit is refused whatever it presents, the right secret too, until the window ends;
 - failures naming a token's public id, per the same window: over the limit, further *failures* become "too many
   attempts", while the right secret still works: the id is public, so an attacker must not be able to lock its
   owner out, and a valid token used from another IP is never throttled by someone else's failures;
@@ -12,9 +12,12 @@ Three counters, all in the cache:
   for the cool-down on every protocol. Only the password: the login's tokens keep working, so a user's scripts
   go on while someone guesses their password. A correct password clears the count.
 
-A request reads what it needs in one round trip (:func:`check`): a token request only its address's counter,
-a password request that counter and the login's lock and count together. Writes happen only on a failure, or
-on the success that clears earlier failures.
+A token that authenticates costs no cache round trip. The failure that brings an IP to its limit also writes an
+:class:`AddressLockout` row into the database, and the token lookup reads that row in the statement that reads
+the token (``tokens.lookup``): a locked-out address is refused there, before its secret is compared. Only a
+refusal asks the cache (:func:`check`, then :func:`record_failure`). A password request reads what it needs in
+one round trip before the password is checked: its address's counter, the login's lock and count. Writes happen
+only on a failure, or on the success that clears earlier failures.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import models
 
 
 class Throttled(Exception):
@@ -53,11 +57,47 @@ class _Window:
         return cls(start=int(time.time()) // seconds * seconds, seconds=seconds)
 
     @property
+    def end(self) -> int:
+        return self.start + self.seconds
+
+    @property
     def retry_after(self) -> int:
-        return max(1, self.start + self.seconds - int(time.time()))
+        return max(1, self.end - int(time.time()))
 
     def key(self, kind: str, value: str) -> str:
         return f"authfail:{kind}:{value}:{self.start}"
+
+
+class AddressLockout(models.Model):
+    """A client address that reached ``AUTH_FAILURE_LIMIT`` in the current window, until the window ends.
+
+    The cache's counter decides; this row repeats its verdict where the token lookup reads it with the token, so
+    that a request with a good token needs no cache round trip to learn whether its address is locked out."""
+
+    address = models.TextField(primary_key=True)
+    #: When the lockout ends, in seconds since 1970 (as the cache's windows count).
+    locked_until = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.address} until {self.locked_until}"
+
+    @staticmethod
+    def lock(address: str, *, until: int) -> None:
+        """Lock ``address`` out until ``until``; lockouts that have ended are deleted on the way."""
+        AddressLockout.objects.filter(locked_until__lte=int(time.time())).delete()
+        AddressLockout.objects.bulk_create(
+            [AddressLockout(address=address, locked_until=until)],
+            update_conflicts=True,
+            unique_fields=["address"],
+            update_fields=["locked_until"],
+        )
+
+
+def locked_out(locked_until: int | None) -> Throttled | None:
+    """The refusal for an address whose lockout (as the token lookup read it) has not ended, else None."""
+    if locked_until is None or locked_until <= time.time():
+        return None
+    return Throttled(max(1, locked_until - int(time.time())))
 
 
 def _failure_window() -> _Window:
@@ -104,8 +144,8 @@ def _add(key: str, seconds: int) -> int:
 def check(*, ip: str | None, password_login: str | None = None) -> Gate:
     """Raise :class:`Throttled` when ``ip`` has failed too often in this window, :class:`PasswordLocked` when a
     password is about to be checked for ``password_login`` and that login is locked. One cache round trip, no
-    database query. ``password_login`` is None when no password will be checked (a token): a token request
-    never reads the password counters."""
+    database query. ``password_login`` is None when no password will be checked (a refused token): a token
+    request never reads the password counters."""
     window = _failure_window()
     keys: list[str] = []
     ip_key = window.key("ip", ip) if ip is not None else None
@@ -137,7 +177,12 @@ def record_failure(*, gate: Gate, ip: str | None, token_id: str | None, password
     window = _failure_window()
     over = False
     if ip is not None:
-        over |= _add(window.key("ip", ip), window.seconds) > settings.AUTH_FAILURE_LIMIT
+        failures = _add(window.key("ip", ip), window.seconds)
+        if failures == settings.AUTH_FAILURE_LIMIT:
+            # The failure that reaches the limit (exactly one: the count is atomic) locks the address out for the
+            # token lookup too.
+            AddressLockout.lock(ip, until=window.end)
+        over |= failures > settings.AUTH_FAILURE_LIMIT
     if token_id is not None:
         over |= _add(window.key("token", token_id), window.seconds) > settings.AUTH_FAILURE_LIMIT
     if password_checked and gate.login_id is not None:

@@ -126,12 +126,19 @@ def test_a_successful_password_clears_the_earlier_failures(demo):
     assert console_login("bob", DEMO_PASSWORD).status_code == 302
 
 
-def test_a_token_request_reads_the_cache_once_and_never_the_password_counter(demo):
+def test_a_token_request_that_succeeds_never_asks_the_cache(demo):
     _token, raw = demo.token(demo.bob)
     with CacheCalls() as calls:
         assert dav_response("bob", raw).status == 207
-    assert len(calls.names) == 1
-    assert not any(":password:" in key for key in calls.keys)
+    assert calls.names == []
+
+
+def test_a_refused_token_request_never_reads_the_password_counter(demo):
+    _alices, wrong = demo.token(demo.alice)  # a good token, but not bob's
+    with CacheCalls() as calls:
+        assert dav_response("bob", wrong).status == 401
+    assert calls.names
+    assert not any(":password:" in key or ":password-lock:" in key for key in calls.keys)
 
 
 def test_a_password_that_fails_nothing_costs_one_cache_round_trip(demo):

@@ -33,7 +33,7 @@ def _failing(error: Exception):
 
 @pytest.mark.parametrize("error", FAILURES, ids=type)
 def test_the_api_answers_503_with_retry_after(client, alice, monkeypatch, caplog, error):
-    monkeypatch.setattr("tokens.lookup.find", _failing(error))
+    monkeypatch.setattr("tokens.lookup.find_for", _failing(error))
     response = client.get(f"{API}/me", **alice)
     assert response.status_code == 503
     assert response["Retry-After"] == "5"
@@ -46,7 +46,7 @@ def test_the_api_answers_503_with_retry_after(client, alice, monkeypatch, caplog
 
 def test_webdav_answers_503_with_retry_after_when_the_token_check_cannot_reach_the_database(demo, monkeypatch, caplog):
     _token, secret = demo.token(demo.alice)
-    monkeypatch.setattr("tokens.lookup.find", _failing(OperationalError("database is locked")))
+    monkeypatch.setattr("tokens.lookup.find_for", _failing(OperationalError("database is locked")))
     response = DavClient("alice", secret).request("PROPFIND", "/dav/research/", depth="1")
     assert response.status == 503
     assert response.headers["retry-after"] == "5"

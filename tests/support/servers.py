@@ -59,8 +59,9 @@ def scratch_postgres() -> Iterator[str]:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def manage(env: dict[str, str], *args: str) -> str:
-    result = subprocess.run(
+def run_manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """``manage.py`` with these arguments, whatever its exit status."""
+    return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
         env=env,
@@ -69,6 +70,10 @@ def manage(env: dict[str, str], *args: str) -> str:
         timeout=120,
         check=False,
     )
+
+
+def manage(env: dict[str, str], *args: str) -> str:
+    result = run_manage(env, *args)
     assert result.returncode == 0, result.stderr
     return result.stdout
 
@@ -86,10 +91,18 @@ def request(port: int, method: str, path: str, body: bytes = b"", **headers: str
 
 
 @contextmanager
-def gunicorn(env: dict[str, str], count: int = 2, output: IO[bytes] | None = None) -> Iterator[list[int]]:
+def gunicorn(
+    env: dict[str, str],
+    count: int = 2,
+    output: IO[bytes] | None = None,
+    *,
+    each: list[dict[str, str]] | None = None,
+) -> Iterator[list[int]]:
     """``count`` gunicorn instances (one worker each) on free ports; yields the ports once all answer. Their
-    standard output and error (the access and error logs) go to ``output`` when given."""
-    ports = [free_port() for _ in range(count)]
+    standard output and error (the access and error logs) go to ``output`` when given. ``each``: one instance
+    per entry, whose variables are added to ``env`` (its own ``DATA_DIR``, say)."""
+    environments = [{**env, **own} for own in each] if each is not None else [env] * count
+    ports = [free_port() for _ in environments]
     servers = [
         subprocess.Popen(
             [
@@ -103,11 +116,11 @@ def gunicorn(env: dict[str, str], count: int = 2, output: IO[bytes] | None = Non
                 "cellsadmin.wsgi:application",
             ],
             cwd=ROOT,
-            env=env,
+            env=environment,
             stdout=output if output is not None else subprocess.DEVNULL,
             stderr=output if output is not None else subprocess.DEVNULL,
         )
-        for port in ports
+        for port, environment in zip(ports, environments, strict=True)
     ]
     try:
         for port in ports:
