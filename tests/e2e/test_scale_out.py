@@ -1,9 +1,9 @@
-"""Two instances as one: two gunicorn instances, each with its own DATA_DIR, sharing one PostgreSQL database and
-one Redis, their secrets from the environment, as two machines behind a load balancer would run (README, Several
-machines).
+"""Two instances as one: two gunicorn instances, each with its own DATA_DIR, sharing one PostgreSQL database, one
+Redis and one object store (SeaweedFS), their secrets from the environment, as two machines behind a load balancer
+would run (README, Several machines).
 
-Tokens made on either work on both, whichever way they were made; deletion, rotation, WebDAV locks and the
-failed-authentication throttle hold across both at once. Requests name their client address with
+Tokens made on either work on both, whichever way they were made; a file written through one reads through the
+other; deletion, rotation, WebDAV locks and the failed-authentication throttle hold across both at once. Requests name their client address with
 X-Forwarded-For (the instances trust the loopback as their proxy), so that the throttle tests lock out
 addresses of their own."""
 
@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.dav_support import LOCK_BODY, basic
+from tests.support.object_store import SeaweedFS
 from tests.support.servers import gunicorn, manage, reachable, request, scratch_env, scratch_postgres
 from tests.support.two_processes import (
     check_a_folder_locked_elsewhere_while_a_small_file_arrives_refuses_it,
@@ -48,7 +49,7 @@ class Cluster:
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+def cluster(tmp_path_factory: pytest.TempPathFactory, object_store: SeaweedFS) -> Iterator[Cluster]:
     if not (reachable(5432) and reachable(6379)):
         message = "needs PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379"
         if os.environ.get("REQUIRE_SYSTEM_TOOLS") == "1":
@@ -65,6 +66,8 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
             "TRUSTED_PROXIES": "127.0.0.1",
             "AUTH_FAILURE_LIMIT": str(FAILURE_LIMIT),
             "AUTH_FAILURE_WINDOW": "3600",
+            # One object store for file contents (BLOB_S3_*).
+            **object_store.env(),
         }
         root = tmp_path_factory.mktemp("cluster")
         envs = (scratch_env(root / "a", **shared), scratch_env(root / "b", **shared))
@@ -222,12 +225,6 @@ def test_token_failures_on_both_instances_lock_the_address_out_of_both(cluster):
     assert me(cluster.first, raw, "198.51.100.11").status == 200
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="file contents are files under each instance's own DATA_DIR: a file written through one instance can be "
-    "read through the other only once both keep contents in one object store (BLOB_S3_*), which this cluster "
-    "does not configure yet",
-)
 def test_a_file_uploaded_through_one_instance_downloads_through_the_other_byte_for_byte(cluster):
     raw, _ = cluster.token()
     content = os.urandom(256 * 1024)
