@@ -183,6 +183,10 @@ def shoot(base: str) -> None:
             page.get_by_role("link", name="Personal Access Tokens").click()
             page.wait_for_url("**/tokens/")
             page.get_by_role("row").first.wait_for()
+            # With the expired ones below the live ones, as the tab lists them.
+            page.get_by_role("link", name="Show inactive tokens").click()
+            page.locator("#inactive-list .token-label").first.wait_for()
+            page.mouse.move(0, 0)
             page.screenshot(path=OUT / f"tokens-{scheme}.png", full_page=True)
 
             row = page.locator("tr.token-row", has_text="backup script")
@@ -212,7 +216,7 @@ def shoot(base: str) -> None:
             page.set_viewport_size({"width": 1280, "height": 1100})
             page.wait_for_timeout(300)  # let the list behind the dialog refresh
             page.screenshot(path=OUT / f"reveal-{scheme}.png")
-            page.get_by_role("button", name="Done").click()
+            page.get_by_role("link", name="I have copied the token").click()
 
             page.set_viewport_size({"width": 1280, "height": 820})
             page.get_by_role("button", name="Rotate nightly sync").click()
@@ -221,7 +225,7 @@ def shoot(base: str) -> None:
             page.wait_for_timeout(300)
             page.set_viewport_size({"width": 1280, "height": 1000})
             page.screenshot(path=OUT / f"rotate-{scheme}.png")
-            page.get_by_role("button", name="Done").click()
+            page.get_by_role("link", name="I have copied the token").click()
             # Gone without a trace, so that the next colour scheme starts from the same instance.
             PersonalAccessToken.objects.filter(label="nightly sync").delete()
             AuditEvent.objects.filter(token_label="nightly sync").delete()  # noqa: S106 (a label, not a secret)
@@ -253,6 +257,8 @@ def shoot(base: str) -> None:
                 phone.add_cookies(context.cookies())
                 small = phone.new_page()
                 small.goto("/people/alice/tokens/")
+                small.get_by_role("link", name="Show inactive tokens").click()
+                small.locator("#inactive-list .token-label").first.wait_for()
                 small.screenshot(path=OUT / "tokens-phone-light.png", full_page=True)
                 phone.close()
             context.close()
