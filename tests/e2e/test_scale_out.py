@@ -3,9 +3,9 @@ Redis and one object store (SeaweedFS), their secrets from the environment, as t
 would run (README, Several machines).
 
 Tokens made on either work on both, whichever way they were made; a file written through one reads through the
-other; deletion, rotation, WebDAV locks and the failed-authentication throttle hold across both at once. Requests name their client address with
-X-Forwarded-For (the instances trust the loopback as their proxy), so that the throttle tests lock out
-addresses of their own."""
+other; deletion, rotation, WebDAV locks and the failed-authentication throttle hold across both at once. Requests
+name their client address with X-Forwarded-For (the instances trust the loopback as their proxy), so that the
+throttle tests lock out addresses of their own."""
 
 from __future__ import annotations
 
