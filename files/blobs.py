@@ -18,7 +18,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import IO, BinaryIO, Protocol, cast
+from typing import IO, BinaryIO, NamedTuple, Protocol, cast
 
 from django.conf import settings
 from django.core.files import File
@@ -42,20 +42,32 @@ def _too_large(limit: int) -> UploadTooLarge:
     return UploadTooLarge(f"The file is larger than the limit of {limit} bytes.")
 
 
-def _copy(stream: Readable, handle: IO[bytes], limit: int) -> tuple[int, str]:
-    """Copy ``stream`` into ``handle`` up to ``limit`` bytes: (size, sha256)."""
+class Stored(NamedTuple):
+    """A blob just written: its name, its size and two digests of its bytes, computed as they went by (the
+    SHA-256 is a file's entity tag; the MD5 is what S3 clients expect as an object's ETag)."""
+
+    name: str
+    size: int
+    sha256: str
+    md5: str
+
+
+def _copy(stream: Readable, handle: IO[bytes], limit: int) -> tuple[int, str, str]:
+    """Copy ``stream`` into ``handle`` up to ``limit`` bytes: (size, sha256, md5)."""
     digest = hashlib.sha256()
+    md5 = hashlib.md5(usedforsecurity=False)
     size = 0
     while chunk := stream.read(CHUNK_SIZE):
         size += len(chunk)
         if size > limit:
             raise _too_large(limit)
         digest.update(chunk)
+        md5.update(chunk)
         handle.write(chunk)
     handle.flush()
     if settings.FSYNC_UPLOADS:
         os.fsync(handle.fileno())
-    return size, digest.hexdigest()
+    return size, digest.hexdigest(), md5.hexdigest()
 
 
 class _Metered:
@@ -65,6 +77,7 @@ class _Metered:
         self._stream = stream
         self._limit = limit
         self._digest = hashlib.sha256()
+        self._md5 = hashlib.md5(usedforsecurity=False)
         self.size = 0
 
     def read(self, size: int | None = -1, /) -> bytes:
@@ -75,6 +88,7 @@ class _Metered:
         if self.size > self._limit:
             raise _too_large(self._limit)
         self._digest.update(chunk)
+        self._md5.update(chunk)
         return chunk
 
     def seekable(self) -> bool:
@@ -88,6 +102,10 @@ class _Metered:
     @property
     def sha256(self) -> str:
         return self._digest.hexdigest()
+
+    @property
+    def md5(self) -> str:
+        return self._md5.hexdigest()
 
 
 def _create(path: str) -> BinaryIO:
@@ -104,8 +122,8 @@ def _new_name() -> str:
     return f"{FOLDER}/{key[:2]}/{key}"
 
 
-def store(stream: Readable, max_size: int | None) -> tuple[str, int, str]:
-    """Store ``stream`` as a new blob: (blob name, size, sha256). Nothing is left behind if that fails.
+def store(stream: Readable, max_size: int | None) -> Stored:
+    """Store ``stream`` as a new blob. Nothing is left behind if that fails.
 
     On a local storage the bytes go straight into the blob's own file, created exclusively under a fresh name:
     nothing reads a blob before a node points at it, so it needs no temporary file and no move (a sync client
@@ -120,13 +138,13 @@ def store(stream: Readable, max_size: int | None) -> tuple[str, int, str]:
         handle = _create(path)
         try:
             with handle:
-                size, sha256 = _copy(stream, handle, limit)
+                size, sha256, md5 = _copy(stream, handle, limit)
                 if storage.file_permissions_mode is not None:
                     os.fchmod(handle.fileno(), storage.file_permissions_mode)
         except BaseException:
             os.unlink(path)
             raise
-        return name, size, sha256
+        return Stored(name, size, sha256, md5)
     metered = _Metered(stream, limit)
     try:
         name = storage.save(name, File(cast(IO[bytes], metered), name=name))
@@ -136,17 +154,17 @@ def store(stream: Readable, max_size: int | None) -> tuple[str, int, str]:
         # what it was given so far.
         discard(name)
         raise
-    return name, metered.size, metered.sha256
+    return Stored(name, metered.size, metered.sha256, metered.md5)
 
 
 @contextmanager
-def received(stream: Readable, max_size: int | None) -> Iterator[tuple[str, int, str]]:
-    """:func:`store` ``stream``: yields (blob name, size, sha256), and removes the blob if the block fails."""
-    name, size, sha256 = store(stream, max_size)
+def received(stream: Readable, max_size: int | None) -> Iterator[Stored]:
+    """:func:`store` ``stream``: yields what was stored, and removes the blob if the block fails."""
+    stored = store(stream, max_size)
     try:
-        yield name, size, sha256
+        yield stored
     except BaseException:
-        discard(name)
+        discard(stored.name)
         raise
 
 
@@ -177,7 +195,7 @@ def duplicate(name: str, size: int) -> str:
             raise
         return new_name
     with open_blob(name) as handle:
-        return store(handle, size)[0]
+        return store(handle, size).name
 
 
 def discard(name: str) -> None:

@@ -67,6 +67,7 @@ def copy(
                 type=source.type,
                 size=source.size,
                 etag=services.new_etag() if source.is_folder else source.etag,
+                md5=source.md5,
                 mtime=source.mtime,
                 blob=blob,
                 content_type=source.content_type,

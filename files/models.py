@@ -90,6 +90,9 @@ class Node(models.Model):
     mtime = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)
     etag = models.CharField(max_length=64)
+    # The hex MD5 of a file's content, computed while any protocol writes it: S3 clients take it as the ETag
+    # and check it. Empty for folders (and for files written before it was kept).
+    md5 = models.CharField(max_length=32, blank=True, default="")
     # The storage name of the current content (files only); a new name for every write, see services.
     blob = models.CharField(max_length=255, blank=True)
     content_type = models.CharField(max_length=255, blank=True)

@@ -108,7 +108,7 @@ def write_file(
     path = paths.child_path(parent, name)
     # Never a type a browser would run: the file is served from the console's origin (files.media_types).
     content_type = media_types.stored_type(content_type, name)
-    with blobs.received(stream, max_size) as (blob, size, sha256):
+    with blobs.received(stream, max_size) as (blob, size, sha256, md5):
         try:
             node = Node(
                 workspace_id=parent.workspace_id,
@@ -119,6 +119,7 @@ def write_file(
                 blob=blob,
                 size=size,
                 etag=sha256[:40],
+                md5=md5,
                 mtime=mtime or timezone.now(),
                 content_type=content_type,
             )
@@ -152,7 +153,7 @@ def write_file(
                     raise PreconditionFailed(_CHANGED.format(name=name))
                 if existing is not None:  # None: removed since the INSERT; the new row goes in after all
                     old_blob = existing.blob
-                    for field in ("blob", "size", "etag", "mtime", "content_type"):
+                    for field in ("blob", "size", "etag", "md5", "mtime", "content_type"):
                         setattr(existing, field, getattr(node, field))
                     node = existing
                 node.save()
