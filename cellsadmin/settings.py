@@ -88,6 +88,9 @@ LEAK_REPORT_LIMIT = env.int("LEAK_REPORT_LIMIT", default=10)
 LEAK_REPORT_WINDOW = env.int("LEAK_REPORT_WINDOW", default=60)
 # Whether a WebDAV client may still sign in with the user's password instead of a token.
 WEBDAV_ALLOW_PASSWORD = env.bool("WEBDAV_ALLOW_PASSWORD", default=True)
+# The S3 gateway's secret access key, the same for every token (the PAT is the access key ID): clients need it
+# to sign, and the signature guards a request's integrity, not who sent it.
+S3_GATEWAY_SECRET = env.str("S3_GATEWAY_SECRET", default="gatewaysecret")
 
 INSTALLED_APPS = [
     "django.contrib.auth",

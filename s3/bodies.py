@@ -1,0 +1,206 @@
+"""The body of a PutObject as the tree stores it: ``aws-chunked`` framing taken off, and every digest the client
+sent (``x-amz-content-sha256``, ``Content-MD5``, ``x-amz-checksum-*`` in a header or a trailer) checked as the
+bytes go by.
+
+A digest is known to be wrong only once the last byte has been read; the read that finds the end raises
+instead of returning it, so the write in ``files.services`` is abandoned and its blob removed, as for a body
+that broke off.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import zlib
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from files.blobs import CHUNK_SIZE, Readable
+from files.errors import IncompleteUpload
+from s3.errors import S3Error
+
+#: Longest chunk header or trailer line taken (a chunk's size, its signature, one checksum).
+MAX_LINE = 4096
+Environ = dict[str, Any]
+
+
+class Digest(Protocol):
+    def update(self, data: bytes, /) -> None: ...
+
+    def digest(self) -> bytes: ...
+
+
+class _Crc32:
+    def __init__(self) -> None:
+        self.value = 0
+
+    def update(self, data: bytes, /) -> None:
+        self.value = zlib.crc32(data, self.value)
+
+    def digest(self) -> bytes:
+        return self.value.to_bytes(4, "big")
+
+
+#: The ``x-amz-checksum-*`` algorithms the gateway checks; others (CRC32C, CRC64NVME) are taken unchecked.
+CHECKSUMS: dict[str, Callable[[], Digest]] = {
+    "crc32": _Crc32,
+    "sha1": lambda: hashlib.sha1(usedforsecurity=False),
+    "sha256": hashlib.sha256,
+}
+
+
+class AwsChunked:
+    """The payload of an ``aws-chunked`` body: ``<hex size>[;chunk-signature=…]\\r\\n<bytes>\\r\\n`` …, a chunk of
+    size 0, then trailer lines (``name:value``) up to an empty line or the end. ``trailers`` holds those once
+    the end has been read; ``on_chunk`` sees each chunk's signature and its bytes' SHA-256 (signed streaming)."""
+
+    def __init__(self, stream: Readable, on_chunk: Callable[[str, str], None] | None = None) -> None:
+        self._stream = stream
+        self._buffer = b""
+        self._left = 0  # bytes of the current chunk still to hand over
+        self._done = False
+        self._on_chunk = on_chunk
+        self._chunk = hashlib.sha256()
+        self._signature = ""
+        self.trailers: dict[str, str] = {}
+
+    def _more(self) -> bool:
+        data = self._stream.read(CHUNK_SIZE)
+        self._buffer += data
+        return bool(data)
+
+    def _line(self) -> bytes | None:
+        while b"\r\n" not in self._buffer:
+            if len(self._buffer) > MAX_LINE:
+                raise S3Error("IncompleteBody", "An aws-chunked line is too long.")
+            if not self._more():
+                if self._buffer:
+                    line, self._buffer = self._buffer, b""
+                    return line
+                return None
+        line, _, self._buffer = self._buffer.partition(b"\r\n")
+        return line
+
+    def _take(self, size: int) -> bytes:
+        while len(self._buffer) < size and self._more():
+            pass
+        data, self._buffer = self._buffer[:size], self._buffer[size:]
+        return data
+
+    def _next_chunk(self) -> None:
+        line = self._line()
+        if line is None:
+            raise IncompleteUpload("The aws-chunked body ended before its last chunk.")
+        size_text, _, extension = line.decode("latin-1").partition(";")
+        try:
+            size = int(size_text.strip(), 16)
+        except ValueError:
+            raise S3Error("IncompleteBody", "An aws-chunked chunk size is not a hex number.") from None
+        if size < 0:
+            raise S3Error("IncompleteBody", "An aws-chunked chunk size is negative.")
+        name, _, value = extension.partition("=")
+        self._signature = value.strip() if name.strip() == "chunk-signature" else ""
+        if size == 0:
+            self._finish_chunk()
+            self._read_trailers()
+            self._done = True
+        self._left = size
+
+    def _finish_chunk(self) -> None:
+        if self._on_chunk is not None:
+            self._on_chunk(self._signature, self._chunk.hexdigest())
+            self._chunk = hashlib.sha256()
+
+    def _read_trailers(self) -> None:
+        while (line := self._line()) is not None and line.strip():
+            name, colon, value = line.decode("latin-1").partition(":")
+            if not colon:
+                # A signed trailer's own signature line ends the trailers.
+                break
+            self.trailers[name.strip().lower()] = value.strip()
+
+    def read(self, size: int = -1, /) -> bytes:
+        while not self._done and self._left == 0:
+            self._next_chunk()
+        if self._done:
+            return b""
+        wanted = self._left if size < 0 else min(size, self._left)
+        data = self._take(wanted)
+        if not data:
+            raise IncompleteUpload("The aws-chunked body ended inside a chunk.")
+        self._left -= len(data)
+        if self._on_chunk is not None:
+            self._chunk.update(data)
+        if self._left == 0 and self._take(2) != b"\r\n":
+            raise S3Error("IncompleteBody", "An aws-chunked chunk does not end with CRLF.")
+        if self._left == 0:
+            self._finish_chunk()
+        return data
+
+
+class Checked:
+    """``stream``, with the digests to check once it ends: each fed every byte, then compared with what the
+    request gave (a header, or a trailer known only once the last chunk has been read)."""
+
+    def __init__(self, stream: Readable) -> None:
+        self._stream = stream
+        self._checks: list[tuple[Digest, Callable[[], bytes], str]] = []
+
+    def expect(self, digest: Digest, expected: Callable[[], bytes], code: str) -> None:
+        self._checks.append((digest, expected, code))
+
+    def read(self, size: int = -1, /) -> bytes:
+        data = self._stream.read(size)
+        if data:
+            for digest, _expected, _code in self._checks:
+                digest.update(data)
+            return data
+        for digest, expected, code in self._checks:
+            if digest.digest() != expected():
+                raise S3Error(code, "The content does not match the digest the request gave for it.")
+        return b""
+
+
+def _base64(value: str, header: str) -> bytes:
+    try:
+        return base64.b64decode(value.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        raise S3Error("InvalidDigest", f"{header} is not base64.") from None
+
+
+def _given(value: bytes) -> Callable[[], bytes]:
+    return lambda: value
+
+
+def checked_body(
+    environ: Environ, stream: Readable, *, content_sha256: str, on_chunk: Callable[[str, str], None] | None = None
+) -> Checked:
+    """The object's bytes from a request ``stream`` (its declared body), with every digest it came with checked."""
+    chunked: AwsChunked | None = None
+    if content_sha256.startswith("STREAMING-"):
+        chunked = AwsChunked(stream, on_chunk)
+        stream = chunked
+    checked = Checked(stream)
+    if len(content_sha256) == 64:
+        checked.expect(hashlib.sha256(), _given(bytes.fromhex(content_sha256)), "XAmzContentSHA256Mismatch")
+    md5 = environ.get("HTTP_CONTENT_MD5")
+    if md5 is not None:
+        checked.expect(hashlib.md5(usedforsecurity=False), _given(_base64(md5, "Content-MD5")), "BadDigest")
+    for algorithm, make in CHECKSUMS.items():
+        value = environ.get(f"HTTP_X_AMZ_CHECKSUM_{algorithm.upper()}")
+        if value is not None:
+            checked.expect(make(), _given(_base64(value, f"x-amz-checksum-{algorithm}")), "BadDigest")
+    trailer = environ.get("HTTP_X_AMZ_TRAILER", "").strip().lower()
+    algorithm = trailer.removeprefix("x-amz-checksum-")
+    if chunked is not None and trailer.startswith("x-amz-checksum-") and algorithm in CHECKSUMS:
+        body = chunked
+
+        def from_trailer() -> bytes:
+            value = body.trailers.get(trailer)
+            if value is None:
+                raise S3Error("MalformedTrailerError", f"The body lacks its announced {trailer} trailer.")
+            return _base64(value, trailer)
+
+        checked.expect(CHECKSUMS[algorithm](), from_trailer, "BadDigest")
+    return checked

@@ -1,0 +1,362 @@
+"""The S3 operations on bucket ``io``, on the file domain: keys name nodes (``s3.listing``), ``files.rights``
+decides every access, ``files.services`` writes (through the lock guard REST uploads use) and
+``files.downloads`` reads ranges.
+
+Out of reach is ``NoSuchKey``, exactly as a key that does not exist; a reachable key the principal may not
+write (or read) is ``AccessDenied``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+from django.conf import settings
+from django.db import transaction
+from django.utils.http import http_date, parse_etags, parse_http_date_safe
+
+from files import downloads, media_types, paths, services
+from files.conditions import modified_second
+from files.errors import NameTaken
+from files.locks import write_guard
+from files.models import Node
+from files.rights import Access, Rights
+from files.uploads import DeclaredBody, declared_length
+from s3 import listing, responses
+from s3.bodies import checked_body
+from s3.errors import S3Error
+from s3.responses import Response, element
+from s3.signature import ChunkSignatures, Claim
+
+BUCKET = "io"
+MAX_KEYS = 1000
+#: The MD5 of no bytes: a folder's ETag.
+EMPTY_MD5 = hashlib.md5(b"", usedforsecurity=False).hexdigest()
+
+Environ = dict[str, Any]
+
+
+@dataclass
+class S3Request:
+    environ: Environ
+    claim: Claim
+    rights: Rights
+    method: str
+    bucket: str
+    key: str
+    query: dict[str, str]
+
+    def header(self, name: str) -> str | None:
+        value = self.environ.get("HTTP_" + name.upper().replace("-", "_"))
+        return value if isinstance(value, str) else None
+
+
+def parse_target(environ: Environ) -> tuple[str, str, dict[str, str]]:
+    """(bucket, key, query) of a path-style request; the path is decoded as UTF-8."""
+    try:
+        path = environ.get("PATH_INFO", "/").encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        raise S3Error("InvalidURI", "The request path is not UTF-8.") from None
+    bucket, _, key = path.lstrip("/").partition("/")
+    query = dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
+    return bucket, key, query
+
+
+def etag_of(node: Node) -> str:
+    if node.is_folder:
+        return f'"{EMPTY_MD5}"'
+    return f'"{node.md5 or node.etag}"'
+
+
+# --- Buckets -------------------------------------------------------------------------------------------------------
+
+
+def list_buckets(request: S3Request) -> Response:
+    user = request.rights.user
+    return responses.xml(
+        "ListAllMyBucketsResult",
+        "<Owner>"
+        + element("ID", user.uuid)
+        + element("DisplayName", user.login)
+        + "</Owner><Buckets><Bucket>"
+        + element("Name", BUCKET)
+        + element("CreationDate", responses.timestamp(user.date_joined))
+        + "</Bucket></Buckets>",
+    )
+
+
+def bucket_location(request: S3Request) -> Response:
+    return responses.xml("LocationConstraint", "")
+
+
+def list_objects(request: S3Request) -> Response:
+    query = request.query
+    v2 = query.get("list-type") == "2"
+    prefix = query.get("prefix", "")
+    delimiter = query.get("delimiter", "")
+    encoding = query.get("encoding-type", "")
+    if delimiter not in {"", "/"}:
+        raise S3Error("InvalidArgument", "The only delimiter this gateway knows is '/'.")
+    if encoding not in {"", "url"}:
+        raise S3Error("InvalidArgument", "encoding-type must be url.")
+    try:
+        max_keys = min(int(query.get("max-keys", MAX_KEYS)), MAX_KEYS)
+    except ValueError:
+        raise S3Error("InvalidArgument", "max-keys must be a number.") from None
+    if max_keys < 0:
+        raise S3Error("InvalidArgument", "max-keys must not be negative.")
+    if v2:
+        token = query.get("continuation-token")
+        after = _token_key(token) if token is not None else query.get("start-after", "")
+    else:
+        after = query.get("marker", "")
+    page = listing.list_keys(request.rights, prefix=prefix, delimiter=delimiter, after=after, max_keys=max_keys)
+    inner = [
+        element("Name", BUCKET),
+        element("Prefix", responses.encoded(prefix, encoding)),
+        element("MaxKeys", max_keys),
+        element("IsTruncated", "true" if page.truncated else "false"),
+    ]
+    if delimiter:
+        inner.append(element("Delimiter", delimiter))
+    if encoding:
+        inner.append(element("EncodingType", encoding))
+    last = page.entries[-1].key if page.entries else ""
+    if v2:
+        inner.append(element("KeyCount", len(page.entries)))
+        if "continuation-token" in query:
+            inner.append(element("ContinuationToken", query["continuation-token"]))
+        if "start-after" in query:
+            inner.append(element("StartAfter", responses.encoded(query["start-after"], encoding)))
+        if page.truncated:
+            inner.append(element("NextContinuationToken", base64.urlsafe_b64encode(last.encode()).decode()))
+    else:
+        inner.append(element("Marker", responses.encoded(after, encoding)))
+        if page.truncated:
+            inner.append(element("NextMarker", responses.encoded(last, encoding)))
+    for entry in page.entries:
+        if entry.node is None:
+            inner.append(responses.common_prefix(entry, encoding))
+        else:
+            inner.append(responses.contents(entry, etag_of(entry.node), encoding))
+    return responses.xml("ListBucketResult", "".join(inner))
+
+
+def _token_key(token: str) -> str:
+    try:
+        return base64.urlsafe_b64decode(token.encode("ascii")).decode("utf-8")
+    except (ValueError, UnicodeError):
+        raise S3Error("InvalidArgument", "The continuation token is not one this gateway gave.") from None
+
+
+# --- Objects -------------------------------------------------------------------------------------------------------
+
+
+def _reachable(request: S3Request) -> tuple[Node, Access]:
+    """The node a key names and the principal's access to it; NoSuchKey if there is none for the principal, or
+    if the key's form (a trailing ``/`` or not) does not match the node's kind."""
+    public = listing.public_path(request.key)
+    node = paths.resolve_path(public, rights=request.rights) if public is not None else None
+    if node is None:
+        raise S3Error.no_such_key()
+    access = request.rights.access(node)
+    if not access or node.is_folder != request.key.endswith("/"):
+        raise S3Error.no_such_key()
+    return node, access
+
+
+def _object_headers(node: Node) -> dict[str, str]:
+    return {
+        "ETag": etag_of(node),
+        "Last-Modified": http_date(modified_second(node)),
+        "Content-Type": "application/x-directory" if node.is_folder else media_types.served_type(node.content_type),
+        "Accept-Ranges": "bytes",
+        **media_types.USER_BYTES_HEADERS,
+    }
+
+
+def _conditions(request: S3Request, node: Node) -> Response | None:
+    """GetObject's and HeadObject's conditional headers: 412 or 304, else None."""
+    etag = etag_of(node)
+    modified = modified_second(node)
+    if_match = request.header("If-Match")
+    if if_match is not None and "*" not in (tags := parse_etags(if_match)) and etag not in tags:
+        raise S3Error("PreconditionFailed", "At least one of the preconditions you specified did not hold.", 412)
+    since = parse_http_date_safe(request.header("If-Unmodified-Since") or "")
+    if if_match is None and since is not None and modified > since:
+        raise S3Error("PreconditionFailed", "At least one of the preconditions you specified did not hold.", 412)
+    if_none_match = request.header("If-None-Match")
+    if if_none_match is not None:
+        tags = parse_etags(if_none_match)
+        if "*" in tags or etag in tags:
+            return Response(status=304, headers={"ETag": etag})
+        return None
+    modified_since = parse_http_date_safe(request.header("If-Modified-Since") or "")
+    if modified_since is not None and modified <= modified_since:
+        return Response(status=304, headers={"ETag": etag})
+    return None
+
+
+def head_object(request: S3Request) -> Response:
+    node, _access = _reachable(request)
+    not_modified = _conditions(request, node)
+    if not_modified is not None:
+        return not_modified
+    return Response(headers={**_object_headers(node), "Content-Length": str(node.size)})
+
+
+def get_object(request: S3Request) -> Response:
+    node, access = _reachable(request)
+    if Access.READ not in access:
+        raise S3Error.access_denied("This token may not read this object's content.")
+    not_modified = _conditions(request, node)
+    if not_modified is not None:
+        return not_modified
+    headers = _object_headers(node)
+    if node.is_folder:
+        return Response(headers={**headers, "Content-Length": "0"})
+    try:
+        wanted = downloads.requested_range(
+            request.header("Range"),
+            request.header("If-Range"),
+            size=node.size,
+            etag=etag_of(node),
+            modified=modified_second(node),
+        )
+    except downloads.RangeNotSatisfiable:
+        raise S3Error(
+            "InvalidRange",
+            "The requested range is not satisfiable.",
+            416,
+            headers={"Content-Range": f"bytes */{node.size}"},
+        ) from None
+    first, length = (wanted.first, wanted.length) if wanted is not None else (0, node.size)
+    handle = services.open_content(node, first)
+    body = _Slice(handle, length)
+    if wanted is None:
+        return Response(body=body, headers={**headers, "Content-Length": str(node.size)}, closing=handle)
+    return Response(
+        status=206,
+        body=body,
+        headers={**headers, "Content-Length": str(length), "Content-Range": wanted.content_range},
+        closing=handle,
+    )
+
+
+class _Slice:
+    def __init__(self, handle: Any, length: int) -> None:
+        self._handle = handle
+        self._length = length
+
+    def __iter__(self) -> Any:
+        remaining = self._length
+        while remaining > 0:
+            chunk = self._handle.read(min(downloads.CHUNK_SIZE, remaining))
+            if not chunk:
+                return
+            remaining -= len(chunk)
+            yield chunk
+
+
+def _ensure_folder(request: S3Request, public: str) -> Node:
+    """The folder at ``public`` (``/<slug>/<names…>``), created with its missing parents where the principal may
+    write; NoSuchKey where it reaches nothing, AccessDenied where it may not write."""
+    parts = public.strip("/").split("/")
+    rights = request.rights
+    node = paths.resolve_path("/" + parts[0], rights=rights)
+    if node is None or not rights.access(node):
+        raise S3Error.no_such_key()
+    for depth in range(1, len(parts)):
+        child = paths.resolve_path("/" + "/".join(parts[: depth + 1]), rights=rights)
+        if child is None:
+            if Access.WRITE not in rights.access(node):
+                raise S3Error.access_denied("This token may not write here.")
+            try:
+                with transaction.atomic():
+                    write_guard.refuse_if_locked(
+                        write_guard.member_url(node, parts[depth]), new_in=write_guard.url_of(node)
+                    )
+                    child = services.create_folder(parent=node, name=parts[depth])
+            except NameTaken:
+                child = paths.resolve_path("/" + "/".join(parts[: depth + 1]), rights=rights)
+                if child is None:
+                    raise S3Error("OperationAborted", "The folder changed meanwhile; try again.", 409) from None
+        if not rights.access(child):
+            raise S3Error.no_such_key()
+        if not child.is_folder:
+            raise S3Error("InvalidArgument", f"{child.public_path!r} is a file, not a folder.")
+        node = child
+    return node
+
+
+def put_object(request: S3Request) -> Response:
+    public = listing.public_path(request.key)
+    if public is None or len(request.key.encode()) > 1024 * 4:
+        raise S3Error("InvalidArgument", "This key cannot name a file: no empty, '.' or '..' segments.")
+    environ = request.environ
+    content_sha256 = environ.get("HTTP_X_AMZ_CONTENT_SHA256", "")
+    length = declared_length(environ)
+    decoded = environ.get("HTTP_X_AMZ_DECODED_CONTENT_LENGTH")
+    size = int(decoded) if decoded and decoded.isdigit() else length
+    if size is not None and size > settings.MAX_UPLOAD_SIZE:
+        raise S3Error("EntityTooLarge", f"The object is larger than the limit of {settings.MAX_UPLOAD_SIZE} bytes.")
+    chunks = ChunkSignatures(request.claim) if content_sha256.startswith("STREAMING-AWS4-HMAC-SHA256") else None
+    body = checked_body(
+        environ,
+        DeclaredBody(environ["wsgi.input"], length),
+        content_sha256=content_sha256,
+        on_chunk=chunks.check if chunks is not None else None,
+    )
+    parent_path, _, name = public.rpartition("/")
+    if request.key.endswith("/"):
+        folder = _ensure_folder(request, public)
+        if body.read(1):
+            raise S3Error("InvalidArgument", "A key ending in '/' is a folder: its body must be empty.")
+        return Response(headers={"ETag": etag_of(folder)})
+    if not parent_path:
+        raise S3Error("InvalidArgument", "A key is <workspace>/<path>: a file cannot be a workspace.")
+    parent = _ensure_folder(request, parent_path)
+    existing = Node.objects.filter(parent=parent, name=name).first()
+    if existing is not None and existing.is_folder:
+        raise S3Error("InvalidArgument", f"{existing.name!r} is a folder here.")
+    writable = Access.WRITE in request.rights.access(parent) or (
+        existing is not None and Access.WRITE in request.rights.access(existing)
+    )
+    if not writable:
+        if existing is not None and not request.rights.access(existing):
+            raise S3Error.no_such_key()
+        raise S3Error.access_denied("This token may not write here.")
+    content_type = environ.get("CONTENT_TYPE", "")
+    if content_type in {"binary/octet-stream", "application/octet-stream"}:
+        content_type = ""  # says nothing: the tree guesses from the name
+    guard = write_guard.upload_guard(write_guard.member_url(parent, name), None)
+    if write_guard.checked_before_body(length):
+        guard.check_locks(exists=existing is not None)
+    node, _created = services.write_file(
+        parent=parent,
+        name=name,
+        stream=body,
+        content_type=content_type[:255],
+        precondition=guard,
+        found=existing is not None,
+    )
+    return Response(headers={"ETag": etag_of(node)})
+
+
+def delete_object(request: S3Request) -> Response:
+    try:
+        node, _access = _reachable(request)
+    except S3Error:
+        return Response(status=204)  # deleting what is not there (for the principal) succeeds, as in S3
+    if node.is_root or not request.rights.can_remove(node):
+        raise S3Error.access_denied("This token may not delete this object.")
+    if node.is_folder and Node.objects.filter(parent=node).exists():
+        return Response(status=204)  # a folder key with contents: nothing below it is deleted
+    with transaction.atomic():
+        url = write_guard.url_of(node)
+        write_guard.refuse_if_locked(url, depth="infinity", new_in=write_guard.folder_of(url))
+        services.delete(node)
+    return Response(status=204)
