@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+
 import boto3
 from botocore.config import Config
 
@@ -23,3 +26,12 @@ def s3_client(base: str, access_key: str, *, secret: str = SECRET, region: str =
 def error_code(excinfo) -> str:
     """The S3 error code of a ``botocore.exceptions.ClientError`` caught by ``pytest.raises``."""
     return str(excinfo.value.response["Error"]["Code"])
+
+
+def md5_hex(data: bytes) -> str:
+    return hashlib.md5(data, usedforsecurity=False).hexdigest()
+
+
+def md5_base64(data: bytes) -> str:
+    """A ``Content-MD5`` header's value."""
+    return base64.b64encode(hashlib.md5(data, usedforsecurity=False).digest()).decode()
