@@ -4,22 +4,46 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import http.client
+import subprocess
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import boto3
+from botocore.auth import S3SigV4Auth
+from botocore.awsrequest import AWSRequest
 from botocore.config import Config
+from botocore.credentials import Credentials
+from django.db import connections
+
+from tests.support.servers import free_port
 
 SECRET = "gatewaysecret"
 
 
-def s3_client(base: str, access_key: str, *, secret: str = SECRET, region: str = "us-east-1", **config: object):
-    """A boto3 S3 client for ``base`` (path style, bucket ``io``), failing fast rather than retrying."""
+def s3_client(
+    base: str,
+    access_key: str,
+    *,
+    secret: str = SECRET,
+    region: str = "us-east-1",
+    verify: str | None = None,
+    **config: object,
+):
+    """A boto3 S3 client for ``base`` (path style, bucket ``io``), failing fast rather than retrying; ``verify``:
+    the certificate to trust over TLS."""
+    config.setdefault("s3", {"addressing_style": "path"})
     return boto3.client(
         "s3",
         endpoint_url=base,
+        verify=verify,
         aws_access_key_id=access_key,
         aws_secret_access_key=secret,
         region_name=region,
-        config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1, "mode": "standard"}, **config),
+        config=Config(retries={"max_attempts": 1, "mode": "standard"}, **config),
     )
 
 
@@ -35,3 +59,114 @@ def md5_hex(data: bytes) -> str:
 def md5_base64(data: bytes) -> str:
     """A ``Content-MD5`` header's value."""
     return base64.b64encode(hashlib.md5(data, usedforsecurity=False).digest()).decode()
+
+
+def signed(
+    method: str,
+    url: str,
+    access_key: str,
+    *,
+    body: bytes = b"",
+    headers: dict[str, str] | None = None,
+    secret: str = SECRET,
+    region: str = "us-east-1",
+    payload: str | None = None,
+) -> AWSRequest:
+    """A request signed by botocore's own S3 signer (header form). ``payload``: the ``x-amz-content-sha256`` to
+    declare instead of the body's SHA-256 (``UNSIGNED-PAYLOAD``, a streaming form)."""
+    request = AWSRequest(method=method, url=url, data=body, headers=headers or {})
+    if payload == "STREAMING-UNSIGNED-PAYLOAD-TRAILER":
+        request.context["checksum"] = {"request_algorithm": {"in": "trailer", "name": "x-amz-checksum-crc32"}}
+    elif payload == "UNSIGNED-PAYLOAD":
+        request.context["client_config"] = Config(s3={"payload_signing_enabled": False})
+    signer = S3SigV4Auth(Credentials(access_key, secret), "s3", region)
+    if payload is not None and payload.startswith("STREAMING-AWS4-HMAC-SHA256"):
+        # botocore does not send this form itself; its signer signs the headers, the chunks are signed below.
+        signer.payload = lambda _request: payload  # type: ignore[method-assign]
+    signer.add_auth(request)
+    return request
+
+
+def environ_of(request: AWSRequest) -> dict[str, object]:
+    """The WSGI environ a server would hand over for ``request`` (for the signature's unit tests)."""
+    parts = urlsplit(request.url)
+    environ: dict[str, object] = {
+        "REQUEST_METHOD": request.method,
+        "PATH_INFO": unquote(parts.path),
+        "RAW_URI": parts.path + (f"?{parts.query}" if parts.query else ""),
+        "QUERY_STRING": parts.query,
+        "wsgi.url_scheme": parts.scheme,
+        "HTTP_HOST": parts.netloc,
+    }
+    for name, value in request.headers.items():
+        key = name.upper().replace("-", "_")
+        environ[key if key in {"CONTENT_TYPE", "CONTENT_LENGTH"} else f"HTTP_{key}"] = value
+    return environ
+
+
+def send(request: AWSRequest, body: bytes | None = None) -> http.client.HTTPResponse:
+    """Send a signed request as it is (``body``: another body than the one signed); ``.data`` holds the answer."""
+    parts = urlsplit(request.url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    data = request.body if body is None else body
+    headers = dict(request.headers.items())
+    connection.request(
+        request.method, parts.path + (f"?{parts.query}" if parts.query else ""), body=data, headers=headers
+    )
+    response = connection.getresponse()
+    response.data = response.read()  # type: ignore[attr-defined]
+    connection.close()
+    return response
+
+
+def aws_chunked(data: bytes, chunk_size: int, *, trailer: str = "") -> bytes:
+    """``data`` framed as an unsigned ``aws-chunked`` body, with a trailer line (``name:value``) if given."""
+    out = b""
+    for start in range(0, len(data), chunk_size):
+        chunk = data[start : start + chunk_size]
+        out += f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n"
+    out += b"0\r\n"
+    if trailer:
+        out += trailer.encode() + b"\r\n"
+    return out + b"\r\n"
+
+
+@contextmanager
+def tls_server(tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """The project's WSGI application over TLS on 127.0.0.1, with a self-signed certificate: (base URL, the
+    certificate's path for clients to trust)."""
+    from cheroot import wsgi
+    from cheroot.ssl.builtin import BuiltinSSLAdapter
+
+    from cellsadmin.wsgi import application
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    port = free_port()
+    server = wsgi.Server(("127.0.0.1", port), _closing_connections(application), numthreads=1)
+    server.ssl_adapter = BuiltinSSLAdapter(str(cert), str(key))
+    server.prepare()
+    thread = threading.Thread(target=server.serve, daemon=True)
+    thread.start()
+    try:
+        yield f"https://127.0.0.1:{port}", str(cert)
+    finally:
+        server.stop()
+        thread.join(timeout=10)
+
+
+def _closing_connections(application):
+    def app(environ, start_response):
+        result = application(environ, start_response)
+        try:
+            yield from result
+        finally:
+            if hasattr(result, "close"):
+                result.close()
+            connections.close_all()
+
+    return app
