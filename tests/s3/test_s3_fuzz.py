@@ -57,7 +57,7 @@ def scoped_s3(demo):
         yield s3_client(base, secret)
 
 
-def _status(call) -> tuple[int, dict]:
+def _status(call):
     try:
         answer = call()
     except ClientError as error:

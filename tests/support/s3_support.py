@@ -9,6 +9,7 @@ import subprocess
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -82,7 +83,7 @@ def signed(
     signer = S3SigV4Auth(Credentials(access_key, secret), "s3", region)
     if payload is not None and payload.startswith("STREAMING-AWS4-HMAC-SHA256"):
         # botocore does not send this form itself; its signer signs the headers, the chunks are signed below.
-        signer.payload = lambda _request: payload  # type: ignore[method-assign]
+        signer.payload = lambda _request: payload
     signer.add_auth(request)
     return request
 
@@ -104,19 +105,28 @@ def environ_of(request: AWSRequest) -> dict[str, object]:
     return environ
 
 
-def send(request: AWSRequest, body: bytes | None = None) -> http.client.HTTPResponse:
-    """Send a signed request as it is (``body``: another body than the one signed); ``.data`` holds the answer."""
-    parts = urlsplit(request.url)
-    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
-    data = request.body if body is None else body
-    headers = dict(request.headers.items())
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    data: bytes
+
+
+def plain(url: str, method: str = "GET", body: bytes | None = None, headers: dict[str, str] | None = None) -> Answer:
+    """One request to ``url`` as it is, signed or not."""
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=30)
     connection.request(
-        request.method, parts.path + (f"?{parts.query}" if parts.query else ""), body=data, headers=headers
+        method, parts.path + (f"?{parts.query}" if parts.query else ""), body=body, headers=headers or {}
     )
     response = connection.getresponse()
-    response.data = response.read()  # type: ignore[attr-defined]
+    answer = Answer(status=response.status, data=response.read())
     connection.close()
-    return response
+    return answer
+
+
+def send(request: AWSRequest, body: bytes | None = None) -> Answer:
+    """Send a signed request as it is (``body``: another body than the one signed)."""
+    return plain(request.url, request.method, request.body if body is None else body, dict(request.headers.items()))
 
 
 def aws_chunked(data: bytes, chunk_size: int, *, trailer: str = "") -> bytes:
