@@ -166,9 +166,8 @@ def _operation(request: S3Request) -> Operation:
     if request.bucket != BUCKET:
         raise S3Error("NoSuchBucket", f"The only bucket is {BUCKET!r}.", 404)
     unsupported = _UNSUPPORTED & set(request.query)
-    if unsupported or "HTTP_X_AMZ_COPY_SOURCE" in request.environ:
-        what = ", ".join(sorted(unsupported)) or "x-amz-copy-source"
-        raise S3Error("NotImplemented", f"This gateway does not implement {what} yet.", 501)
+    if unsupported:
+        raise S3Error("NotImplemented", f"This gateway does not implement {', '.join(sorted(unsupported))} yet.", 501)
     if not request.key:
         bucket_operations: dict[str, Operation] = {
             "GET": operations.bucket_location if "location" in request.query else operations.list_objects,
@@ -180,7 +179,7 @@ def _operation(request: S3Request) -> Operation:
         object_operations: dict[str, Operation] = {
             "GET": operations.get_object,
             "HEAD": operations.head_object,
-            "PUT": operations.put_object,
+            "PUT": operations.copy_object if "HTTP_X_AMZ_COPY_SOURCE" in request.environ else operations.put_object,
             "DELETE": operations.delete_object,
         }
         found = object_operations.get(method)

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote
 
 from django.conf import settings
 from django.db import transaction
 from django.utils.http import http_date, parse_etags, parse_http_date_safe
 
-from files import downloads, media_types, paths, services
+from files import copies, downloads, media_types, paths, services
 from files.conditions import modified_second
 from files.errors import NameTaken
 from files.locks import write_guard
@@ -174,6 +175,7 @@ def _object_headers(node: Node) -> dict[str, str]:
         "Last-Modified": http_date(modified_second(node)),
         "Content-Type": "application/x-directory" if node.is_folder else media_types.served_type(node.content_type),
         "Accept-Ranges": "bytes",
+        "x-amz-meta-mtime": f"{node.mtime.timestamp():.6f}",
         **media_types.USER_BYTES_HEADERS,
     }
 
@@ -310,12 +312,47 @@ def put_object(request: S3Request) -> Response:
         content_sha256=content_sha256,
         on_chunk=chunks.check if chunks is not None else None,
     )
-    parent_path, _, name = public.rpartition("/")
     if request.key.endswith("/"):
         folder = _ensure_folder(request, public)
         if body.read(1):
             raise S3Error("InvalidArgument", "A key ending in '/' is a folder: its body must be empty.")
         return Response(headers={"ETag": etag_of(folder)})
+    parent, name, existing = _writable_target(request, public)
+    content_type = environ.get("CONTENT_TYPE", "")
+    if content_type in {"binary/octet-stream", "application/octet-stream"}:
+        content_type = ""  # says nothing: the tree guesses from the name
+    guard = write_guard.upload_guard(write_guard.member_url(parent, name), None)
+    if write_guard.checked_before_body(length):
+        guard.check_locks(exists=existing is not None)
+    node, _created = services.write_file(
+        parent=parent,
+        name=name,
+        stream=body,
+        content_type=content_type[:255],
+        precondition=guard,
+        mtime=_client_mtime(request),
+        found=existing is not None,
+    )
+    return Response(headers={"ETag": etag_of(node)})
+
+
+def _client_mtime(request: S3Request) -> datetime | None:
+    """The modification time a client keeps in ``x-amz-meta-mtime`` (rclone: seconds since 1970, fractional),
+    kept as the file's own, as WebDAV keeps ``X-OC-Mtime``; None when absent or no time."""
+    value = request.header("X-Amz-Meta-Mtime")
+    if value is None:
+        return None
+    try:
+        seconds = float(value)
+        return datetime.fromtimestamp(seconds, UTC) if 0 <= seconds < 253402300800 else None
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
+def _writable_target(request: S3Request, public: str) -> tuple[Node, str, Node | None]:
+    """(folder, name, the file there if any) for a write to the file key ``public``: missing folders created,
+    AccessDenied where the principal may not write, NoSuchKey where it reaches nothing."""
+    parent_path, _, name = public.rpartition("/")
     if not parent_path:
         raise S3Error("InvalidArgument", "A key is <workspace>/<path>: a file cannot be a workspace.")
     parent = _ensure_folder(request, parent_path)
@@ -329,21 +366,53 @@ def put_object(request: S3Request) -> Response:
         if existing is not None and not request.rights.access(existing):
             raise S3Error.no_such_key()
         raise S3Error.access_denied("This token may not write here.")
-    content_type = environ.get("CONTENT_TYPE", "")
-    if content_type in {"binary/octet-stream", "application/octet-stream"}:
-        content_type = ""  # says nothing: the tree guesses from the name
-    guard = write_guard.upload_guard(write_guard.member_url(parent, name), None)
-    if write_guard.checked_before_body(length):
-        guard.check_locks(exists=existing is not None)
-    node, _created = services.write_file(
-        parent=parent,
-        name=name,
-        stream=body,
-        content_type=content_type[:255],
-        precondition=guard,
-        found=existing is not None,
+    return parent, name, existing
+
+
+def copy_object(request: S3Request) -> Response:
+    """CopyObject within bucket ``io``: the source must be readable, the target writable. A copy onto itself
+    (how rclone and the AWS CLI change an object's metadata) keeps the bytes and takes the new modification
+    time, if one is given."""
+    source_key = _copy_source(request.header("X-Amz-Copy-Source") or "")
+    source, access = _reachable(replace(request, key=source_key))
+    if Access.READ not in access:
+        raise S3Error.access_denied("This token may not read the copy's source.")
+    if source.is_folder:
+        raise S3Error("InvalidArgument", "A folder cannot be copied.")
+    public = listing.public_path(request.key)
+    if public is None or request.key.endswith("/"):
+        raise S3Error("InvalidArgument", "This key cannot name a file.")
+    parent, name, existing = _writable_target(request, public)
+    if existing is not None and existing.pk == source.pk:
+        mtime = _client_mtime(request)
+        with transaction.atomic():
+            write_guard.refuse_if_locked(write_guard.url_of(existing))
+            if mtime is not None:
+                existing.mtime = mtime
+                existing.save(update_fields=["mtime"])
+        copied = existing
+    else:
+        member = write_guard.member_url(parent, name)
+        copied = copies.copy(
+            node=source,
+            parent=parent,
+            name=name,
+            replacing=existing,
+            guard=lambda: write_guard.refuse_if_locked(member, new_in=write_guard.url_of(parent)),
+        )
+    return responses.xml(
+        "CopyObjectResult",
+        element("LastModified", responses.timestamp(copied.mtime)) + element("ETag", etag_of(copied)),
     )
-    return Response(headers={"ETag": etag_of(node)})
+
+
+def _copy_source(header: str) -> str:
+    """The key an ``x-amz-copy-source`` names (``[/]io/<key>[?versionId=…]``, percent-encoded)."""
+    path = unquote(header.partition("?")[0]).lstrip("/")
+    bucket, _, key = path.partition("/")
+    if bucket != BUCKET or not key:
+        raise S3Error("InvalidArgument", f"The copy source must be an object of bucket {BUCKET!r}.")
+    return key
 
 
 def delete_object(request: S3Request) -> Response:

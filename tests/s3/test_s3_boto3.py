@@ -308,3 +308,44 @@ def test_unsigned_requests_still_reach_the_console(server):
     response = plain(server + "/")
     assert response.status in (200, 302)
     assert b"<Error>" not in response.data
+
+
+def test_copy_object_duplicates_the_bytes_into_new_folders(demo, alice_s3):
+    copied = alice_s3.copy_object(
+        Bucket="io", Key="common/copies/paper.txt", CopySource={"Bucket": "io", "Key": "research/paper.txt"}
+    )
+    assert copied["CopyObjectResult"]["ETag"] == f'"{md5_hex(PAPER)}"'
+    assert alice_s3.get_object(Bucket="io", Key="common/copies/paper.txt")["Body"].read() == PAPER
+    assert demo.node("/research/paper.txt").size == len(PAPER)
+
+
+def test_copy_onto_itself_takes_the_new_modification_time(demo, alice_s3):
+    alice_s3.copy_object(
+        Bucket="io",
+        Key="research/paper.txt",
+        CopySource={"Bucket": "io", "Key": "research/paper.txt"},
+        Metadata={"mtime": "1000000000.5"},
+        MetadataDirective="REPLACE",
+    )
+    assert demo.node("/research/paper.txt").mtime.timestamp() == 1000000000.5
+    head = alice_s3.head_object(Bucket="io", Key="research/paper.txt")
+    assert head["Metadata"]["mtime"] == "1000000000.500000"
+
+
+def test_copy_from_outside_the_scope_is_no_such_key_and_into_a_read_scope_access_denied(demo, server):
+    alpha = demo.node("/common/projects/alpha")
+    _token, secret = demo.token(demo.alice, scopes=[f"node:{alpha.uuid}:r"])
+    scoped = s3_client(server, secret)
+    with pytest.raises(ClientError) as outside:
+        scoped.copy_object(
+            Bucket="io", Key="common/projects/alpha/x.txt", CopySource={"Bucket": "io", "Key": "research/paper.txt"}
+        )
+    assert error_code(outside) == "NoSuchKey"
+    with pytest.raises(ClientError) as refused:
+        scoped.copy_object(
+            Bucket="io",
+            Key="common/projects/alpha/copy.csv",
+            CopySource={"Bucket": "io", "Key": "common/projects/alpha/data.csv"},
+        )
+    assert error_code(refused) == "AccessDenied"
+    assert not Node.objects.filter(name="copy.csv").exists()
