@@ -59,7 +59,6 @@ _STATUS = {
 _UNSUPPORTED = {
     "uploads",
     "uploadId",
-    "delete",
     "acl",
     "tagging",
     "versioning",
@@ -173,6 +172,7 @@ def _operation(request: S3Request) -> Operation:
             "GET": operations.bucket_location if "location" in request.query else operations.list_objects,
             "HEAD": _bucket_exists,
             "PUT": _bucket_exists,  # CreateBucket of the one bucket, which rclone sends first
+            "POST": operations.delete_objects if "delete" in request.query else _no_post,
         }
         found = bucket_operations.get(method)
     else:
@@ -190,6 +190,10 @@ def _operation(request: S3Request) -> Operation:
 
 def _bucket_exists(request: S3Request) -> Response:
     return Response()
+
+
+def _no_post(request: S3Request) -> Response:
+    raise S3Error("MethodNotAllowed", "POST is allowed here only for DeleteObjects (?delete).", 405)
 
 
 def _error(error: S3Error, resource: str, *, retry_after: int | None = None) -> Response:

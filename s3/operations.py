@@ -15,13 +15,15 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
+from defusedxml import ElementTree
+from defusedxml.common import DefusedXmlException
 from django.conf import settings
 from django.db import transaction
 from django.utils.http import http_date, parse_etags, parse_http_date_safe
 
 from files import copies, downloads, media_types, paths, services
 from files.conditions import modified_second
-from files.errors import NameTaken
+from files.errors import Locked, NameTaken
 from files.locks import write_guard
 from files.models import Node
 from files.rights import Access, Rights
@@ -429,3 +431,58 @@ def delete_object(request: S3Request) -> Response:
         write_guard.refuse_if_locked(url, depth="infinity", new_in=write_guard.folder_of(url))
         services.delete(node)
     return Response(status=204)
+
+
+#: How many keys one DeleteObjects may name (as S3), and how long its XML body may be.
+MAX_DELETE_KEYS = 1000
+MAX_DELETE_BODY = 1024 * 1024
+
+
+def delete_objects(request: S3Request) -> Response:
+    """DeleteObjects: each key deleted as DeleteObject would, each refusal reported in the answer, never the
+    whole request failed for one key."""
+    environ = request.environ
+    length = declared_length(environ)
+    if length is not None and length > MAX_DELETE_BODY:
+        raise S3Error("MalformedXML", "The request body is too long.")
+    content_sha256 = environ.get("HTTP_X_AMZ_CONTENT_SHA256", "")
+    body = checked_body(environ, DeclaredBody(environ["wsgi.input"], length), content_sha256=content_sha256)
+    data = b"".join(iter(lambda: body.read(64 * 1024), b""))
+    if len(data) > MAX_DELETE_BODY:
+        raise S3Error("MalformedXML", "The request body is too long.")
+    try:
+        root = ElementTree.fromstring(data)
+    except (ElementTree.ParseError, DefusedXmlException):
+        raise S3Error("MalformedXML", "The XML you provided was not well-formed.") from None
+    quiet = (_child_text(root, "Quiet") or "").strip().lower() == "true"
+    keys = [_child_text(item, "Key") for item in root if _local(item.tag) == "Object"]
+    if not keys or len(keys) > MAX_DELETE_KEYS or any(key is None for key in keys):
+        raise S3Error("MalformedXML", f"Name between 1 and {MAX_DELETE_KEYS} objects, each with a Key.")
+    results = []
+    for key in keys:
+        assert key is not None
+        try:
+            delete_object(replace(request, key=key))
+        except S3Error as error:
+            results.append(_delete_error(key, error.code, error.message))
+        except Locked as error:
+            results.append(_delete_error(key, "OperationAborted", str(error)))
+        else:
+            if not quiet:
+                results.append("<Deleted>" + element("Key", key) + "</Deleted>")
+    return responses.xml("DeleteResult", "".join(results))
+
+
+def _delete_error(key: str, code: str, message: str) -> str:
+    return "<Error>" + element("Key", key) + element("Code", code) + element("Message", message) + "</Error>"
+
+
+def _local(tag: str) -> str:
+    return tag.rpartition("}")[2]
+
+
+def _child_text(parent: ElementTree.Element, name: str) -> str | None:
+    for child in parent:
+        if _local(child.tag) == name:
+            return child.text or ""
+    return None

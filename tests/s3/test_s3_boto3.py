@@ -349,3 +349,20 @@ def test_copy_from_outside_the_scope_is_no_such_key_and_into_a_read_scope_access
         )
     assert error_code(refused) == "AccessDenied"
     assert not Node.objects.filter(name="copy.csv").exists()
+
+
+def test_delete_objects_deletes_many_and_reports_refusals(demo, server):
+    _token, secret = demo.token(demo.alice)
+    alice = s3_client(server, secret)
+    for index in range(5):
+        alice.put_object(Bucket="io", Key=f"research/many/{index}.txt", Body=b"x")
+    keys = [{"Key": f"research/many/{index}.txt"} for index in range(5)]
+    deleted = alice.delete_objects(Bucket="io", Delete={"Objects": keys})
+    assert sorted(item["Key"] for item in deleted["Deleted"]) == [key["Key"] for key in keys]
+    assert not Node.objects.filter(workspace=demo.research, type=Node.FILE, path__startswith="/many/").exists()
+
+    _token, bob_secret = demo.token(demo.bob)
+    bob = s3_client(server, bob_secret)
+    refused = bob.delete_objects(Bucket="io", Delete={"Objects": [{"Key": "common/welcome.txt"}]})
+    assert [error["Code"] for error in refused["Errors"]] == ["AccessDenied"]
+    assert demo.node("/common/welcome.txt")
