@@ -6,7 +6,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from files.models import Node
-from tests.support.dav_support import live_server
+from tests.support.dav_support import DavClient, editor_lock, live_server
 from tests.support.s3_support import error_code, md5_base64, md5_hex, plain, s3_client
 
 pytestmark = [pytest.mark.system, pytest.mark.django_db(transaction=True)]
@@ -366,3 +366,16 @@ def test_delete_objects_deletes_many_and_reports_refusals(demo, server):
     refused = bob.delete_objects(Bucket="io", Delete={"Objects": [{"Key": "common/welcome.txt"}]})
     assert [error["Code"] for error in refused["Errors"]] == ["AccessDenied"]
     assert demo.node("/common/welcome.txt")
+
+
+def test_a_webdav_lock_holds_against_s3_writes(demo, server):
+    _token, secret = demo.token(demo.alice)
+    editor_lock(DavClient("alice", secret), "/dav/research/paper.txt")
+    alice = s3_client(server, secret)
+    with pytest.raises(ClientError) as refused:
+        alice.put_object(Bucket="io", Key="research/paper.txt", Body=b"overwritten")
+    assert error_code(refused) == "OperationAborted"
+    with pytest.raises(ClientError) as deleting:
+        alice.delete_object(Bucket="io", Key="research/paper.txt")
+    assert error_code(deleting) == "OperationAborted"
+    assert alice.get_object(Bucket="io", Key="research/paper.txt")["Body"].read() == PAPER
