@@ -91,8 +91,9 @@ class Node(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     etag = models.CharField(max_length=64)
     # The hex MD5 of a file's content, computed while any protocol writes it: S3 clients take it as the ETag
-    # and check it. Empty for folders (and for files written before it was kept).
-    md5 = models.CharField(max_length=32, blank=True, default="")
+    # and check it. A file the S3 gateway assembled from parts keeps S3's multipart form instead (the MD5 of the
+    # parts' MD5s, "-", the number of parts). Empty for folders (and for files written before it was kept).
+    md5 = models.CharField(max_length=40, blank=True, default="")
     # The storage name of the current content (files only); a new name for every write, see services.
     blob = models.CharField(max_length=255, blank=True)
     content_type = models.CharField(max_length=255, blank=True)
@@ -171,3 +172,33 @@ class DavLock(models.Model):
 
     def __str__(self) -> str:
         return f"{self.root} ({self.scope}, depth {self.depth})"
+
+
+class PartialUpload(models.Model):
+    """A file being uploaded in parts (an S3 multipart upload): its parts are kept as blobs until it is completed
+    (the parts become the file's content, in the order the client names) or aborted (they go)."""
+
+    uuid = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="partial_uploads")
+    #: The public path (``/<slug>/<names…>``) the file will have.
+    target = models.TextField()
+    content_type = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.target} ({self.uuid})"
+
+
+class UploadPart(models.Model):
+    # Indexed by the unique constraint (upload, number), which leads with it.
+    upload = models.ForeignKey(PartialUpload, on_delete=models.CASCADE, related_name="parts", db_index=False)
+    number = models.PositiveIntegerField()
+    blob = models.CharField(max_length=255)
+    size = models.BigIntegerField()
+    md5 = models.CharField(max_length=32)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["upload", "number"], name="files_uploadpart_unique_number")]
+
+    def __str__(self) -> str:
+        return f"{self.upload_id} part {self.number}"

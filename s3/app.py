@@ -22,7 +22,7 @@ from django.db import close_old_connections
 from files.errors import IncompleteUpload, LengthRequired, Locked, NodeError, UploadTooLarge
 from files.rights import rights_for
 from lib.unavailable import RETRY_AFTER, is_unavailable
-from s3 import operations, signature
+from s3 import multipart, operations, signature
 from s3.errors import S3Error
 from s3.operations import BUCKET, S3Request
 from s3.responses import Response
@@ -57,8 +57,6 @@ _STATUS = {
 #: Sub-resources of the bucket or of an object that the gateway does not offer (yet): NotImplemented, never a
 #: listing or a write that ignores them.
 _UNSUPPORTED = {
-    "uploads",
-    "uploadId",
     "acl",
     "tagging",
     "versioning",
@@ -169,23 +167,48 @@ def _operation(request: S3Request) -> Operation:
         raise S3Error("NotImplemented", f"This gateway does not implement {', '.join(sorted(unsupported))} yet.", 501)
     if not request.key:
         bucket_operations: dict[str, Operation] = {
-            "GET": operations.bucket_location if "location" in request.query else operations.list_objects,
+            "GET": _bucket_get(request),
             "HEAD": _bucket_exists,
             "PUT": _bucket_exists,  # CreateBucket of the one bucket, which rclone sends first
             "POST": operations.delete_objects if "delete" in request.query else _no_post,
         }
         found = bucket_operations.get(method)
     else:
-        object_operations: dict[str, Operation] = {
-            "GET": operations.get_object,
-            "HEAD": operations.head_object,
-            "PUT": operations.copy_object if "HTTP_X_AMZ_COPY_SOURCE" in request.environ else operations.put_object,
-            "DELETE": operations.delete_object,
-        }
-        found = object_operations.get(method)
+        found = _object_operation(request)
     if found is None:
         raise S3Error("MethodNotAllowed", f"{method} is not allowed here.", 405)
     return found
+
+
+def _bucket_get(request: S3Request) -> Operation:
+    if "location" in request.query:
+        return operations.bucket_location
+    if "uploads" in request.query:
+        return multipart.list_uploads
+    return operations.list_objects
+
+
+def _object_operation(request: S3Request) -> Operation | None:
+    method, query = request.method, request.query
+    if "uploadId" in query:
+        return {
+            "PUT": multipart.upload_part,
+            "POST": multipart.complete,
+            "DELETE": multipart.abort,
+            "GET": multipart.list_parts,
+        }.get(method)
+    if "uploads" in query:
+        return multipart.create if method == "POST" else None
+    if method == "PUT" and "HTTP_X_AMZ_COPY_SOURCE" in request.environ:
+        if "partNumber" in query:
+            return None  # UploadPartCopy
+        return operations.copy_object
+    return {
+        "GET": operations.get_object,
+        "HEAD": operations.head_object,
+        "PUT": operations.put_object,
+        "DELETE": operations.delete_object,
+    }.get(method)
 
 
 def _bucket_exists(request: S3Request) -> Response:

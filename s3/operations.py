@@ -319,7 +319,7 @@ def put_object(request: S3Request) -> Response:
         if body.read(1):
             raise S3Error("InvalidArgument", "A key ending in '/' is a folder: its body must be empty.")
         return Response(headers={"ETag": etag_of(folder)})
-    parent, name, existing = _writable_target(request, public)
+    parent, name, existing = writable_target(request, public)
     content_type = environ.get("CONTENT_TYPE", "")
     if content_type in {"binary/octet-stream", "application/octet-stream"}:
         content_type = ""  # says nothing: the tree guesses from the name
@@ -332,13 +332,13 @@ def put_object(request: S3Request) -> Response:
         stream=body,
         content_type=content_type[:255],
         precondition=guard,
-        mtime=_client_mtime(request),
+        mtime=client_mtime(request),
         found=existing is not None,
     )
     return Response(headers={"ETag": etag_of(node)})
 
 
-def _client_mtime(request: S3Request) -> datetime | None:
+def client_mtime(request: S3Request) -> datetime | None:
     """The modification time a client keeps in ``x-amz-meta-mtime`` (rclone: seconds since 1970, fractional),
     kept as the file's own, as WebDAV keeps ``X-OC-Mtime``; None when absent or no time."""
     value = request.header("X-Amz-Meta-Mtime")
@@ -351,7 +351,7 @@ def _client_mtime(request: S3Request) -> datetime | None:
         return None
 
 
-def _writable_target(request: S3Request, public: str) -> tuple[Node, str, Node | None]:
+def writable_target(request: S3Request, public: str) -> tuple[Node, str, Node | None]:
     """(folder, name, the file there if any) for a write to the file key ``public``: missing folders created,
     AccessDenied where the principal may not write, NoSuchKey where it reaches nothing."""
     parent_path, _, name = public.rpartition("/")
@@ -384,9 +384,9 @@ def copy_object(request: S3Request) -> Response:
     public = listing.public_path(request.key)
     if public is None or request.key.endswith("/"):
         raise S3Error("InvalidArgument", "This key cannot name a file.")
-    parent, name, existing = _writable_target(request, public)
+    parent, name, existing = writable_target(request, public)
     if existing is not None and existing.pk == source.pk:
-        mtime = _client_mtime(request)
+        mtime = client_mtime(request)
         with transaction.atomic():
             write_guard.refuse_if_locked(write_guard.url_of(existing))
             if mtime is not None:
