@@ -111,3 +111,17 @@ def test_aws_cli_with_a_read_scope_lists_its_branch_and_cannot_write(demo, aws_p
         assert outside.returncode != 0
         assert "404" in outside.stderr or "NoSuchKey" in outside.stderr
         assert not (tmp_path / "paper.txt").exists()
+
+
+def test_aws_cli_copies_a_file_over_its_multipart_threshold_both_ways(demo, aws_program, tmp_path):
+    _token, secret = demo.token(demo.alice)
+    local = tmp_path / "big.bin"
+    local.write_bytes(bytes(range(256)) * (4096 * 20))  # 20 MiB: parts of 8 MiB
+    with live_server() as base:
+        aws = Aws(aws_program, base, secret, tmp_path)
+        up = aws("s3", "cp", str(local), "s3://io/research/big.bin")
+        assert up.returncode == 0, up.stderr
+        assert demo.node("/research/big.bin").md5.endswith("-3")
+        down = aws("s3", "cp", "s3://io/research/big.bin", str(tmp_path / "back.bin"))
+        assert down.returncode == 0, down.stderr
+        assert (tmp_path / "back.bin").read_bytes() == local.read_bytes()
