@@ -7,6 +7,10 @@ between the two (a blob no row references), or the store could not be reached to
 upload whose abort did not reach it. None of these is ever read (nothing points at it), and :func:`collect`
 removes them once they are older than a grace period: a blob younger than that may belong to an upload still
 on its way to its node, which commits only after the whole body has been stored.
+
+The parts of a file uploaded in parts (``files.partial_uploads``) are kept blobs until the upload completes;
+an upload started longer than the grace period ago and never completed or aborted is abandoned, and goes with
+its parts.
 """
 
 from __future__ import annotations
@@ -17,8 +21,9 @@ from datetime import datetime, timedelta
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
+from files import partial_uploads
 from files.blobs import FOLDER, discard
-from files.models import Node
+from files.models import Node, PartialUpload, UploadPart
 from files.object_storage import ObjectStorage
 
 #: How old an unreferenced blob must be before it is removed, unless told otherwise.
@@ -30,14 +35,21 @@ class Collected:
     blobs: list[str] = field(default_factory=list)
     #: Incomplete multipart uploads (object store only), by key.
     uploads: list[str] = field(default_factory=list)
+    #: Abandoned partial uploads (files.partial_uploads), by target path.
+    partial: list[str] = field(default_factory=list)
 
 
 def collect(*, grace: timedelta = GRACE, dry_run: bool = False) -> Collected:
-    """Remove (with ``dry_run``: only name) every blob no node points at that is older than ``grace``, and
-    abort every incomplete multipart upload of blobs begun before then. One folder of the storage at a time:
+    """Remove (with ``dry_run``: only name) every partial upload started before ``grace`` ago, every blob no node
+    or kept part points at that is older than ``grace``, and abort every incomplete multipart upload of blobs
+    begun before then. One folder of the storage at a time:
     the names it holds, then one query for those of them that nodes point at."""
     before = timezone.now() - grace
     collected = Collected()
+    for upload in PartialUpload.objects.filter(created_at__lt=before):
+        collected.partial.append(upload.target)
+        if not dry_run:
+            partial_uploads.discard(upload)
     storage = default_storage
     folders = _listed(FOLDER)[0]
     for folder in sorted(folders):
@@ -46,6 +58,7 @@ def collect(*, grace: timedelta = GRACE, dry_run: bool = False) -> Collected:
         if not names:
             continue
         referenced = set(Node.objects.filter(blob__startswith=prefix).values_list("blob", flat=True))
+        referenced |= set(UploadPart.objects.filter(blob__startswith=prefix).values_list("blob", flat=True))
         for name in sorted(names - referenced):
             if _modified(name) < before:
                 collected.blobs.append(name)

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from dav.app import DavDispatcher
 from lib.client_address import ClientAddress
+from s3.app import S3Dispatcher
 from tests.support.dav_support import DavClient, basic
 from tests.support.demo import DEMO_PASSWORD
 
@@ -82,7 +83,8 @@ def test_a_forged_token_is_refused(demo):
 
 def test_the_wsgi_application_serves_dav_beside_django(demo):
     application = get_internal_wsgi_application()  # what runserver and gunicorn load
-    assert isinstance(application, ClientAddress) and isinstance(application.application, DavDispatcher)
+    assert isinstance(application, ClientAddress) and isinstance(application.application, S3Dispatcher)
+    assert isinstance(application.application.next_app, DavDispatcher)
     client = DavClient()
     assert client.request("GET", "/login/").status == 200
     assert client.request("OPTIONS", "/dav").status == 401

@@ -33,9 +33,11 @@ class Command(OneLineCommand):
             raise ValueError("--grace cannot be negative.")
         collected = orphans.collect(grace=timedelta(hours=grace), dry_run=dry_run)
         if verbosity >= 2:  # -v 2: each one by name
-            for name in [*collected.blobs, *collected.uploads]:
+            for name in [*collected.blobs, *collected.uploads, *collected.partial]:
                 self.stdout.write(name)
         verb = "would be removed (dry run: nothing changed)" if dry_run else "removed"
         self.stdout.write(
             f"{len(collected.blobs)} unreferenced blob(s) and {len(collected.uploads)} incomplete upload(s) {verb}."
         )
+        if collected.partial:
+            self.stdout.write(f"{len(collected.partial)} abandoned partial upload(s) {verb}.")
