@@ -117,4 +117,5 @@ def reveal_context(request: HttpRequest, reveal: Reveal) -> dict[str, Any]:
         "notice": reveal.notice,
         "api_url": f"{base}/api/v1/me",
         "dav_url": f"{base}/dav/",
+        "s3_url": base,
     }

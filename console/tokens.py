@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -39,7 +40,7 @@ from console.token_rows import TokenRow, expiration_label, inactive_tokens, live
 from files.models import Node
 from people.models import User
 from tokens.models import PersonalAccessToken, TokenError
-from tokens.scopes import PROTOCOLS, REST, WEBDAV
+from tokens.scopes import PROTOCOLS, REST, S3, WEBDAV
 from tokens.services import token_delete, token_rotate
 
 logger = logging.getLogger(__name__)
@@ -232,6 +233,8 @@ def _reveal_context(request: HttpRequest, kept: reveal.Reveal) -> dict[str, Any]
         # Only the uses its protocol scopes allow.
         "on_rest": token.scope_set.allows_protocol(REST),
         "on_dav": token.scope_set.allows_protocol(WEBDAV),
+        "on_s3": token.scope_set.allows_protocol(S3),
+        "s3_secret": settings.S3_GATEWAY_SECRET,
     }
 
 

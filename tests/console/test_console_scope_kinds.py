@@ -106,3 +106,9 @@ def test_the_tab_details_and_inventory_show_the_kinds(admin_client, demo):
     inventory = admin_client.get("/tokens/").content.decode()
     for words in ("read only", "only over WebDAV", "only from 192.0.2.0/24", "manages its owner&#x27;s tokens"):
         assert words in inventory
+
+
+def test_the_reveal_says_how_to_use_the_token_on_s3(admin_client, demo):
+    html = _create(admin_client, protocols=["s3"]).content.decode()
+    assert "As the access key ID on S3" in html and "bucket <strong>io</strong>" in html
+    assert "As the password on WebDAV" not in html and "Authorization: Bearer" not in html
