@@ -19,7 +19,7 @@ _redis_base, _, _redis_db = os.environ.get("REDIS_URL", "").rpartition("/")
 if _worker.startswith("gw") and _worker[2:].isdigit() and _redis_base and _redis_db.isdigit():
     os.environ["REDIS_URL"] = f"{_redis_base}/{int(_redis_db) + 1 + int(_worker[2:])}"
 
-from cellsadmin.settings import *  # noqa: F403
+from cellsadmin.settings import *  # noqa: F403, E402 (after the environment it reads is set)
 
 
 class CheapArgon2PasswordHasher(Argon2PasswordHasher):
