@@ -63,7 +63,7 @@ system-tools:
 
 # PYTEST_ARGS: which tests, and pytest's options (default: the whole suite).
 test: $(STAMP) system-tools
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

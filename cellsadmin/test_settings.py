@@ -12,8 +12,14 @@ from django.contrib.auth.hashers import Argon2PasswordHasher
 # must, and the commands and servers the tests start (when they keep the environment) share them.
 os.environ.setdefault("SECRET_KEY", "test-secret-key-Wd7xQ2pL9vRk4sTn8yBc3mZf6hJg1aEu5oYi0")
 os.environ.setdefault("TOKEN_PEPPERS", "1:test-pepper-one")
+# Each pytest-xdist worker has a Redis database of its own (the next ones after REDIS_URL's), shared with the
+# servers it starts: the cache a worker clears between its tests holds nobody else's counters.
+_worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+_redis_base, _, _redis_db = os.environ.get("REDIS_URL", "").rpartition("/")
+if _worker.startswith("gw") and _worker[2:].isdigit() and _redis_base and _redis_db.isdigit():
+    os.environ["REDIS_URL"] = f"{_redis_base}/{int(_redis_db) + 1 + int(_worker[2:])}"
 
-from cellsadmin.settings import *  # noqa: F403
+from cellsadmin.settings import *  # noqa: F403, E402 (after the environment it reads is set)
 
 
 class CheapArgon2PasswordHasher(Argon2PasswordHasher):

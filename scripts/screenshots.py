@@ -250,6 +250,11 @@ def shoot(base: str) -> None:
             page.get_by_role("heading", name="WebDAV locks").wait_for()
             page.screenshot(path=OUT / f"locks-{scheme}.png", full_page=True)
 
+            page.goto("/me/preferences/")
+            page.get_by_label("Time zone").select_option("Europe/Paris")
+            page.get_by_role("heading", name="Preferences").click()
+            page.screenshot(path=OUT / f"preferences-{scheme}.png", full_page=True)
+
             if scheme == "light":
                 phone = browser.new_context(
                     base_url=base, color_scheme=scheme, viewport={"width": 390, "height": 844}, device_scale_factor=2

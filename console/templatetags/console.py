@@ -59,8 +59,12 @@ def moment(value: datetime | None, style: str = "minutes") -> str:
     local = timezone.localtime(value)
     absolute = local.strftime(_MOMENT_FORMATS["minutes" if style == "relative" else style])
     if style == "relative":
-        attributes, text = f' title="{html.escape(absolute)}"', relative(value)
+        attributes, text = f' title="{html.escape(absolute)}"', html.escape(relative(value))
     else:
-        attributes, text = "", absolute
+        # A narrow column may wrap between the date and the time, never inside either ("2026-12-" / "14 17:31").
+        attributes, text = (
+            "",
+            " ".join(f'<span class="nowrap">{html.escape(part)}</span>' for part in absolute.split(" ", 1)),
+        )
     # Every part is escaped here (the ISO form has no character to escape).
-    return mark_safe(f'<time class="moment" datetime="{local.isoformat()}"{attributes}>{html.escape(text)}</time>')  # noqa: S308
+    return mark_safe(f'<time class="moment" datetime="{local.isoformat()}"{attributes}>{text}</time>')  # noqa: S308

@@ -9,6 +9,7 @@ import pytest
 import time_machine
 from django.test import Client
 
+from tests.support.html_text import text_of
 from tokens.audit import AuditEvent
 from tokens.models import PersonalAccessToken
 from tokens.services import token_create, token_delete
@@ -62,8 +63,8 @@ def test_aggregated_refusals_show_their_first_and_last_time_to_the_second(admin_
             )
             traveller.shift(timedelta(seconds=42))
     html = admin_client.get("/audit/", {"event": "refused"}).content.decode()
-    assert ">2026-03-02 09:00:05 UTC</time>" in html
-    assert 'last <time class="moment" datetime="2026-03-02T09:00:47+00:00">09:00:47 UTC</time>' in html
+    assert "2026-03-02 09:00:05 UTC" in text_of(html) and "last 09:00:47 UTC" in text_of(html)
+    assert 'datetime="2026-03-02T09:00:47+00:00"' in html
 
 
 def test_htmx_gets_the_results_fragment(admin_client, demo):

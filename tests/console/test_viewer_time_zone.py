@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.support.html_text import text_of
 from tokens.audit import AuditEvent
 
 WINTER = datetime(2027, 1, 3, 13, 0, tzinfo=UTC)
@@ -20,7 +21,7 @@ def _token_expiring_at(demo, moment):
 def test_times_read_in_the_instance_zone_by_default(alice_client, demo):
     _token_expiring_at(demo, WINTER)
     html = alice_client.get("/me/tokens/").content.decode()
-    assert 'datetime="2027-01-03T13:00:00+00:00">2027-01-03 13:00 UTC</time>' in html
+    assert 'datetime="2027-01-03T13:00:00+00:00"' in html and "2027-01-03 13:00 UTC" in text_of(html)
 
 
 def test_times_read_in_the_zone_the_viewer_prefers(alice_client, demo):
@@ -28,7 +29,7 @@ def test_times_read_in_the_zone_the_viewer_prefers(alice_client, demo):
     demo.alice.save()
     _token_expiring_at(demo, WINTER)
     html = alice_client.get("/me/tokens/").content.decode()
-    assert 'datetime="2027-01-03T14:00:00+01:00">2027-01-03 14:00 CET</time>' in html
+    assert 'datetime="2027-01-03T14:00:00+01:00"' in html and "2027-01-03 14:00 CET" in text_of(html)
 
 
 def test_a_zone_the_system_no_longer_knows_falls_back_to_the_instances(alice_client, demo):
@@ -36,7 +37,7 @@ def test_a_zone_the_system_no_longer_knows_falls_back_to_the_instances(alice_cli
     demo.alice.save()
     _token_expiring_at(demo, WINTER)
     response = alice_client.get("/me/tokens/")
-    assert response.status_code == 200 and "2027-01-03 13:00 UTC" in response.content.decode()
+    assert response.status_code == 200 and "2027-01-03 13:00 UTC" in text_of(response.content.decode())
 
 
 def test_the_preference_is_saved_and_the_form_redirects(alice_client, demo):
