@@ -16,8 +16,9 @@ if TYPE_CHECKING:
     from people.models import User
 
 
-#: Children of a folder shown at a time; "Show more" fetches the next ones.
-CHILDREN_PAGE = 200
+#: Children of a folder shown at a time, a list a person can still scan; "Show more" fetches the next ones and a
+#: search box narrows a big folder.
+CHILDREN_PAGE = 100
 #: Longest search text kept (a name is at most 255 characters).
 SEARCH_MAX = 255
 

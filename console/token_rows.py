@@ -120,11 +120,8 @@ class TokenRow:
     id: str = ""
     model_label: str = ""
     created_via: str = ""
-
-    @property
-    def restrictions(self) -> list[str]:
-        """The protocols, addresses and token management of its scopes, in words."""
-        return self.token.scope_set.restrictions()
+    #: The protocols, addresses and token management of its scopes, in words.
+    restrictions: tuple[str, ...] = ()
 
     @property
     def expired(self) -> bool:
@@ -178,14 +175,16 @@ def token_rows(
 ) -> list[TokenRow]:
     tokens = list(tokens)
     now = timezone.now()
+    # Each token's scopes parsed once: the row shows their nodes and, in words, the other kinds.
+    scope_sets = [token.scope_set for token in tokens]
     node_ids: set[uuid.UUID] = {
-        scope.node for token in tokens for scope in token.parsed_scopes if scope.node is not None
+        scope.node for scope_set in scope_sets for scope in scope_set.nodes if scope.node is not None
     }
     nodes = Node.objects.select_related("workspace").in_bulk(list(node_ids)) if node_ids else {}
     rows = []
-    for token in tokens:
+    for token, scope_set in zip(tokens, scope_sets, strict=True):
         lines = []
-        for scope in token.parsed_scopes:
+        for scope in scope_set.nodes:
             node = nodes.get(scope.node) if scope.node is not None else None
             lines.append(
                 ScopeLine(
@@ -204,6 +203,7 @@ def token_rows(
                 id=str(token.uuid),
                 model_label=expiration_label(token),
                 created_via=created_via_label(token),
+                restrictions=tuple(scope_set.restrictions()),
             )
         )
     return rows

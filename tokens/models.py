@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import ExpressionWrapper, F, Q, Value
 from django.db.models.functions import Greatest
-from django.db.models.lookups import GreaterThanOrEqual, LessThan, LessThanOrEqual
+from django.db.models.lookups import GreaterThanOrEqual, LessThan
 from django.utils import timezone
 
 from files.scopes import Scope, ScopeError
@@ -31,8 +31,6 @@ if TYPE_CHECKING:
 
 #: Hard Limit tokens this close to their end are "Expiring soon".
 EXPIRING_SOON = timedelta(days=7)
-#: ...and in the last quarter of its life, so that a short-lived token is not "expiring soon" from its birth.
-LAST_PART_OF_LIFE = 4
 #: A token unused this long is "Idle".
 IDLE_AFTER = timedelta(days=30)
 
@@ -106,36 +104,24 @@ def _time_left_within_tenth_of_window(now: datetime) -> Q:
     return Q(refresh_window__isnull=False) & Q(GreaterThanOrEqual(F("refresh_window"), left))
 
 
-def _in_last_part_of_life(end: str, now: datetime) -> Q:
-    """The hard end ``end`` (a column) in the last ``1 / LAST_PART_OF_LIFE`` of the token's life, as ``status_at``:
-    that many times the time left at most the whole life. NULL (so never true) where ``end`` is NULL."""
-    left = ExpressionWrapper(
-        (F(end) - Value(now, output_field=models.DateTimeField())) * LAST_PART_OF_LIFE,
-        output_field=models.DurationField(),
-    )
-    life = ExpressionWrapper(F(end) - F("created_at"), output_field=models.DurationField())
-    return Q(LessThanOrEqual(left, life))
-
-
 def status_condition(status: str, now: datetime) -> Q:
     """``has_status`` as a condition on the token table, written without a NULL comparison anywhere so that its
     parts can be combined and negated safely."""
     STATUSES[status]  # an unknown status is a KeyError here, as in has_status
     live = Q(expires_at__gt=now)
     soon = now + EXPIRING_SOON
-    auto = Q(expiration_model=PersonalAccessToken.AUTO_REFRESH)
-    near_hard_end = auto & Q(absolute_end__isnull=False) & Q(absolute_end__lte=soon) & _in_last_part_of_life(
-        "absolute_end", now
-    ) | ~auto & Q(expires_at__lte=soon) & _in_last_part_of_life("expires_at", now)
+    near_hard_end = Q(expiration_model=PersonalAccessToken.AUTO_REFRESH, absolute_end__isnull=False) & Q(
+        absolute_end__lte=soon
+    ) | ~Q(expiration_model=PersonalAccessToken.AUTO_REFRESH) & Q(expires_at__lte=soon)
     expiring = near_hard_end | _time_left_within_tenth_of_window(now)
     if status == "expired":
         return ~live
     if status == "expiring":
         return live & expiring
     if status == "active":
-        far_hard_end = auto & (
-            Q(absolute_end__isnull=True) | Q(absolute_end__gt=soon) | ~_in_last_part_of_life("absolute_end", now)
-        ) | ~auto & (Q(expires_at__gt=soon) | ~_in_last_part_of_life("expires_at", now))
+        far_hard_end = Q(expiration_model=PersonalAccessToken.AUTO_REFRESH) & (
+            Q(absolute_end__isnull=True) | Q(absolute_end__gt=soon)
+        ) | ~Q(expiration_model=PersonalAccessToken.AUTO_REFRESH) & Q(expires_at__gt=soon)
         window_not_ending = Q(refresh_window__isnull=True) | Q(
             LessThan(
                 F("refresh_window"),
@@ -419,19 +405,13 @@ class PersonalAccessToken(models.Model):
         return self.status_at(timezone.now())
 
     def status_at(self, now: datetime) -> str:
-        """Active, Expiring soon (a hard end within 7 days and in the last quarter of the token's life, or the last
-        tenth of an idle refresh window), Expired. A token made for 7 days is not "expiring soon" the moment it is
-        born: only in its last 42 hours.
+        """Active, Expiring soon (hard end within 7 days, or the last tenth of an idle refresh window), Expired.
 
         ``PersonalAccessTokenQuerySet.with_status`` says the same in SQL; a property test holds them together."""
         if self.is_expired(now):
             return "Expired"
         hard_end = self.hard_end
-        if (
-            hard_end is not None
-            and hard_end - now <= EXPIRING_SOON
-            and (hard_end - now) * LAST_PART_OF_LIFE <= hard_end - self.created_at
-        ):
+        if hard_end is not None and hard_end - now <= EXPIRING_SOON:
             return "Expiring soon"
         # Ten times the time left against the whole window: exact in integers, as the database compares it
         # (window / 10 would round to a microsecond).

@@ -184,7 +184,7 @@ def _big_folder(demo, count):
 
 
 @pytest.mark.parametrize("extra", [10, 300])
-def test_a_folder_shows_at_most_200_children_in_a_query_with_a_limit(admin_client, demo, extra):
+def test_a_folder_shows_at_most_100_children_in_a_query_with_a_limit(admin_client, demo, extra):
     folder = _big_folder(demo, extra)
     with capture() as queries:
         response = admin_client.get("/people/alice/tokens/nodes/", {"parent": folder.uuid}, HTTP_HX_REQUEST="true")
@@ -192,11 +192,11 @@ def test_a_folder_shows_at_most_200_children_in_a_query_with_a_limit(admin_clien
     selects = select_statements(queries)
     # session, signed-in user, owner, the folder, the owner's grants, a batch of children
     assert len(selects) == 6
-    assert any('FROM "files_node"' in sql and "LIMIT 201" in sql for sql in selects)
+    assert any('FROM "files_node"' in sql and "LIMIT 101" in sql for sql in selects)
     # alpha and beta (folders first), then the files
-    assert html.count('class="scope-node"') == min(extra + 2, 200)
+    assert html.count('class="scope-node"') == min(extra + 2, 100)
     assert html.index("alpha") < html.index("file-0000.txt")
-    if extra + 2 > 200:
+    if extra + 2 > 100:
         assert ">Show more<" in html and 'aria-label="Search in /common/projects"' in html
     else:
         assert ">Show more<" not in html and "Search in" not in html
@@ -205,11 +205,17 @@ def test_a_folder_shows_at_most_200_children_in_a_query_with_a_limit(admin_clien
 def test_show_more_fetches_the_next_children(admin_client, demo):
     folder = _big_folder(demo, 300)
     first = admin_client.get("/people/alice/tokens/nodes/", {"parent": folder.uuid}, HTTP_HX_REQUEST="true")
-    more = re.search(r'hx-get="([^"]+offset=200[^"]*)"', first.content.decode())
+    more = re.search(r'hx-get="([^"]+offset=100[^"]*)"', first.content.decode())
     assert more is not None
     html = admin_client.get(more[1].replace("&amp;", "&"), HTTP_HX_REQUEST="true").content.decode()
-    assert "file-0198.txt" in html and "file-0299.txt" in html and "file-0197.txt" not in html
-    assert html.count('class="scope-node"') == 102 and ">Show more<" not in html and "Search in" not in html
+    assert "file-0098.txt" in html and "file-0197.txt" in html and "file-0097.txt" not in html
+    assert "file-0198.txt" not in html and html.count('class="scope-node"') == 100
+    assert "offset=200" in html and "Search in" not in html
+    last = re.search(r'hx-get="([^"]+offset=200[^"]*)"', html)
+    assert last is not None
+    rest = admin_client.get(last[1].replace("&amp;", "&"), HTTP_HX_REQUEST="true").content.decode()
+    assert "file-0198.txt" in rest and "file-0297.txt" in rest and "file-0298.txt" not in rest
+    assert rest.count('class="scope-node"') == 100 and "offset=300" in rest
     assert "data-focus-on-load" in html.split('class="scope-node"', 2)[0] + html.split('class="scope-node"', 2)[1]
 
 
@@ -241,7 +247,7 @@ def test_without_javascript_a_folder_opens_through_a_link(admin_client, demo):
     assert f'<noscript><a class="small" href="/people/alice/tokens/new/?open={common.uuid}#opened">Open' in create
     html = admin_client.get("/people/alice/tokens/new/", {"open": folder.uuid}).content.decode()
     assert "Inside /common/projects" in html and 'aria-label="Access to /common/projects/alpha"' in html
-    assert f'href="/people/alice/tokens/new/?open={folder.uuid}&amp;offset=200#opened"' in html
+    assert f'href="/people/alice/tokens/new/?open={folder.uuid}&amp;offset=100#opened"' in html
     assert '<form id="scope-browse" method="get"' in html
     # What the owner cannot list is simply not opened.
     research = demo.research.root

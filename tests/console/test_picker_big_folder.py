@@ -16,7 +16,7 @@ def _batch_query(client, folder) -> str:
     with capture() as queries:
         response = client.get("/people/alice/tokens/nodes/", {"parent": folder.uuid}, HTTP_HX_REQUEST="true")
     assert response.status_code == 200
-    return next(sql for sql in select_statements(queries) if 'FROM "files_node"' in sql and "LIMIT 201" in sql)
+    return next(sql for sql in select_statements(queries) if 'FROM "files_node"' in sql and "LIMIT 101" in sql)
 
 
 def _plan(sql: str) -> str:

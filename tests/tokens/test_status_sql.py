@@ -68,14 +68,12 @@ def test_every_live_token_is_exactly_one_of_active_and_expiring(owner: User) -> 
     now = BASE
     PersonalAccessToken.objects.bulk_create(
         [
-            # Made 60 days before: the last 7 days are within the last quarter of their lives.
-            token_row(owner, created_at=now - timedelta(days=60), expires_at=now + EXPIRING_SOON),
-            token_row(owner, created_at=now - timedelta(days=60), expires_at=now + EXPIRING_SOON + _µs(1)),
+            token_row(owner, expires_at=now + EXPIRING_SOON),
+            token_row(owner, expires_at=now + EXPIRING_SOON + _µs(1)),
             token_row(
                 owner,
                 expiration_model=PersonalAccessToken.AUTO_REFRESH,
                 refresh_window=timedelta(days=10),
-                created_at=now - timedelta(days=60),
                 expires_at=now + timedelta(days=1),
             ),
         ]
