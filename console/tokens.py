@@ -49,8 +49,8 @@ logger = logging.getLogger(__name__)
 TOKENS_CHANGED = "tokensChanged"
 #: Closes the open dialog (static/js/console.js).
 CLOSE_DIALOG = "closeDialog"
-#: Tokens a page of the live or the inactive list shows.
-PAGE_SIZE = 25
+#: Tokens a page of the live or the inactive list shows (GitLab pages its lists by 20).
+PAGE_SIZE = 20
 
 
 @dataclass(frozen=True)

@@ -96,8 +96,8 @@ def test_the_token_tab_costs_the_same_queries_and_limits_the_page(admin_client, 
     # session, signed-in user, owner, COUNT of live tokens, a page of them; no scope, so no node query
     assert len(selects) == 5
     page_query = next(sql for sql in selects if "personalaccesstoken" in sql.lower() and "LIMIT" in sql)
-    assert limit_of(page_query) == min(extra, 25) and "recent_uses" not in page_query
-    assert html.count('<tr id="token-') == min(extra, 25)
+    assert limit_of(page_query) == min(extra, 20) and "recent_uses" not in page_query
+    assert html.count('<tr id="token-') == min(extra, 20)
     # Expired tokens are not on the tab: they load on demand.
     assert "old 0" not in html and ">Show inactive tokens</a>" in html
 
@@ -105,11 +105,11 @@ def test_the_token_tab_costs_the_same_queries_and_limits_the_page(admin_client, 
 def test_live_tokens_come_newest_first_and_page_with_links(admin_client, demo):
     add_tokens(demo.alice, 30)
     first = admin_client.get("/people/alice/tokens/").content.decode()
-    assert first.index("bulk 0029") < first.index("bulk 0028") and "bulk 0004" not in first
+    assert first.index("bulk 0029") < first.index("bulk 0028") and "bulk 0009" not in first
     assert "Page 1 of 2" in first
     assert 'href="/people/alice/tokens/?page=2" hx-get="/people/alice/tokens/list/?page=2"' in first
     last = admin_client.get("/people/alice/tokens/list/", {"page": "last"}, HTTP_HX_REQUEST="true").content.decode()
-    assert "bulk 0004" in last and "bulk 0005" not in last and "Page 2 of 2" in last
+    assert "bulk 0009" in last and "bulk 0010" not in last and "Page 2 of 2" in last
     # The refreshed list (tokensChanged) stays on the page it shows.
     assert 'id="token-list" hx-get="/people/alice/tokens/list/?page=2" hx-trigger="tokensChanged from:body"' in last
 
@@ -129,9 +129,9 @@ def test_the_inactive_list_pages_expired_tokens_on_demand(admin_client, demo, ex
         response = admin_client.get("/people/alice/tokens/inactive/", HTTP_HX_REQUEST="true")
     html = response.content.decode()
     selects = select_statements(queries)
-    assert len(selects) == 5 and any("LIMIT" in sql and limit_of(sql) == min(extra, 25) for sql in selects)
+    assert len(selects) == 5 and any("LIMIT" in sql and limit_of(sql) == min(extra, 20) for sql in selects)
     assert "<!DOCTYPE html>" not in html and html.lstrip().startswith('<div id="inactive-list"')
-    assert html.count('<tr id="token-') == min(extra, 25) and "bulk 0" not in html
+    assert html.count('<tr id="token-') == min(extra, 20) and "bulk 0" not in html
     # The most recently ended first, each marked Expired, none with a Rotate control.
     assert html.index("old 0000") < html.index("old 0001") and ">Expired</span>" in html and "Rotate<span" not in html
     assert 'Delete<span class="visually-hidden"> old 0000</span>' in html
