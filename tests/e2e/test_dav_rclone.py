@@ -10,32 +10,23 @@ from pathlib import Path
 import pytest
 
 from tests.support.dav_support import live_server
+from tests.support.rclone_support import Rclone, sample_tree
 from tests.support.tools import require_tool
 
 pytestmark = [pytest.mark.system, pytest.mark.django_db(transaction=True)]
 
 
-class Rclone:
-    def __init__(self, program: str, base: str, login: str, secret: str, home: Path, *, vendor: str = "other") -> None:
-        obscured = subprocess.run(
-            [program, "obscure", secret], capture_output=True, text=True, check=True, timeout=30
-        ).stdout.strip()
-        self.program = program
-        self.flags = [
-            "--config", str(home / "rclone.conf"),
-            "--webdav-url", f"{base}/dav/",
-            "--webdav-vendor", vendor,
-            "--webdav-user", login,
-            "--webdav-pass", obscured,
-            "--low-level-retries", "1",
-            "--retries", "1",
-        ]  # fmt: skip
-        self.env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home)}
-
-    def __call__(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [self.program, *args, *self.flags], capture_output=True, text=True, env=self.env, timeout=120, check=False
-        )
+def dav_rclone(program: str, base: str, login: str, secret: str, home: Path, *, vendor: str = "other") -> Rclone:
+    obscured = subprocess.run(
+        [program, "obscure", secret], capture_output=True, text=True, check=True, timeout=30
+    ).stdout.strip()
+    flags = [
+        "--webdav-url", f"{base}/dav/",
+        "--webdav-vendor", vendor,
+        "--webdav-user", login,
+        "--webdav-pass", obscured,
+    ]  # fmt: skip
+    return Rclone(program, home, flags)
 
 
 @pytest.fixture
@@ -43,19 +34,11 @@ def rclone_program() -> str:
     return require_tool("rclone")
 
 
-def _tree(root: Path) -> Path:
-    (root / "nested" / "deeper").mkdir(parents=True)
-    (root / "readme.txt").write_text("hello from rclone\n")
-    (root / "nested" / "notes ü.md").write_text("# notes\n")
-    (root / "nested" / "deeper" / "blob.bin").write_bytes(bytes(range(256)) * 1200)
-    return root
-
-
 def test_rclone_lists_copies_checks_and_purges_with_a_token(demo, rclone_program, tmp_path):
     _token, secret = demo.token(demo.alice)
-    local = _tree(tmp_path / "local")
+    local = sample_tree(tmp_path / "local")
     with live_server() as base:
-        rclone = Rclone(rclone_program, base, "alice", secret, tmp_path)
+        rclone = dav_rclone(rclone_program, base, "alice", secret, tmp_path)
         listing = rclone("lsf", ":webdav:")
         assert listing.returncode == 0, listing.stderr
         assert listing.stdout.split() == ["common/", "research/"]
@@ -78,9 +61,9 @@ def test_rclone_lists_copies_checks_and_purges_with_a_token(demo, rclone_program
 def test_rclone_with_a_read_scope_cannot_copy_and_sees_only_the_branch(demo, rclone_program, tmp_path):
     alpha = demo.node("/common/projects/alpha")
     _token, secret = demo.token(demo.alice, scopes=[f"node:{alpha.uuid}:r"])
-    local = _tree(tmp_path / "local")
+    local = sample_tree(tmp_path / "local")
     with live_server() as base:
-        rclone = Rclone(rclone_program, base, "alice", secret, tmp_path)
+        rclone = dav_rclone(rclone_program, base, "alice", secret, tmp_path)
         assert rclone("lsf", ":webdav:").stdout.split() == ["common/"]
         assert rclone("lsf", ":webdav:common").stdout.split() == ["projects/"]
         assert rclone("lsf", ":webdav:common/projects").stdout.split() == ["alpha/"]
@@ -101,7 +84,7 @@ def test_rclone_as_an_owncloud_client_keeps_times_and_syncs_a_same_size_change(d
     os.utime(local / "a.txt", (1600000000, 1600000000))
     os.utime(local / "b.txt", (1650000000, 1650000000))
     with live_server() as base:
-        rclone = Rclone(program, base, "alice", secret, tmp_path, vendor="owncloud")
+        rclone = dav_rclone(program, base, "alice", secret, tmp_path, vendor="owncloud")
         copied = rclone("copy", str(local), ":webdav:research/synced")
         assert copied.returncode == 0, copied.stderr
         listed = rclone("lsl", ":webdav:research/synced")
