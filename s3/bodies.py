@@ -16,8 +16,12 @@ import zlib
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from defusedxml import ElementTree
+from defusedxml.common import DefusedXmlException
+
 from files.blobs import CHUNK_SIZE, Readable
 from files.errors import IncompleteUpload
+from files.uploads import DeclaredBody, declared_length
 from s3.errors import S3Error
 
 #: Longest chunk header or trailer line taken (a chunk's size, its signature, one checksum).
@@ -204,3 +208,20 @@ def checked_body(
 
         checked.expect(CHECKSUMS[algorithm](), from_trailer, "BadDigest")
     return checked
+
+
+def xml_request_body(environ: dict[str, Any], limit: int) -> Any:
+    """The root element of a request's XML body (CompleteMultipartUpload, DeleteObjects), read whole but never
+    past ``limit`` bytes, checked like any body, parsed without entity expansion; MalformedXML otherwise."""
+    length = declared_length(environ)
+    if length is not None and length > limit:
+        raise S3Error("MalformedXML", "The request body is too long.")
+    content_sha256 = environ.get("HTTP_X_AMZ_CONTENT_SHA256", "")
+    body = checked_body(environ, DeclaredBody(environ["wsgi.input"], length), content_sha256=content_sha256)
+    data = b"".join(iter(lambda: body.read(64 * 1024), b""))
+    if len(data) > limit:
+        raise S3Error("MalformedXML", "The request body is too long.")
+    try:
+        return ElementTree.fromstring(data)
+    except (ElementTree.ParseError, DefusedXmlException):
+        raise S3Error("MalformedXML", "The XML you provided was not well-formed.") from None

@@ -11,8 +11,6 @@ from __future__ import annotations
 import hashlib
 import uuid
 
-from defusedxml import ElementTree
-from defusedxml.common import DefusedXmlException
 from django.conf import settings
 
 from files import partial_uploads, services
@@ -20,7 +18,7 @@ from files.locks import write_guard
 from files.models import Node, PartialUpload, UploadPart
 from files.uploads import DeclaredBody, declared_length
 from s3 import listing, responses
-from s3.bodies import checked_body
+from s3.bodies import checked_body, xml_request_body
 from s3.errors import S3Error
 from s3.operations import BUCKET, S3Request, client_mtime, writable_target
 from s3.responses import Response, element
@@ -112,19 +110,7 @@ def list_parts(request: S3Request) -> Response:
 
 def _named_parts(request: S3Request) -> list[tuple[int, str]]:
     """The (part number, ETag) list of a CompleteMultipartUpload body, in ascending order."""
-    environ = request.environ
-    length = declared_length(environ)
-    if length is not None and length > MAX_COMPLETE_BODY:
-        raise S3Error("MalformedXML", "The request body is too long.")
-    content_sha256 = environ.get("HTTP_X_AMZ_CONTENT_SHA256", "")
-    body = checked_body(environ, DeclaredBody(environ["wsgi.input"], length), content_sha256=content_sha256)
-    data = b"".join(iter(lambda: body.read(64 * 1024), b""))
-    if len(data) > MAX_COMPLETE_BODY:
-        raise S3Error("MalformedXML", "The request body is too long.")
-    try:
-        root = ElementTree.fromstring(data)
-    except (ElementTree.ParseError, DefusedXmlException):
-        raise S3Error("MalformedXML", "The XML you provided was not well-formed.") from None
+    root = xml_request_body(request.environ, MAX_COMPLETE_BODY)
     named: list[tuple[int, str]] = []
     for item in root:
         if item.tag.rpartition("}")[2] != "Part":

@@ -16,7 +16,6 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 from defusedxml import ElementTree
-from defusedxml.common import DefusedXmlException
 from django.conf import settings
 from django.db import transaction
 from django.utils.http import http_date, parse_etags, parse_http_date_safe
@@ -29,7 +28,7 @@ from files.models import Node
 from files.rights import Access, Rights
 from files.uploads import DeclaredBody, declared_length
 from s3 import listing, responses
-from s3.bodies import checked_body
+from s3.bodies import checked_body, xml_request_body
 from s3.errors import S3Error
 from s3.responses import Response, element
 from s3.signature import ChunkSignatures, Claim
@@ -441,19 +440,7 @@ MAX_DELETE_BODY = 1024 * 1024
 def delete_objects(request: S3Request) -> Response:
     """DeleteObjects: each key deleted as DeleteObject would, each refusal reported in the answer, never the
     whole request failed for one key."""
-    environ = request.environ
-    length = declared_length(environ)
-    if length is not None and length > MAX_DELETE_BODY:
-        raise S3Error("MalformedXML", "The request body is too long.")
-    content_sha256 = environ.get("HTTP_X_AMZ_CONTENT_SHA256", "")
-    body = checked_body(environ, DeclaredBody(environ["wsgi.input"], length), content_sha256=content_sha256)
-    data = b"".join(iter(lambda: body.read(64 * 1024), b""))
-    if len(data) > MAX_DELETE_BODY:
-        raise S3Error("MalformedXML", "The request body is too long.")
-    try:
-        root = ElementTree.fromstring(data)
-    except (ElementTree.ParseError, DefusedXmlException):
-        raise S3Error("MalformedXML", "The XML you provided was not well-formed.") from None
+    root = xml_request_body(request.environ, MAX_DELETE_BODY)
     quiet = (_child_text(root, "Quiet") or "").strip().lower() == "true"
     keys = [_child_text(item, "Key") for item in root if _local(item.tag) == "Object"]
     if not keys or len(keys) > MAX_DELETE_KEYS or any(key is None for key in keys):
