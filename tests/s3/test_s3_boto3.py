@@ -6,24 +6,12 @@ import pytest
 from botocore.exceptions import ClientError
 
 from files.models import Node
-from tests.support.dav_support import DavClient, editor_lock, live_server
+from tests.support.dav_support import DavClient, editor_lock
 from tests.support.s3_support import error_code, md5_base64, md5_hex, plain, s3_client
 
 pytestmark = [pytest.mark.system, pytest.mark.django_db(transaction=True)]
 
 PAPER = b"A paper in progress.\n"
-
-
-@pytest.fixture
-def server():
-    with live_server() as base:
-        yield base
-
-
-@pytest.fixture
-def alice_s3(demo, server):
-    _token, secret = demo.token(demo.alice)
-    return s3_client(server, secret)
 
 
 def _keys(listing):

@@ -10,24 +10,11 @@ from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 
 from files.models import Node, PartialUpload, UploadPart
-from tests.support.dav_support import live_server
 from tests.support.s3_support import error_code, md5_hex, s3_client
 
 pytestmark = [pytest.mark.system, pytest.mark.django_db(transaction=True)]
 
 MIB = 1024 * 1024
-
-
-@pytest.fixture
-def server():
-    with live_server() as base:
-        yield base
-
-
-@pytest.fixture
-def alice_s3(demo, server):
-    _token, secret = demo.token(demo.alice)
-    return s3_client(server, secret)
 
 
 def _parts(count: int, size: int) -> list[bytes]:

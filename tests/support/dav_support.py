@@ -156,7 +156,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _closing_connections(application):
+def closing_connections(application):
     """Close each server thread's connections after every request, so none outlives the test database."""
 
     def app(environ, start_response):
@@ -182,7 +182,7 @@ def live_server() -> Iterator[str]:
     # SQLite's shared in-memory test database does not take concurrent writers: one request at a time.
     threads = 1 if connection.vendor == "sqlite" else 4
     port = free_port()
-    server = wsgi.Server(("127.0.0.1", port), _closing_connections(application), numthreads=threads)
+    server = wsgi.Server(("127.0.0.1", port), closing_connections(application), numthreads=threads)
     server.prepare()
     thread = threading.Thread(target=server.serve, daemon=True)
     thread.start()

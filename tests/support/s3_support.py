@@ -18,8 +18,8 @@ from botocore.auth import S3SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
-from django.db import connections
 
+from tests.support.dav_support import closing_connections
 from tests.support.servers import free_port
 
 SECRET = "gatewaysecret"
@@ -157,7 +157,7 @@ def tls_server(tmp_path: Path) -> Iterator[tuple[str, str]]:
         check=True, capture_output=True, timeout=60,
     )  # fmt: skip
     port = free_port()
-    server = wsgi.Server(("127.0.0.1", port), _closing_connections(application), numthreads=1)
+    server = wsgi.Server(("127.0.0.1", port), closing_connections(application), numthreads=1)
     server.ssl_adapter = BuiltinSSLAdapter(str(cert), str(key))
     server.prepare()
     thread = threading.Thread(target=server.serve, daemon=True)
@@ -167,16 +167,3 @@ def tls_server(tmp_path: Path) -> Iterator[tuple[str, str]]:
     finally:
         server.stop()
         thread.join(timeout=10)
-
-
-def _closing_connections(application):
-    def app(environ, start_response):
-        result = application(environ, start_response)
-        try:
-            yield from result
-        finally:
-            if hasattr(result, "close"):
-                result.close()
-            connections.close_all()
-
-    return app
