@@ -33,6 +33,9 @@ def test_a_token_deleted_in_the_console_moves_to_the_inactive_list_as_deleted(ad
     row = inactive[inactive.index(f'id="token-{token.uuid}"') :]
     assert ">Revoked</span>" in row and "Deleted</span>" in row and "Rotate<span" not in row
     assert 'Delete<span class="visually-hidden"> laptop</span>' in row
+    details = admin_client.get(f"/people/alice/tokens/{token.uuid}/details/", HTTP_HX_REQUEST="true").content.decode()
+    assert "<dt>Revoked</dt>" in details and "(deleted; the audit trail says by whom and why)" in details
+    assert "Ends at the latest" not in details
 
 
 def test_deleting_an_inactive_token_removes_its_record_and_says_so_first(admin_client, demo):
