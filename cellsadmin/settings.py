@@ -152,6 +152,14 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 # a token check. Without it, a connection the server dropped (a restart) fails the one request that finds it with
 # 503 and Retry-After (lib.unavailable), and Django then replaces it.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=False)
+# PostgreSQL: the statements every request runs (the token, the path, a new file's row) are prepared once per
+# connection (lib.prepared), which spares the server planning them again on each request. Off behind a
+# connection pooler in transaction mode that cannot carry prepared statements (PgBouncer before 1.21).
+DATABASE_PREPARED = env.bool("DATABASE_PREPARED", default=True)
+if not _ON_SQLITE and DATABASE_PREPARED:
+    # psycopg prepares nothing while this is None (Django's default). Django's own cursors bind their values
+    # client-side and are never prepared, whatever the threshold: only lib.prepared's cursor asks.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 5)
 if _ON_SQLITE:
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",

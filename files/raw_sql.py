@@ -23,6 +23,7 @@ from django.db import connections, transaction
 from django.db.models import Model
 
 from files.models import DavLock, DeadProperty, Grant, Node, Workspace
+from lib import prepared
 from lib.rows import Columns, column, columns, mark_saved
 
 
@@ -118,7 +119,7 @@ def nodes_at(
     params: dict[str, str | int] = {"slug": slug, **{f"path{index}": path for index, path in enumerate(paths)}}
     if grantee is not None:
         params.update(grantee=grantee, read_write=Grant.READ_WRITE)
-    with connections[alias].cursor() as cursor:
+    with prepared.cursor(alias) as cursor:
         cursor.execute(plan.sql, params)
         rows = cursor.fetchall()
     found: dict[str, Node] = {}
@@ -155,7 +156,7 @@ def nodes_by_key(keys: list[uuid.UUID], alias: str = "default") -> dict[uuid.UUI
     if plan is None:
         plan = _by_key_queries[alias, len(keys)] = _by_key_query(alias, len(keys))
     connection = connections[alias]
-    with connection.cursor() as cursor:
+    with prepared.cursor(alias) as cursor:
         cursor.execute(plan.sql, [Node._meta.pk.get_db_prep_value(key, connection) for key in keys])
         rows = cursor.fetchall()
     found: dict[uuid.UUID, Node] = {}
@@ -183,7 +184,7 @@ def grant_rows(user_id: int, alias: str = "default") -> list[tuple[uuid.UUID, st
     sql = _grant_queries.get(alias)
     if sql is None:
         sql = _grant_queries[alias] = _grant_query(alias)
-    with connections[alias].cursor() as cursor:
+    with prepared.cursor(alias) as cursor:
         cursor.execute(sql, {"grantee": user_id})
         rows = cursor.fetchall()
     return [(_uuid(key), level) for key, level in rows]
@@ -249,7 +250,7 @@ def insert_new_node(node: Node, alias: str = "default", *, only_if: SqlCondition
     with transaction.atomic(using=alias) if ordered_by is not None else nullcontext():
         if ordered_by is not None:
             ordered_by()
-        with connection.cursor() as cursor:
+        with prepared.cursor(alias) as cursor:
             cursor.execute(sql, values)  # named parameters, as in nodes_at
             inserted: bool = cursor.rowcount == 1
     if inserted:
@@ -283,7 +284,7 @@ def dead_properties(node: Node, *, with_children: bool, alias: str = "default") 
     if sql is None:
         sql = _dead_property_queries[alias, with_children] = _dead_property_query(alias, with_children=with_children)
     connection = connections[alias]
-    with connection.cursor() as cursor:
+    with prepared.cursor(alias) as cursor:
         cursor.execute(sql, {"node": Node._meta.pk.get_db_prep_value(node.pk, connection)})
         rows = cursor.fetchall()
     return [(_uuid(node_id), name, value) for node_id, name, value in rows]
@@ -321,7 +322,7 @@ def locks_at(roots: list[str], *, below: str | None, now: float, alias: str = "d
     if below is not None:
         params.update(length=len(below), below=below)
     params["now"] = now
-    with connections[alias].cursor() as cursor:
+    with prepared.cursor(alias) as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     locks = [dict(zip(LOCK_FIELDS, row, strict=True)) for row in rows]
@@ -369,5 +370,5 @@ def no_lock_condition(
 def advisory_lock(key: int, *, shared: bool, alias: str = "default") -> None:
     """PostgreSQL: take the transaction-scoped advisory lock ``key``, exclusively or shared, waiting for it."""
     function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
-    with connections[alias].cursor() as cursor:
+    with prepared.cursor(alias) as cursor:
         cursor.execute(f"SELECT {function}(%s)", [key])

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from django.db import connections
 
+from lib import prepared
 from lib.rows import Columns, attach, column, columns
 from people.models import User
 from tokens.throttle import AddressLockout
@@ -77,7 +78,7 @@ def find_for(model: type[PersonalAccessToken], lookup_id: str, *, address: str |
     plan = _plans.get(alias)
     if plan is None:
         plan = _plans[alias] = _plan(model, alias)
-    with connections[alias].cursor() as cursor:
+    with prepared.cursor(alias) as cursor:
         # Named parameters: Django's SQLite cursor then fills them in with one % rather than a regular expression
         # over the whole statement.
         cursor.execute(plan.sql, {"lookup_id": lookup_id, "address": address, "now": int(time.time())})
