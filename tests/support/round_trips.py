@@ -25,6 +25,10 @@ _ASKS = {"Query", "Sync"}
 class RoundTrips:
     #: What each round trip sent (the statement, or the command's first words), in order.
     sent: list[str] = field(default_factory=list)
+    #: PostgreSQL: the command tag of each statement the server completed ("SELECT 1", "INSERT 0 1", "BEGIN").
+    completed: list[str] = field(default_factory=list)
+    #: PostgreSQL: the statements the server was asked to prepare (parse) within the block.
+    parsed: int = 0
 
     @property
     def count(self) -> int:
@@ -50,6 +54,10 @@ def database_round_trips(connection: BaseDatabaseWrapper) -> Iterator[RoundTrips
                 sender, _length, message, *rest = line.rstrip("\n").split("\t")
                 if sender == "F" and message in _ASKS:
                     found.sent.append(f"{message} {rest[0].strip() if rest else ''}".strip())
+                elif sender == "F" and message == "Parse":
+                    found.parsed += 1
+                elif sender == "B" and message == "CommandComplete":
+                    found.completed.append(rest[0].strip().strip('"'))
     assert connection.connection is raw, "the connection was replaced: its round trips were not all seen"
 
 
