@@ -39,11 +39,12 @@ class _Postgres:
 
 
 def _load() -> _Postgres:
-    from django.db.backends.postgresql.base import TIMESTAMPTZ_OID, ServerBindingCursor
-    from django.db.backends.postgresql.psycopg_any import register_tzloader
+    # Defined only under psycopg 3, which the stubs do not know.
+    from django.db.backends.postgresql.base import TIMESTAMPTZ_OID, ServerBindingCursor  # type: ignore[attr-defined]
+    from django.db.backends.postgresql.psycopg_any import register_tzloader  # type: ignore[import-untyped]
     from psycopg.pq import Format
 
-    class PreparingCursor(ServerBindingCursor):  # type: ignore[misc,valid-type]
+    class PreparingCursor(ServerBindingCursor):  # type: ignore[misc]
         """Django's server-side-binding cursor, asking psycopg to prepare every statement it runs (psycopg keeps
         each connection's prepared statements, up to ``prepared_max``, by statement and parameter types)."""
 
@@ -84,6 +85,6 @@ class _Logged(CursorDebugWrapper):
     """Django's query log (``DEBUG``, ``CaptureQueriesContext``) for a prepared statement: the statement with its
     values written in, as Django's own cursor would have sent it (the driver keeps no text of a prepared run)."""
 
-    def execute(self, sql: str, params: Any = None) -> Any:
+    def execute(self, sql: Any, params: Any = None) -> Any:
         with self.debug_sql(self.db.ops.compose_sql(sql, params)):
             return CursorWrapper.execute(self, sql, params)  # past CursorDebugWrapper.execute, which logs too
