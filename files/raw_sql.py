@@ -247,12 +247,21 @@ def insert_new_node(node: Node, alias: str = "default", *, only_if: SqlCondition
         sql = f"INSERT INTO {insert.columns} SELECT {insert.values} WHERE {only_if.sql} ON CONFLICT DO NOTHING"
         values.update(only_if.params)
     ordered_by = only_if.ordered_by if only_if is not None else None
-    with transaction.atomic(using=alias) if ordered_by is not None else nullcontext():
-        if ordered_by is not None:
-            ordered_by()
+    if ordered_by is not None and prepared.in_one_round_trip(alias):
+        # PostgreSQL outside a transaction: what orders the write (the advisory lock) and the INSERT as one
+        # transaction of their own, sent together; the INSERT still reads the locks once the advisory lock is held.
         with prepared.cursor(alias) as cursor:
-            cursor.execute(sql, values)  # named parameters, as in nodes_at
+            with prepared.one_round_trip(alias):
+                ordered_by()
+                cursor.execute(sql, values)
             inserted: bool = cursor.rowcount == 1
+    else:
+        with transaction.atomic(using=alias) if ordered_by is not None else nullcontext():
+            if ordered_by is not None:
+                ordered_by()
+            with prepared.cursor(alias) as cursor:
+                cursor.execute(sql, values)  # named parameters, as in nodes_at
+                inserted = cursor.rowcount == 1
     if inserted:
         mark_saved(node, alias)
     return inserted
