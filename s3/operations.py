@@ -264,16 +264,28 @@ class _Slice:
             yield chunk
 
 
-def _ensure_folder(request: S3Request, public: str) -> Node:
+def _chain(request: S3Request, public: str) -> list[Node | None]:
+    """The nodes at ``public`` (``/<slug>/<names…>``) and at each of its ancestors, the workspace's root first;
+    None where there is none: one query for a whole key, however deep."""
+    parts = public.strip("/").split("/")
+    wanted = ["/" + "/".join(parts[: depth + 1]) for depth in range(len(parts))]
+    return paths.resolve_paths(wanted, rights=request.rights)
+
+
+def _ensure_folder(request: S3Request, public: str, chain: list[Node | None] | None = None) -> Node:
     """The folder at ``public`` (``/<slug>/<names…>``), created with its missing parents where the principal may
-    write; NoSuchKey where it reaches nothing, AccessDenied where it may not write."""
+    write; NoSuchKey where it reaches nothing, AccessDenied where it may not write. ``chain``: what
+    :func:`_chain` found for ``public``, if the caller looked already."""
     parts = public.strip("/").split("/")
     rights = request.rights
-    node = paths.resolve_path("/" + parts[0], rights=rights)
+    if chain is None:
+        chain = _chain(request, public)
+    node = chain[0]
     if node is None or not rights.access(node):
         raise S3Error.no_such_key()
     for depth in range(1, len(parts)):
-        child = paths.resolve_path("/" + "/".join(parts[: depth + 1]), rights=rights)
+        # Below a folder created here, nothing was there when the chain was read.
+        child = chain[depth] if chain[depth - 1] is node else None
         if child is None:
             if Access.WRITE not in rights.access(node):
                 raise S3Error.access_denied("This token may not write here.")
@@ -356,8 +368,12 @@ def writable_target(request: S3Request, public: str) -> tuple[Node, str, Node | 
     parent_path, _, name = public.rpartition("/")
     if not parent_path:
         raise S3Error("InvalidArgument", "A key is <workspace>/<path>: a file cannot be a workspace.")
-    parent = _ensure_folder(request, parent_path)
-    existing = Node.objects.filter(parent=parent, name=name).first()
+    chain = _chain(request, public)  # the key's folders and the file, in one query
+    parent = _ensure_folder(request, parent_path, chain[:-1])
+    if chain[-2] is parent:
+        existing = chain[-1]
+    else:  # the folder is new, or another request made it meanwhile
+        existing = Node.objects.filter(parent=parent, name=name).first()
     if existing is not None and existing.is_folder:
         raise S3Error("InvalidArgument", f"{existing.name!r} is a folder here.")
     writable = Access.WRITE in request.rights.access(parent) or (
