@@ -22,7 +22,6 @@ from s3.bodies import checked_body, xml_request_body
 from s3.errors import S3Error
 from s3.operations import BUCKET, S3Request, client_mtime, writable_target
 from s3.responses import Response, element
-from s3.signature import ChunkSignatures
 
 #: How long a CompleteMultipartUpload body may be (10,000 parts of about 100 bytes each).
 MAX_COMPLETE_BODY = 2 * 1024 * 1024
@@ -72,12 +71,11 @@ def upload_part(request: S3Request) -> Response:
         raise S3Error("InvalidArgument", "partNumber must be a number from 1 to 10000.")
     environ = request.environ
     content_sha256 = environ.get("HTTP_X_AMZ_CONTENT_SHA256", "")
-    chunks = ChunkSignatures(request.claim) if content_sha256.startswith("STREAMING-AWS4-HMAC-SHA256") else None
     body = checked_body(
         environ,
         DeclaredBody(environ["wsgi.input"], declared_length(environ)),
         content_sha256=content_sha256,
-        on_chunk=chunks.check if chunks is not None else None,
+        claim=request.claim,
     )
     part = partial_uploads.store_part(upload=upload, number=number, stream=body, max_size=settings.MAX_UPLOAD_SIZE)
     return Response(headers={"ETag": f'"{part.md5}"'})
@@ -110,7 +108,7 @@ def list_parts(request: S3Request) -> Response:
 
 def _named_parts(request: S3Request) -> list[tuple[int, str]]:
     """The (part number, ETag) list of a CompleteMultipartUpload body, in ascending order."""
-    root = xml_request_body(request.environ, MAX_COMPLETE_BODY)
+    root = xml_request_body(request.environ, MAX_COMPLETE_BODY, request.claim)
     named: list[tuple[int, str]] = []
     for item in root:
         if item.tag.rpartition("}")[2] != "Part":

@@ -31,7 +31,7 @@ from s3 import listing, responses
 from s3.bodies import checked_body, xml_request_body
 from s3.errors import S3Error
 from s3.responses import Response, element
-from s3.signature import ChunkSignatures, Claim
+from s3.signature import Claim
 
 BUCKET = "io"
 MAX_KEYS = 1000
@@ -318,12 +318,8 @@ def put_object(request: S3Request) -> Response:
     size = int(decoded) if decoded and decoded.isdigit() else length
     if size is not None and size > settings.MAX_UPLOAD_SIZE:
         raise S3Error("EntityTooLarge", f"The object is larger than the limit of {settings.MAX_UPLOAD_SIZE} bytes.")
-    chunks = ChunkSignatures(request.claim) if content_sha256.startswith("STREAMING-AWS4-HMAC-SHA256") else None
     body = checked_body(
-        environ,
-        DeclaredBody(environ["wsgi.input"], length),
-        content_sha256=content_sha256,
-        on_chunk=chunks.check if chunks is not None else None,
+        environ, DeclaredBody(environ["wsgi.input"], length), content_sha256=content_sha256, claim=request.claim
     )
     if request.key.endswith("/"):
         folder = _ensure_folder(request, public)
@@ -370,10 +366,8 @@ def writable_target(request: S3Request, public: str) -> tuple[Node, str, Node | 
         raise S3Error("InvalidArgument", "A key is <workspace>/<path>: a file cannot be a workspace.")
     chain = _chain(request, public)  # the key's folders and the file, in one query
     parent = _ensure_folder(request, parent_path, chain[:-1])
-    if chain[-2] is parent:
-        existing = chain[-1]
-    else:  # the folder is new, or another request made it meanwhile
-        existing = Node.objects.filter(parent=parent, name=name).first()
+    # Unless the folder is new (or another request made it meanwhile), the lookup found the file too.
+    existing = chain[-1] if chain[-2] is parent else Node.objects.filter(parent=parent, name=name).first()
     if existing is not None and existing.is_folder:
         raise S3Error("InvalidArgument", f"{existing.name!r} is a folder here.")
     writable = Access.WRITE in request.rights.access(parent) or (
@@ -456,7 +450,7 @@ MAX_DELETE_BODY = 1024 * 1024
 def delete_objects(request: S3Request) -> Response:
     """DeleteObjects: each key deleted as DeleteObject would, each refusal reported in the answer, never the
     whole request failed for one key."""
-    root = xml_request_body(request.environ, MAX_DELETE_BODY)
+    root = xml_request_body(request.environ, MAX_DELETE_BODY, request.claim)
     quiet = (_child_text(root, "Quiet") or "").strip().lower() == "true"
     keys = [_child_text(item, "Key") for item in root if _local(item.tag) == "Object"]
     if not keys or len(keys) > MAX_DELETE_KEYS or any(key is None for key in keys):
