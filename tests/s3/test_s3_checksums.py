@@ -41,7 +41,7 @@ def _checksum(algorithm: str, data: bytes) -> str:
         return base64.b64encode(hashlib.md5(data, usedforsecurity=False).digest()).decode()
     checksum = ALGORITHMS[algorithm]()
     checksum.update(data)
-    return checksum.b64digest()
+    return str(checksum.b64digest())
 
 
 def _sent(client) -> list[dict[str, str]]:

@@ -24,7 +24,7 @@ def _call(request: Any, body: bytes = b"") -> tuple[int, bytes]:
     try:
         content = b"".join(result)
     finally:
-        result.close()
+        getattr(result, "close", lambda: None)()
     return int(started[-1].split()[0]), content
 
 
