@@ -13,6 +13,9 @@ from django.test.utils import CaptureQueriesContext
 from files import services
 from tests.support.s3_support import environ_of, md5_base64, signed
 
+# No test transaction: the gateway recycles the database connection around each request, as a server's would.
+pytestmark = pytest.mark.django_db(transaction=True)
+
 
 def _call(request: Any, body: bytes = b"") -> tuple[int, bytes]:
     from cellsadmin.wsgi import application
@@ -28,7 +31,8 @@ def _call(request: Any, body: bytes = b"") -> tuple[int, bytes]:
     return int(started[-1].split()[0]), content
 
 
-def _put(secret: str, key: str, body: bytes) -> tuple[int, int]:
+def _put(secret: str, key: str, body: bytes) -> tuple[int, list[str]]:
+    """The status of a PutObject and the statements it ran."""
     request = signed(
         "PUT",
         f"http://127.0.0.1:8000/io/{key}",
@@ -38,19 +42,30 @@ def _put(secret: str, key: str, body: bytes) -> tuple[int, int]:
     )
     with CaptureQueriesContext(connection) as queries:
         status, _content = _call(request, body)
-    return status, len(queries)
+    return status, [query["sql"].lstrip().upper() for query in queries.captured_queries]
+
+
+def _reads(statements: list[str]) -> list[str]:
+    """The statements that read rows (not PostgreSQL's advisory lock, which orders a write against LOCKs)."""
+    return [sql for sql in statements if sql.startswith("SELECT") and "PG_ADVISORY" not in sql]
 
 
 @pytest.mark.parametrize("key", ["research/new.bin", "research/a/b/c/d/new.bin"])
-def test_a_put_into_existing_folders_costs_three_queries(demo, key):
+def test_a_put_into_existing_folders_reads_the_token_and_the_key_once(demo, key):
     research = demo.node("/research")
     folder = research
     for name in ("a", "b", "c", "d"):
         folder = services.create_folder(parent=folder, name=name)
     _token, secret = demo.token(demo.alice)
     _call(signed("HEAD", "http://127.0.0.1:8000/io/research/", secret))  # the token's first-use write
-    # token, the key's folders and file with the grant on the workspace, the INSERT
-    assert _put(secret, key, b"x" * 1024) == (200, 3)
+    status, statements = _put(secret, key, b"x" * 1024)
+    assert status == 200
+    # the token; the key's folders and file, with the grant on the workspace; then the INSERT (on SQLite alone, on
+    # PostgreSQL in a transaction after an advisory lock)
+    assert len(_reads(statements)) == 2
+    assert [sql.split(" (")[0] for sql in statements if sql.startswith(("INSERT", "UPDATE", "DELETE"))] == [
+        'INSERT INTO "FILES_NODE"'
+    ]
     with CaptureQueriesContext(connection) as head:
         status, _content = _call(signed("HEAD", f"http://127.0.0.1:8000/io/{key}", secret))
     assert (status, len(head)) == (200, 2)
@@ -58,6 +73,6 @@ def test_a_put_into_existing_folders_costs_three_queries(demo, key):
 
 def test_a_put_into_a_new_folder_creates_it(demo):
     _token, secret = demo.token(demo.alice)
-    status, _queries = _put(secret, "research/fresh/deeper/new.bin", b"z")
+    status, _statements = _put(secret, "research/fresh/deeper/new.bin", b"z")
     assert status == 200
     assert demo.node("/research/fresh/deeper/new.bin").size == 1
