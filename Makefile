@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run serve bench bench-scale bench-blob bench-s3 bench-instructions test lint format system-tools clean
+.PHONY: install run serve bench bench-scale bench-dav bench-blob bench-s3 bench-instructions test lint format system-tools clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,14 @@ bench: $(STAMP)
 # other figures of latest.json stay as they were measured.
 bench-scale: $(STAMP)
 	$(BIN)/python bench/run.py --scale
+
+# The WebDAV section alone (bench/run.py --dav): PROPFIND and rclone uploads against Apache and stock WsgiDAV, on
+# SQLite and PostgreSQL; the other figures of latest.json stay as they were measured.
+bench-dav: $(STAMP)
+	@bash scripts/system-tools.sh wrk:wrk apache2:apache2 htpasswd:apache2-utils
+	@bash scripts/ensure-services.sh
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python bench/run.py --dav
 
 # The blob section alone (bench/run.py --blob): large uploads and downloads through WebDAV with SeaweedFS as the
 # blob store, against SeaweedFS directly with boto3; the other figures of latest.json stay as they were measured.

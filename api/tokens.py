@@ -59,7 +59,10 @@ class TokenDetails(Schema):
     #: The end no use pushes back, for an Auto Refresh token; null for a Hard Limit (its end is ``expires_at``).
     absolute_end: datetime | None
     scopes: list[str]
+    #: ``Active``, ``Expiring soon``, ``Expired`` or ``Revoked``.
     status: str
+    #: When it was deleted while it still worked (it stays listed until the retention removes it); null otherwise.
+    revoked_at: datetime | None = None
     created_at: datetime
     #: Who created it (a login), null from the command line.
     created_by: str | None
@@ -102,7 +105,7 @@ class TokenIn(Schema):
 
 class TokenListQuery(PageQuery):
     owner: str | None = Field(None, min_length=1, max_length=150, description="Only this login's tokens.")
-    status: Literal["active", "expiring", "expired", "never-used", "idle"] | None = Field(
+    status: Literal["active", "expiring", "expired", "revoked", "never-used", "idle"] | None = Field(
         None, description="Only tokens with this status."
     )
 
@@ -129,6 +132,7 @@ def token_out(token: PersonalAccessToken) -> dict[str, Any]:
         "absolute_end": token.absolute_end,
         "scopes": list(token.scopes),
         "status": token.status,
+        "revoked_at": token.revoked_at,
         "created_at": token.created_at,
         "created_by": token.created_by.login if token.created_by else None,
         "created_via": token.created_via,
@@ -329,7 +333,7 @@ def _rotate(request: HttpRequest, principal: Principal, token: PersonalAccessTok
     """A session rotates as a person does (the same duration again from now); a token keeps the end, window and
     cap, and may not rotate a token stronger than itself."""
     if token.is_expired():
-        raise HttpError(409, "An expired token cannot be rotated; create a new one.")
+        raise HttpError(409, "A token that has expired or was deleted cannot be rotated; create a new one.")
     try:
         new, raw, notice = token_rotate(
             token=token,

@@ -959,6 +959,9 @@ def main() -> int:
         WORK.mkdir(parents=True)
         report(section(bench_env()), section=prefix)
         return 0
+    # `bench/run.py --dav`: the WebDAV section alone (PROPFIND and rclone uploads, on SQLite and PostgreSQL); the
+    # other results of latest.json are kept.
+    dav_only = sys.argv[1:] == ["--dav"]
     for tool in ("wrk", "/usr/sbin/apache2", "htpasswd"):
         if shutil.which(tool) is None:
             print(f"bench needs {tool} (make bench installs Debian's wrk and apache2)", file=sys.stderr)
@@ -982,7 +985,7 @@ def main() -> int:
     print("Setting up the project and the reference trees …", flush=True)
     project = setup_project(env)
     _listing, small, large = make_tree(WORK)
-    results: dict[str, Any] = measure_token_checks(project["token"])
+    results: dict[str, Any] = {} if dav_only else measure_token_checks(project["token"])
 
     ours, apache, stock = free_port(), free_port(), free_port()
     gunicorn = [str(Path(sys.executable).parent / "gunicorn"), "-c", "gunicorn.conf.py"]
@@ -1036,13 +1039,14 @@ def main() -> int:
             }
         print("auth: wrk on /api/v1/me …", flush=True)
         samples: dict[str, list[tuple[float, float]]] = {kind: [] for kind in kinds}
-        for _ in range(ROUNDS):
+        for _ in range(0 if dav_only else ROUNDS):
             for kind, (url, headers) in kinds.items():
                 samples[kind].append(wrk(url, headers))
-        SAMPLES.update({f"auth.{kind}_rps": [rps for rps, _ in values] for kind, values in samples.items()})
-        for kind, measured in samples.items():
+        if not dav_only:
+            SAMPLES.update({f"auth.{kind}_rps": [rps for rps, _ in values] for kind, values in samples.items()})
+        for kind, measured in samples.items() if not dav_only else ():
             results[f"auth.{kind}_rps"] = round(median([rps for rps, _ in measured]))
-        for prefix in ("", "pg_") if pg is not None else ("",):
+        for prefix in ("", "pg_") if pg is not None and not dav_only else ():
             results[f"auth.{prefix}pat_p99_ms"] = round(median([p99 for _, p99 in samples[f"{prefix}pat"]]), 2)
 
         print("dav: PROPFIND depth 1 on 1,000 files …", flush=True)
@@ -1088,6 +1092,9 @@ def main() -> int:
                 SAMPLES.update(cpu)
                 results.update({name: round(median(values), 3) for name, values in cpu.items()})
 
+    if dav_only:
+        report({name: value for name, value in results.items() if name.startswith("dav.")}, section="dav.")
+        return 0
     results.update(blob_section(env))
     results.update(s3_section(env))
     if os.environ.get("BENCH_SCALE", "1") != "0":
@@ -1205,7 +1212,10 @@ def report(results: dict[str, Any], *, section: str | None = None) -> None:
         SAMPLES.update({name: values for name, values in old_samples.items() if name not in SAMPLES})
 
     def date(prefix: str) -> str | None:
-        return measured_at if section in (None, prefix) else previous.get(f"{prefix.rstrip('.')}_measured_at")
+        if section in (None, prefix):
+            return measured_at
+        # A section never measured on its own was measured with the whole run.
+        return previous.get(f"{prefix.rstrip('.')}_measured_at") or previous.get("measured_at")
 
     machine = f"{platform.node()} · {os.cpu_count()} cores · {platform.machine()} · Python {platform.python_version()}"
     goals = []
@@ -1228,6 +1238,7 @@ def report(results: dict[str, Any], *, section: str | None = None) -> None:
         "scale_measured_at": date("scale."),
         "blob_measured_at": date("blob."),
         "s3_measured_at": date("s3."),
+        "dav_measured_at": date("dav."),
         "results": results,
         "goals": goals,
     }
@@ -1235,7 +1246,8 @@ def report(results: dict[str, Any], *, section: str | None = None) -> None:
     lines = [
         f"Measured {payload['measured_at']} on {machine}; medians of {ROUNDS} interleaved rounds "
         f"({UPLOAD_ROUNDS} for the small uploads). Scale section measured {payload['scale_measured_at']}, "
-        f"blob section {payload['blob_measured_at']}, S3 section {payload['s3_measured_at']}.",
+        f"blob section {payload['blob_measured_at']}, S3 section {payload['s3_measured_at']}, WebDAV section "
+        f"{payload['dav_measured_at']}.",
         "",
         "| metric | median | every round |",
         "| --- | ---: | --- |",

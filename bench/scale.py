@@ -71,7 +71,7 @@ def generate(name: str) -> dict[str, Any]:
     from files.models import Node
     from people.models import User
     from tokens.audit import AuditEvent
-    from tokens.models import PersonalAccessToken
+    from tokens.models import PersonalAccessToken, expiring_from
 
     size = DATA_SETS[name]
     started = time.monotonic()
@@ -100,6 +100,11 @@ def generate(name: str) -> dict[str, Any]:
         def token(index: int, owner_id: int) -> PersonalAccessToken:
             # A spread of ages and ends: expired, expiring soon and active tokens, as an instance collects them.
             created = now - timedelta(days=index % 365, minutes=index % 1440)
+            ends = created + timedelta(days=(index * 7) % 400 + 1)
+            # One in twenty deleted while it still had life left: kept, revoked, until the retention removes it.
+            revoked = (
+                created + (ends - created) / 2 if index % 20 == 0 and created + (ends - created) / 2 < now else None
+            )
             return PersonalAccessToken(
                 owner_id=owner_id,
                 label=f"token {index}",
@@ -107,7 +112,10 @@ def generate(name: str) -> dict[str, Any]:
                 digest="0" * 64,
                 pepper_version=1,
                 expiration_model=PersonalAccessToken.HARD_LIMIT,
-                expires_at=created + timedelta(days=(index * 7) % 400 + 1),
+                expires_at=revoked or ends,
+                expiring_from=expiring_from(ends, created),
+                revoked_at=revoked,
+                revoked_how=PersonalAccessToken.DELETED if revoked else "",
                 created_at=created,
                 created_by_id=admin.pk,
                 created_via=PersonalAccessToken.VIA_CONSOLE,

@@ -98,6 +98,17 @@ def scope_kinds(scopes: TokenScopes) -> list[str]:
     return lines + scopes.restrictions()
 
 
+#: What ended a revoked token, as its row says it.
+_ENDINGS = {
+    PersonalAccessToken.DELETED: "Deleted",
+    PersonalAccessToken.ROTATED: "Rotated",
+    PersonalAccessToken.LEAKED: "Reported leaked",
+}
+
+#: The statuses of a token that no longer authenticates.
+ENDED = frozenset({"Expired", "Revoked"})
+
+
 def status_class(status: str) -> str:
     return status.lower().replace(" ", "-")
 
@@ -124,12 +135,18 @@ class TokenRow:
     restrictions: tuple[str, ...] = ()
 
     @property
-    def expired(self) -> bool:
-        return self.status == "Expired"
+    def ended(self) -> bool:
+        """No longer works: expired, or revoked (deleted while it still worked)."""
+        return self.status in ENDED
 
     @property
     def status_class(self) -> str:
         return status_class(self.status)
+
+    @property
+    def ending(self) -> str:
+        """What revoked it: "Deleted", "Rotated" or "Reported leaked"."""
+        return _ENDINGS.get(self.token.revoked_how, "Revoked")
 
     @property
     def usage_class(self) -> str:
@@ -158,7 +175,8 @@ def live_tokens(owner: User, now: datetime) -> QuerySet[PersonalAccessToken]:
 
 
 def inactive_tokens(owner: User, now: datetime) -> QuerySet[PersonalAccessToken]:
-    """The owner's expired tokens (kept until the retention prunes them), the most recently ended first."""
+    """The owner's expired and revoked tokens (kept until the retention prunes them), the most recently ended
+    first (revoking brings ``expires_at`` down to that moment)."""
     return (
         PersonalAccessToken.objects.filter(owner=owner, expires_at__lte=now)
         .select_related("created_by")

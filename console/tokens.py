@@ -39,6 +39,7 @@ from console.paging import page_of
 from console.token_rows import TokenRow, expiration_label, inactive_tokens, live_tokens, token_rows
 from files.models import Node
 from people.models import User
+from tokens.durations import describe_duration
 from tokens.models import PersonalAccessToken, TokenError
 from tokens.scopes import PROTOCOLS, REST, S3, WEBDAV
 from tokens.services import token_delete, token_rotate
@@ -96,6 +97,11 @@ class TokenPages:
     @property
     def inactive_page_prefix(self) -> str:
         return f"{self.inactive_url}?page="
+
+    @property
+    def retention(self) -> str:
+        """How long an ended token stays listed, in words (``TOKEN_RETENTION``)."""
+        return describe_duration(str(settings.TOKEN_RETENTION))
 
     def token_url(self, name: str) -> Callable[[PersonalAccessToken], str]:
         """``url(name, token_id=…)`` for each token of a page, reversed once: the URL resolver's work is the
@@ -334,7 +340,9 @@ def rotate(request: HttpRequest, token_id: uuid.UUID, login: str | None = None) 
         "token": token,
         "rotate_url": pages.url("rotate", token_id=token.uuid),
         "in_dialog": is_partial(request),
-        "error": "An expired token cannot be rotated; create a new one." if token.is_expired() else "",
+        "error": "A token that has expired or was deleted cannot be rotated; create a new one."
+        if token.is_expired()
+        else "",
     }
     if request.method == "GET":
         return render_page(request, "tokens/rotate.html", "dialog", context)

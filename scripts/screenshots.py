@@ -138,6 +138,11 @@ def seed() -> None:
     # Refused by the policy, and recorded so: that is the point.
     with time_machine.travel(now - timedelta(hours=5), tick=False), contextlib.suppress(TokenError):
         token_create(owner=alice, label="forever", expires_in=timedelta(days=3000), actor=admin, via="console")
+    # Deleted while it still worked: listed among alice's inactive tokens as revoked.
+    issue(timedelta(days=40), label="old laptop", expires_in=timedelta(days=90), created_via="cli")
+    with time_machine.travel(now - timedelta(days=1), tick=False):
+        laptop = PersonalAccessToken.objects.get(label="old laptop")
+        token_delete(token=laptop, actor=admin, via="console", reason="laptop replaced", ip="192.0.2.1")
     services.delete(scratch)
     # Two files alice's applications have open over WebDAV (the WebDAV locks tab).
     for path, client, hours in (

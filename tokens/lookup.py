@@ -36,7 +36,9 @@ _plans: dict[str, _Plan] = {}
 # Columns no request needs from its token or user, left deferred (loaded on first access, as with .defer()):
 # converting them (dates, JSON) would cost every token check. The recent uses are read when the throttled
 # last-use write adds one, at most about once a minute.
-_TOKEN_DEFERRED = frozenset({"created_at", "created_by_id", "created_via", "recent_uses", "reminders_sent"})
+_TOKEN_DEFERRED = frozenset(
+    {"created_at", "created_by_id", "created_via", "recent_uses", "reminders_sent", "expiring_from", "revoked_how"}
+)
 _USER_DEFERRED = frozenset({"password", "last_login", "date_joined"})
 
 

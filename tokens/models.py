@@ -29,7 +29,8 @@ from tokens.throttle import AddressLockout
 if TYPE_CHECKING:
     from people.models import User
 
-#: Hard Limit tokens this close to their end are "Expiring soon".
+#: A token is "Expiring soon" in the last quarter of its life, and at most this long before its hard end: a 7-day
+#: token is not flagged the moment it is born, a year-long one a week ahead.
 EXPIRING_SOON = timedelta(days=7)
 #: A token unused this long is "Idle".
 IDLE_AFTER = timedelta(days=30)
@@ -84,6 +85,15 @@ def note_use(
     return [entry, *rest][:RECENT_USES]
 
 
+def expiring_from(hard_end: datetime | None, created_at: datetime) -> datetime | None:
+    """When a token whose life runs from ``created_at`` to ``hard_end`` (None: no end) becomes "Expiring soon":
+    at the start of the last quarter of its life, at most ``EXPIRING_SOON`` before the end. Stored on the row
+    (``PersonalAccessToken.expiring_from``) so that lists filter on a column rather than compute per row."""
+    if hard_end is None:
+        return None
+    return hard_end - min(EXPIRING_SOON, max(hard_end - created_at, timedelta(0)) / 4)
+
+
 _BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
@@ -108,20 +118,17 @@ def status_condition(status: str, now: datetime) -> Q:
     """``has_status`` as a condition on the token table, written without a NULL comparison anywhere so that its
     parts can be combined and negated safely."""
     STATUSES[status]  # an unknown status is a KeyError here, as in has_status
-    live = Q(expires_at__gt=now)
-    soon = now + EXPIRING_SOON
-    near_hard_end = Q(expiration_model=PersonalAccessToken.AUTO_REFRESH, absolute_end__isnull=False) & Q(
-        absolute_end__lte=soon
-    ) | ~Q(expiration_model=PersonalAccessToken.AUTO_REFRESH) & Q(expires_at__lte=soon)
-    expiring = near_hard_end | _time_left_within_tenth_of_window(now)
+    standing = Q(revoked_at__isnull=True)
+    live = standing & Q(expires_at__gt=now)
+    expiring = Q(expiring_from__isnull=False, expiring_from__lte=now) | _time_left_within_tenth_of_window(now)
+    if status == "revoked":
+        return ~standing
     if status == "expired":
-        return ~live
+        return standing & ~Q(expires_at__gt=now)
     if status == "expiring":
         return live & expiring
     if status == "active":
-        far_hard_end = Q(expiration_model=PersonalAccessToken.AUTO_REFRESH) & (
-            Q(absolute_end__isnull=True) | Q(absolute_end__gt=soon)
-        ) | ~Q(expiration_model=PersonalAccessToken.AUTO_REFRESH) & Q(expires_at__gt=soon)
+        far_from_end = Q(expiring_from__isnull=True) | Q(expiring_from__gt=now)
         window_not_ending = Q(refresh_window__isnull=True) | Q(
             LessThan(
                 F("refresh_window"),
@@ -131,7 +138,7 @@ def status_condition(status: str, now: datetime) -> Q:
                 ),
             )
         )
-        return live & far_hard_end & window_not_ending
+        return live & far_from_end & window_not_ending
     if status == "never-used":
         return Q(last_used_at__isnull=True)
     # idle
@@ -205,13 +212,15 @@ class PersonalAccessTokenManager(_ManagerBase["PersonalAccessToken"]):
                 field="absolute_end",
             )
         limit = settings.TOKEN_MAX_PER_USER
-        if limit and not ignore_limit and self.filter(owner=owner, expires_at__gt=now).count() >= limit:
+        # Revoking brings the expiry down to that moment, but a token issued as of an earlier moment (a test, a
+        # seeded history) must not count one revoked later.
+        live = self.filter(owner=owner, expires_at__gt=now, revoked_at__isnull=True)
+        if limit and not ignore_limit and live.count() >= limit:
             raise TokenError(
                 f"{owner.login} already has {limit} live token{'s' if limit != 1 else ''}, "
                 "the most this instance allows. Delete one first.",
                 policy=True,
             )
-        live = self.filter(owner=owner, expires_at__gt=now)
         if replaces is not None:
             live = live.exclude(pk=replaces.pk)
         if live.filter(label__iexact=label).exists():
@@ -262,6 +271,7 @@ class PersonalAccessTokenManager(_ManagerBase["PersonalAccessToken"]):
             expires_at=expires_at,
             refresh_window=refresh_window,
             absolute_end=absolute_end,
+            expiring_from=expiring_from(absolute_end if refresh_window is not None else expires_at, now),
             scopes=scopes.strings,
             created_at=now,
             created_by=created_by,
@@ -308,6 +318,8 @@ class PersonalAccessTokenManager(_ManagerBase["PersonalAccessToken"]):
             refusal = "owner inactive"
         elif login is not None and token.owner.login.casefold() != login.casefold():
             refusal = "sent with another login"
+        elif token.revoked_at is not None:
+            refusal = "revoked"
         elif token.expires_at <= now:
             refusal = "expired"
         elif not token.scope_set.allows_protocol(protocol):
@@ -328,6 +340,11 @@ class PersonalAccessToken(models.Model):
     HARD_LIMIT = "hard"
     AUTO_REFRESH = "auto"
     MODELS: ClassVar[list[tuple[str, str]]] = [(HARD_LIMIT, "Hard Limit"), (AUTO_REFRESH, "Auto Refresh")]
+
+    DELETED = "deleted"
+    ROTATED = "rotated"
+    LEAKED = "leaked"
+    ENDINGS: ClassVar[list[tuple[str, str]]] = [(DELETED, "deleted"), (ROTATED, "rotated"), (LEAKED, "reported leaked")]
 
     VIA_CONSOLE = "console"
     VIA_COMMAND_LINE = "cli"
@@ -366,6 +383,15 @@ class PersonalAccessToken(models.Model):
     recent_uses = models.JSONField(default=list, blank=True)
     #: Expiry reminders already sent, as days before the end (e.g. [7, 1]).
     reminders_sent = models.JSONField(default=list, blank=True)
+    #: When it becomes "Expiring soon" (``expiring_from``), kept with its hard end: only ``issue`` sets a hard
+    #: end, and ``save`` keeps this in step for rows written otherwise.
+    expiring_from = models.DateTimeField(null=True, blank=True)
+    #: A deleted token that still had life left stays listed, revoked, until the retention removes it (as
+    #: GitLab lists revoked tokens among the inactive ones); ``revoked_how`` says what ended it. Revoking also
+    #: brings ``expires_at`` down to that moment, so every "still works" filter (``expires_at > now``) leaves it
+    #: out and the retention counts from then.
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_how = models.CharField(max_length=8, choices=ENDINGS, blank=True)
 
     objects: ClassVar[PersonalAccessTokenManager] = PersonalAccessTokenManager()
 
@@ -383,6 +409,13 @@ class PersonalAccessToken(models.Model):
     def __str__(self) -> str:
         return f"{self.label} ({self.lookup_id})"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.expiring_from = expiring_from(self.hard_end, self.created_at)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "expiring_from"}
+        super().save(*args, **kwargs)
+
     @property
     def is_auto_refresh(self) -> bool:
         return self.expiration_model == self.AUTO_REFRESH
@@ -398,20 +431,23 @@ class PersonalAccessToken(models.Model):
         return list(self.scope_set.nodes)
 
     def is_expired(self, now: datetime | None = None) -> bool:
-        return self.expires_at <= (now or timezone.now())
+        """No longer authenticates: revoked, or past its expiry."""
+        return self.revoked_at is not None or self.expires_at <= (now or timezone.now())
 
     @property
     def status(self) -> str:
         return self.status_at(timezone.now())
 
     def status_at(self, now: datetime) -> str:
-        """Active, Expiring soon (hard end within 7 days, or the last tenth of an idle refresh window), Expired.
+        """Revoked, Expired, Expiring soon (the last quarter of its life, at most 7 days before its hard end, or
+        the last tenth of an idle refresh window), or Active.
 
         ``PersonalAccessTokenQuerySet.with_status`` says the same in SQL; a property test holds them together."""
-        if self.is_expired(now):
+        if self.revoked_at is not None:
+            return "Revoked"
+        if self.expires_at <= now:
             return "Expired"
-        hard_end = self.hard_end
-        if hard_end is not None and hard_end - now <= EXPIRING_SOON:
+        if self.expiring_from is not None and self.expiring_from <= now:
             return "Expiring soon"
         # Ten times the time left against the whole window: exact in integers, as the database compares it
         # (window / 10 would round to a microsecond).
@@ -480,7 +516,9 @@ class PersonalAccessToken(models.Model):
                 recent_uses=self.recent_uses,
             )
         if updates:
-            type(self).objects.filter(pk=self.pk).update(**updates)
+            # Never onto a token revoked since it was read: a use that raced its revocation must not push a
+            # revoked token's expiry forward again.
+            type(self).objects.filter(pk=self.pk, revoked_at__isnull=True).update(**updates)
             if "digest" in updates:
                 self.pepper_version, self.digest = updates["pepper_version"], updates["digest"]
 
@@ -493,6 +531,7 @@ STATUSES = {
     "active": "Active",
     "expiring": "Expiring soon",
     "expired": "Expired",
+    "revoked": "Revoked",
     "never-used": "Never used",
     "idle": "Idle",
 }

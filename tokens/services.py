@@ -102,10 +102,25 @@ def token_delete(
     tokens_delete(tokens=[token], actor=actor, via=via, reason=reason, ip=ip)
 
 
+def revoke(token: PersonalAccessToken, how: str, now: datetime) -> bool:
+    """End a token that still works, keeping its record (listed among the inactive tokens, as revoked, until
+    the retention removes it); whether it was still standing. One UPDATE, which a concurrent use cannot undo
+    (``_record_use`` writes only to tokens not revoked)."""
+    ended = PersonalAccessToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+        revoked_at=now, revoked_how=how, expires_at=now
+    )
+    token.revoked_at, token.revoked_how, token.expires_at = now, how, now
+    return bool(ended)
+
+
 def tokens_delete(
     *, tokens: Iterable[PersonalAccessToken], actor: User | None, via: str, reason: str = "", ip: str | None = None
 ) -> int:
     """Delete tokens, each recorded; how many.
+
+    A token that still works is revoked: refused from the next request on, and listed among the inactive
+    tokens until ``TOKEN_RETENTION`` after its end, as GitLab keeps revoked tokens in sight. A token that no
+    longer works (expired or revoked already) loses its record.
 
     An owner whose still working tokens someone else deleted (an administrator, or the command line) gets one
     e-mail listing them, once the deletion is committed: their scripts stop, and they should learn why. An
@@ -115,10 +130,11 @@ def tokens_delete(
     with transaction.atomic():
         now = timezone.now()
         for token in tokens:
-            if (actor is None or actor.pk != token.owner_id) and not token.is_expired(now):
-                told.setdefault(token.owner_id, []).append(token)
             AuditEvent.record(AuditEvent.DELETED, token=token, actor=actor, via=via, ip=ip, reason=reason)
-            token.delete()
+            if token.is_expired(now):
+                token.delete()
+            elif revoke(token, PersonalAccessToken.DELETED, now) and (actor is None or actor.pk != token.owner_id):
+                told.setdefault(token.owner_id, []).append(token)
             count += 1
         for deleted in told.values():
             transaction.on_commit(partial(_notify_owner_of_deletion, deleted, actor=actor, via=via, reason=reason))
@@ -155,7 +171,7 @@ def token_rotate(
     token that can no longer be renewed, only replaced by hand.
     """
     if token.is_expired():
-        raise TokenError("An expired token cannot be rotated; create a new one.")
+        raise TokenError("A token that has expired or was deleted cannot be rotated; create a new one.")
     now = timezone.now()
     longest = max_lifetime()
     most = describe_duration(settings.TOKEN_MAX_LIFETIME)
@@ -199,7 +215,7 @@ def token_rotate(
         part for part in (f"replaces {token.lookup_id} ({token.uuid})", _through(through), notice) if part
     )
     AuditEvent.record(AuditEvent.ROTATED, token=new, actor=actor, via=via, ip=ip, reason=replaces)
-    token.delete()
+    revoke(token, PersonalAccessToken.ROTATED, timezone.now())
     if new.issued_by_admin:
         transaction.on_commit(lambda: _notify_owner_of_issue(new))
     return Rotation(new, raw, notice)
@@ -216,7 +232,7 @@ def _is_the_secret(token: PersonalAccessToken, parts: token_format.ParsedToken) 
 
 
 def tokens_revoke_leaked(*, raws: Iterable[str], ip: str | None) -> int:
-    """Delete every live token among ``raws`` (strings someone found exposed), each recorded as reported leaked
+    """Revoke every live token among ``raws`` (strings someone found exposed), each recorded as reported leaked
     with the reporter's address, and e-mail its owner; how many were deleted, which the reporter is never told.
 
     Only strings of the token format with a right checksum are looked up, all in one query: malformed and forged
@@ -230,7 +246,7 @@ def tokens_revoke_leaked(*, raws: Iterable[str], ip: str | None) -> int:
         return 0
     now = timezone.now()
     candidates = PersonalAccessToken.objects.select_related("owner").filter(
-        lookup_id__in=list(wanted), expires_at__gt=now
+        lookup_id__in=list(wanted), expires_at__gt=now, revoked_at__isnull=True
     )
     leaked = [token for token in candidates if any(_is_the_secret(token, parts) for parts in wanted[token.lookup_id])]
     if not leaked:
@@ -239,7 +255,7 @@ def tokens_revoke_leaked(*, raws: Iterable[str], ip: str | None) -> int:
     with transaction.atomic():
         for token in leaked:
             AuditEvent.record(AuditEvent.LEAKED, token=token, via=PersonalAccessToken.VIA_REST, ip=ip, reason=LEAKED)
-            token.delete()
+            revoke(token, PersonalAccessToken.LEAKED, now)
             told.setdefault(token.owner_id, []).append(token)
         for tokens in told.values():
             transaction.on_commit(partial(_notify_owner_of_leak, tokens, ip=ip))

@@ -11,6 +11,7 @@ import time_machine
 from django.utils import timezone
 
 from tests.support.browser import log_in, settled
+from tokens.services import token_delete
 
 pytestmark = pytest.mark.system
 
@@ -26,6 +27,8 @@ def varied_tokens(demo):
     used, raw = demo.token(demo.alice, label="used by curl", expires_in=timedelta(days=3))
     type(used).objects.authenticate(raw, ip="192.0.2.7", protocol="REST", user_agent="curl/8.5.0")
     demo.token(demo.alice, label="auto", refresh_window=timedelta(hours=2), expires_in=timedelta(days=20))
+    revoked, _raw = demo.token(demo.alice, label="lost laptop", expires_in=timedelta(days=30))
+    token_delete(token=revoked, actor=demo.admin, via="console", reason="laptop lost")
     with time_machine.travel(timezone.now() - timedelta(days=10)):
         demo.token(demo.alice, label="expired job", expires_in=timedelta(days=2))
         demo.token(demo.bob, label="bob's expired", expires_in=timedelta(days=1))
@@ -97,6 +100,7 @@ def _states(page) -> list[tuple[str, Callable[[], None]]]:
         goto("/people/alice/tokens/")()
         page.get_by_role("link", name="Show inactive tokens").click()
         expect(page.locator("#inactive-list .token-label", has_text="expired job")).to_be_visible()
+        expect(page.locator("#inactive-list .status-revoked")).to_have_text("Revoked")
 
     def bulk_dialog() -> None:
         goto("/tokens/")()

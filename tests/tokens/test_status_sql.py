@@ -43,6 +43,13 @@ def _token_fields(draw: st.DrawFn, now: datetime) -> dict[str, object]:
     else:
         fields.update(expiration_model=PersonalAccessToken.HARD_LIMIT, expires_at=now + _µs(draw(_offsets)))
     fields["last_used_at"] = draw(st.none() | _offsets.map(lambda offset: now - _µs(abs(offset))))
+    # Revoked tokens, with their expiry brought down as revoking does, or left as it was (the conditions must not
+    # rely on it).
+    revoked_at = draw(st.none() | _offsets.map(lambda offset: now - _µs(abs(offset))))
+    if revoked_at is not None:
+        fields.update(revoked_at=revoked_at, revoked_how=PersonalAccessToken.DELETED)
+        if draw(st.booleans()):
+            fields["expires_at"] = revoked_at
     return fields
 
 
@@ -66,12 +73,14 @@ def test_sql_status_filters_select_exactly_what_the_properties_say(owner: User, 
 
 def test_every_live_token_is_exactly_one_of_active_and_expiring(owner: User) -> None:
     now = BASE
+    born = now - timedelta(days=30)
     PersonalAccessToken.objects.bulk_create(
         [
-            token_row(owner, expires_at=now + EXPIRING_SOON),
-            token_row(owner, expires_at=now + EXPIRING_SOON + _µs(1)),
+            token_row(owner, created_at=born, expires_at=now + EXPIRING_SOON),
+            token_row(owner, created_at=born, expires_at=now + EXPIRING_SOON + _µs(1)),
             token_row(
                 owner,
+                created_at=born,
                 expiration_model=PersonalAccessToken.AUTO_REFRESH,
                 refresh_window=timedelta(days=10),
                 expires_at=now + timedelta(days=1),
@@ -111,3 +120,48 @@ def test_the_last_tenth_of_a_window_is_exact_to_the_microsecond(owner: User) -> 
         "Expiring soon",
         "Active",
     ]
+
+
+@pytest.mark.parametrize(
+    ("life", "warned"),
+    [
+        (timedelta(days=7), timedelta(days=7) / 4),  # a week-long token: its last 42 hours, not from birth
+        (timedelta(days=1), timedelta(hours=6)),
+        (timedelta(hours=1), timedelta(minutes=15)),
+        (timedelta(days=365), EXPIRING_SOON),  # a long one: a week ahead
+    ],
+)
+def test_a_token_is_expiring_soon_in_the_last_quarter_of_its_life_at_most_a_week(
+    owner: User, life: timedelta, warned: timedelta
+) -> None:
+    token = token_row(owner, created_at=BASE, expires_at=BASE + life)
+    token.save()
+    for moment, status in (
+        (BASE, "Active"),
+        (BASE + life - warned - _µs(1), "Active"),
+        (BASE + life - warned, "Expiring soon"),
+        (BASE + life - _µs(1), "Expiring soon"),
+        (BASE + life, "Expired"),
+    ):
+        assert token.status_at(moment) == status, (life, moment)
+        key = {"Active": "active", "Expiring soon": "expiring", "Expired": "expired"}[status]
+        assert PersonalAccessToken.objects.with_status(key, now=moment).get() == token
+
+
+def test_saving_a_token_keeps_when_it_becomes_expiring_soon_in_step_with_its_end(owner: User) -> None:
+    token = token_row(owner, created_at=BASE, expires_at=BASE + timedelta(days=400))
+    token.save()
+    assert token.expiring_from == BASE + timedelta(days=400) - EXPIRING_SOON
+    token.expires_at = BASE + timedelta(days=4)
+    token.save(update_fields=["expires_at"])
+    token.refresh_from_db()
+    assert token.expiring_from == BASE + timedelta(days=3)
+
+
+def test_a_revoked_token_is_revoked_whatever_its_expiry_says(owner: User) -> None:
+    token = token_row(owner, expires_at=BASE + timedelta(days=3), revoked_at=BASE, revoked_how="deleted")
+    token.save()
+    assert token.status_at(BASE) == "Revoked" and token.is_expired(BASE)
+    assert list(PersonalAccessToken.objects.with_status("revoked", now=BASE)) == [token]
+    for status in ("active", "expiring", "expired"):
+        assert not PersonalAccessToken.objects.with_status(status, now=BASE).exists()

@@ -174,7 +174,7 @@ def test_issue_refuses_bad_requests_and_creates_nothing(demo, kwargs, message):
 def test_statuses(demo, frozen):
     hard, _ = demo.token(demo.alice, expires_in=timedelta(days=10))
     assert hard.status == "Active"
-    frozen.shift(timedelta(days=3, seconds=1))
+    frozen.shift(timedelta(days=7, hours=12, seconds=1))
     assert hard.status == "Expiring soon"
     frozen.shift(timedelta(days=7))
     assert hard.status == "Expired"

@@ -33,7 +33,9 @@ def one_line_error(capsys, code):
 def test_list_json_by_user_and_status(tokens, capsys):
     assert run_command("token_list", "--json") == 0
     assert len(json.loads(capsys.readouterr().out)) == 3
-    assert run_command("token_list", "-u", "alice", "--status", "expiring", "--json") == 0
+    # alice-2 lives 3 days: it is "Expiring soon" in its last quarter.
+    with time_machine.travel(timezone.now() + timedelta(days=2, hours=6, seconds=1)):
+        assert run_command("token_list", "-u", "alice", "--status", "expiring", "--json") == 0
     rows = json.loads(capsys.readouterr().out)
     assert [row["label"] for row in rows] == ["alice-2"]
     assert all("token" not in row for row in rows)
@@ -75,6 +77,11 @@ def test_delete_by_id_and_the_token_is_refused(tokens, capsys):
     assert run_command("token_delete", token.lookup_id, "--reason", "leaked") == 0
     assert check(raw) is None
     assert AuditEvent.objects.get(event="deleted").reason == "leaked"
+    # Revoked, and still listed until the retention removes it; deleting it again removes its record.
+    assert PersonalAccessToken.objects.get(pk=token.pk).status == "Revoked"
+    assert run_command("token_list", "--status", "revoked") == 0
+    assert "Revoked (deleted)" in capsys.readouterr().out
+    assert run_command("token_delete", token.lookup_id) == 0
     assert PersonalAccessToken.objects.count() == 2
 
 
@@ -98,7 +105,11 @@ def test_delete_by_last_use(tokens, capsys):
     with time_machine.travel(timezone.now() + timedelta(days=2)):
         check(tokens["bob-1"][1])
         assert run_command("token_delete", "--last-used-before", "1d") == 0
-    assert set(PersonalAccessToken.objects.values_list("label", flat=True)) == {"bob-1"}
+    assert set(PersonalAccessToken.objects.with_status("revoked").values_list("label", flat=True)) == {
+        "alice-1",
+        "alice-2",
+    }
+    assert set(PersonalAccessToken.objects.filter(revoked_at=None).values_list("label", flat=True)) == {"bob-1"}
 
 
 def test_delete_needs_a_selector(tokens, capsys):
@@ -126,7 +137,7 @@ def test_rotate_past_a_lowered_maximum_shortens_and_says_so(tokens, capsys, sett
         "Note: This instance now lets a token live at most 7 days, so the new token was shortened: "
         "it lives 7 days instead of 30 days."
     )
-    new = PersonalAccessToken.objects.get(label="alice-1")
+    new = PersonalAccessToken.objects.get(label="alice-1", revoked_at=None)
     assert new.expires_at - new.created_at == timedelta(days=7)
 
 
@@ -150,7 +161,7 @@ def test_audit_names_a_deleted_tokens_refusals_with_their_first_and_last_time(to
     assert run_command("token_audit", "--event", "refused") == 0
     assert capsys.readouterr().out.splitlines() == [
         f"2026-03-02 09:00:05  use refused x2 (last 09:00:35)  token {token.lookup_id} 'bob-1' of bob by - "
-        "from 203.0.113.9: unknown token or wrong secret"
+        "from 203.0.113.9: revoked"
     ]
 
 

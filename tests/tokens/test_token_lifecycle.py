@@ -55,12 +55,13 @@ def test_never_used_then_in_use_then_idle(demo, frozen):
 
 
 def test_hard_limit_expiring_soon_boundary(demo, frozen):
+    # 8 days: "Expiring soon" in its last quarter, 2 days; a long token at most a week ahead.
     token, _ = create(demo, expires_in=timedelta(days=8))
-    frozen.shift(timedelta(days=1) - timedelta(seconds=1))
+    frozen.shift(timedelta(days=6) - timedelta(seconds=1))
     assert token.status == "Active"
     frozen.shift(timedelta(seconds=1))
     assert token.status == "Expiring soon"
-    frozen.shift(timedelta(days=7))
+    frozen.shift(timedelta(days=2))
     assert token.status == "Expired"
 
 
@@ -74,6 +75,10 @@ def test_auto_refresh_expiring_soon_in_the_last_tenth_of_its_window(demo, frozen
 
 def test_auto_refresh_expiring_soon_near_its_absolute_end(demo, frozen):
     token, raw = create(demo, expires_in=timedelta(days=8), refresh_window=timedelta(days=2))
+    for _day in range(5):
+        frozen.shift(timedelta(days=1))
+        assert check(raw).status == "Active"
+    # Used every day, its window never runs low; its absolute end (8 days) does, in the last quarter.
     frozen.shift(timedelta(days=1, minutes=30))
     token = check(raw)
     assert token.status == "Expiring soon"

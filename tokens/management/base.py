@@ -86,6 +86,8 @@ def describe(token: PersonalAccessToken) -> dict[str, Any]:
         "created_by": token.created_by.login if token.created_by else None,
         "created_via": token.created_via,
         "status": token.status,
+        "revoked_at": token.revoked_at.isoformat() if token.revoked_at else None,
+        "revoked_how": token.revoked_how or None,
         "usage": token.usage or None,
         "last_used_at": token.last_used_at.isoformat() if token.last_used_at else None,
         "last_used_ip": token.last_used_ip,

@@ -46,6 +46,9 @@ TABLE_FIELDS = (
     "created_at",
     "last_used_at",
     "last_used_protocol",
+    "expiring_from",
+    "revoked_at",
+    "revoked_how",
 )
 JSON_FIELDS = (
     *TABLE_FIELDS,
@@ -115,7 +118,8 @@ class Command(TokenCommand):
                 self.stdout.write(table_line(header for header, _width in COLUMNS))
             listed += 1
             usage = token.usage_at(now)
-            status_text = token.status_at(now) + (f", {usage}" if usage else "")
+            status_text = token.status_at(now) + (f" ({token.revoked_how})" if token.revoked_how else "")
+            status_text += f", {usage}" if usage else ""
             expires = (
                 f"in {timeuntil(token.expires_at, now)}"
                 if not token.is_expired(now)
