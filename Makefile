@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run serve bench bench-scale bench-dav bench-blob bench-instructions test lint format system-tools clean
+.PHONY: install run serve bench bench-scale bench-dav bench-blob bench-s3 bench-instructions test lint format system-tools clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -58,6 +58,12 @@ bench-dav: $(STAMP)
 # blob store, against SeaweedFS directly with boto3; the other figures of latest.json stay as they were measured.
 bench-blob: $(STAMP)
 	$(BIN)/python bench/run.py --blob
+
+# The S3 section alone (bench/run.py --s3): rclone's small and large PUTs and GETs through the S3 gateway, through
+# WebDAV and through SeaweedFS's own S3; the other figures of latest.json stay as they were measured.
+bench-s3: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python bench/run.py --s3
 
 # In-process instructions per small-file upload cycle, ours vs stock WsgiDAV (bench/instructions.py): a count
 # that a busy machine does not move. Results in bench/results/instructions.json and instructions.md.

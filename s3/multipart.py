@@ -22,7 +22,6 @@ from s3.bodies import checked_body, xml_request_body
 from s3.errors import S3Error
 from s3.operations import BUCKET, S3Request, client_mtime, writable_target
 from s3.responses import Response, element
-from s3.signature import ChunkSignatures
 
 #: How long a CompleteMultipartUpload body may be (10,000 parts of about 100 bytes each).
 MAX_COMPLETE_BODY = 2 * 1024 * 1024
@@ -72,12 +71,11 @@ def upload_part(request: S3Request) -> Response:
         raise S3Error("InvalidArgument", "partNumber must be a number from 1 to 10000.")
     environ = request.environ
     content_sha256 = environ.get("HTTP_X_AMZ_CONTENT_SHA256", "")
-    chunks = ChunkSignatures(request.claim) if content_sha256.startswith("STREAMING-AWS4-HMAC-SHA256") else None
     body = checked_body(
         environ,
         DeclaredBody(environ["wsgi.input"], declared_length(environ)),
         content_sha256=content_sha256,
-        on_chunk=chunks.check if chunks is not None else None,
+        claim=request.claim,
     )
     part = partial_uploads.store_part(upload=upload, number=number, stream=body, max_size=settings.MAX_UPLOAD_SIZE)
     return Response(headers={"ETag": f'"{part.md5}"'})
@@ -110,7 +108,7 @@ def list_parts(request: S3Request) -> Response:
 
 def _named_parts(request: S3Request) -> list[tuple[int, str]]:
     """The (part number, ETag) list of a CompleteMultipartUpload body, in ascending order."""
-    root = xml_request_body(request.environ, MAX_COMPLETE_BODY)
+    root = xml_request_body(request.environ, MAX_COMPLETE_BODY, request.claim)
     named: list[tuple[int, str]] = []
     for item in root:
         if item.tag.rpartition("}")[2] != "Part":
@@ -164,25 +162,58 @@ def complete(request: S3Request) -> Response:
     )
 
 
+#: The most uploads one ListMultipartUploads answer names, as S3.
+MAX_UPLOADS = 1000
+
+
 def list_uploads(request: S3Request) -> Response:
-    """ListMultipartUploads: the principal's own uploads in progress under a prefix (at most 1000)."""
-    prefix = request.query.get("prefix", "")
-    found = []
-    for upload in PartialUpload.objects.filter(owner=request.rights.user).order_by("target", "created_at"):
-        key = upload.target.lstrip("/")
-        if key.startswith(prefix):
-            found.append(
-                "<Upload>"
-                + element("Key", key)
-                + element("UploadId", upload.uuid)
-                + element("Initiated", responses.timestamp(upload.created_at))
-                + "</Upload>"
-            )
-    return responses.xml(
-        "ListMultipartUploadsResult",
-        element("Bucket", BUCKET)
-        + element("Prefix", prefix)
-        + element("MaxUploads", 1000)
-        + element("IsTruncated", "true" if len(found) > 1000 else "false")
-        + "".join(found[:1000]),
+    """ListMultipartUploads: the principal's own uploads in progress under a prefix, in S3's order (by key, then
+    by initiation), a page of ``max-uploads`` at a time after ``key-marker`` (and ``upload-id-marker``: after that
+    upload of the marker's key). A person has a handful of uploads in progress (abandoned ones are pruned), so
+    they are ordered here rather than by the database, whose collation may not be S3's byte order."""
+    query = request.query
+    prefix = query.get("prefix", "")
+    key_marker = query.get("key-marker", "")
+    id_marker = query.get("upload-id-marker", "") if key_marker else ""
+    try:
+        max_uploads = min(int(query.get("max-uploads", MAX_UPLOADS)), MAX_UPLOADS)
+    except ValueError:
+        raise S3Error("InvalidArgument", "max-uploads must be a number.") from None
+    if max_uploads < 0:
+        raise S3Error("InvalidArgument", "max-uploads must not be negative.")
+    rows = PartialUpload.objects.filter(owner=request.rights.user, target__startswith_exactly="/" + prefix)
+    uploads = sorted(
+        rows.only("uuid", "target", "created_at"),
+        key=lambda upload: (upload.target, upload.created_at, str(upload.uuid)),
     )
+    if key_marker:
+        marker = "/" + key_marker
+        same_key = [upload for upload in uploads if upload.target == marker]
+        ids = [str(upload.uuid) for upload in same_key]
+        # After the named upload of the marker's key; all of that key's if the upload has gone meanwhile.
+        after_id = same_key[ids.index(id_marker) + 1 :] if id_marker in ids else (same_key if id_marker else [])
+        uploads = after_id + [upload for upload in uploads if upload.target > marker]
+    page, truncated = uploads[:max_uploads], len(uploads) > max_uploads
+    inner = [
+        element("Bucket", BUCKET),
+        element("KeyMarker", key_marker),
+        element("UploadIdMarker", id_marker),
+        element("Prefix", prefix),
+        element("MaxUploads", max_uploads),
+        element("IsTruncated", "true" if truncated else "false"),
+    ]
+    if truncated and page:
+        inner += [
+            element("NextKeyMarker", page[-1].target.lstrip("/")),
+            element("NextUploadIdMarker", page[-1].uuid),
+        ]
+    inner += [
+        "<Upload>"
+        + element("Key", upload.target.lstrip("/"))
+        + element("UploadId", upload.uuid)
+        + element("StorageClass", "STANDARD")
+        + element("Initiated", responses.timestamp(upload.created_at))
+        + "</Upload>"
+        for upload in page
+    ]
+    return responses.xml("ListMultipartUploadsResult", "".join(inner))

@@ -31,7 +31,7 @@ from s3 import listing, responses
 from s3.bodies import checked_body, xml_request_body
 from s3.errors import S3Error
 from s3.responses import Response, element
-from s3.signature import ChunkSignatures, Claim
+from s3.signature import Claim
 
 BUCKET = "io"
 MAX_KEYS = 1000
@@ -264,16 +264,28 @@ class _Slice:
             yield chunk
 
 
-def _ensure_folder(request: S3Request, public: str) -> Node:
+def _chain(request: S3Request, public: str) -> list[Node | None]:
+    """The nodes at ``public`` (``/<slug>/<names…>``) and at each of its ancestors, the workspace's root first;
+    None where there is none: one query for a whole key, however deep."""
+    parts = public.strip("/").split("/")
+    wanted = ["/" + "/".join(parts[: depth + 1]) for depth in range(len(parts))]
+    return paths.resolve_paths(wanted, rights=request.rights)
+
+
+def _ensure_folder(request: S3Request, public: str, chain: list[Node | None] | None = None) -> Node:
     """The folder at ``public`` (``/<slug>/<names…>``), created with its missing parents where the principal may
-    write; NoSuchKey where it reaches nothing, AccessDenied where it may not write."""
+    write; NoSuchKey where it reaches nothing, AccessDenied where it may not write. ``chain``: what
+    :func:`_chain` found for ``public``, if the caller looked already."""
     parts = public.strip("/").split("/")
     rights = request.rights
-    node = paths.resolve_path("/" + parts[0], rights=rights)
+    if chain is None:
+        chain = _chain(request, public)
+    node = chain[0]
     if node is None or not rights.access(node):
         raise S3Error.no_such_key()
     for depth in range(1, len(parts)):
-        child = paths.resolve_path("/" + "/".join(parts[: depth + 1]), rights=rights)
+        # Below a folder created here, nothing was there when the chain was read.
+        child = chain[depth] if chain[depth - 1] is node else None
         if child is None:
             if Access.WRITE not in rights.access(node):
                 raise S3Error.access_denied("This token may not write here.")
@@ -306,12 +318,8 @@ def put_object(request: S3Request) -> Response:
     size = int(decoded) if decoded and decoded.isdigit() else length
     if size is not None and size > settings.MAX_UPLOAD_SIZE:
         raise S3Error("EntityTooLarge", f"The object is larger than the limit of {settings.MAX_UPLOAD_SIZE} bytes.")
-    chunks = ChunkSignatures(request.claim) if content_sha256.startswith("STREAMING-AWS4-HMAC-SHA256") else None
     body = checked_body(
-        environ,
-        DeclaredBody(environ["wsgi.input"], length),
-        content_sha256=content_sha256,
-        on_chunk=chunks.check if chunks is not None else None,
+        environ, DeclaredBody(environ["wsgi.input"], length), content_sha256=content_sha256, claim=request.claim
     )
     if request.key.endswith("/"):
         folder = _ensure_folder(request, public)
@@ -356,8 +364,10 @@ def writable_target(request: S3Request, public: str) -> tuple[Node, str, Node | 
     parent_path, _, name = public.rpartition("/")
     if not parent_path:
         raise S3Error("InvalidArgument", "A key is <workspace>/<path>: a file cannot be a workspace.")
-    parent = _ensure_folder(request, parent_path)
-    existing = Node.objects.filter(parent=parent, name=name).first()
+    chain = _chain(request, public)  # the key's folders and the file, in one query
+    parent = _ensure_folder(request, parent_path, chain[:-1])
+    # Unless the folder is new (or another request made it meanwhile), the lookup found the file too.
+    existing = chain[-1] if chain[-2] is parent else Node.objects.filter(parent=parent, name=name).first()
     if existing is not None and existing.is_folder:
         raise S3Error("InvalidArgument", f"{existing.name!r} is a folder here.")
     writable = Access.WRITE in request.rights.access(parent) or (
@@ -440,7 +450,7 @@ MAX_DELETE_BODY = 1024 * 1024
 def delete_objects(request: S3Request) -> Response:
     """DeleteObjects: each key deleted as DeleteObject would, each refusal reported in the answer, never the
     whole request failed for one key."""
-    root = xml_request_body(request.environ, MAX_DELETE_BODY)
+    root = xml_request_body(request.environ, MAX_DELETE_BODY, request.claim)
     quiet = (_child_text(root, "Quiet") or "").strip().lower() == "true"
     keys = [_child_text(item, "Key") for item in root if _local(item.tag) == "Object"]
     if not keys or len(keys) > MAX_DELETE_KEYS or any(key is None for key in keys):

@@ -31,11 +31,8 @@ MAX_SKEW = timedelta(minutes=15)
 #: The payload hash forms the gateway takes besides a hex SHA-256 (not the ECDSA ones: their keys are not ours).
 UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
 STREAMING_UNSIGNED_TRAILER = "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
-STREAMING_FORMS = {
-    STREAMING_UNSIGNED_TRAILER,
-    "STREAMING-AWS4-HMAC-SHA256-PAYLOAD",
-    "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER",
-}
+SIGNED_STREAMING_TRAILER = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"
+STREAMING_FORMS = {STREAMING_UNSIGNED_TRAILER, "STREAMING-AWS4-HMAC-SHA256-PAYLOAD", SIGNED_STREAMING_TRAILER}
 _HEX_SHA256 = re.compile(r"[0-9a-f]{64}")
 _FIELD = re.compile(r"\s*(Credential|SignedHeaders|Signature)\s*=\s*([^,\s]*)\s*")
 _DATE_FORMAT = "%Y%m%dT%H%M%SZ"
@@ -197,7 +194,9 @@ _EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 class ChunkSignatures:
     """The chain of chunk signatures of a signed ``aws-chunked`` body (``STREAMING-AWS4-HMAC-SHA256-PAYLOAD``):
     each chunk is signed over the previous chunk's signature (the first over the request's) and its bytes'
-    SHA-256, with the request's signing key. ``check`` raises SignatureDoesNotMatch for a chunk that breaks it."""
+    SHA-256, with the request's signing key. ``check`` raises SignatureDoesNotMatch for a chunk that breaks it;
+    ``check_trailer`` for trailers (``STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER``) whose signature, over the last
+    chunk's and the trailers' SHA-256, is not the gateway's or is missing."""
 
     def __init__(self, claim: Claim) -> None:
         self._claim = claim
@@ -221,3 +220,18 @@ class ChunkSignatures:
         if not hmac.compare_digest(expected.encode(), signature.encode()):
             raise S3Error("SignatureDoesNotMatch", "A chunk's signature does not match.", 403)
         self._previous = signature
+
+    def check_trailer(self, canonical: str, signature: str | None) -> None:
+        """``canonical``: the trailers as signed, ``name:value\n`` each, in the order sent."""
+        to_sign = "\n".join(
+            [
+                "AWS4-HMAC-SHA256-TRAILER",
+                self._claim.timestamp,
+                self._claim.scope,
+                self._previous,
+                hashlib.sha256(canonical.encode("latin-1")).hexdigest(),
+            ]
+        )
+        expected: str = self._signer.signature(to_sign, self._request)
+        if signature is None or not hmac.compare_digest(expected.encode(), signature.encode()):
+            raise S3Error("SignatureDoesNotMatch", "The trailer's signature does not match, or it has none.", 403)

@@ -5,7 +5,7 @@
 set -euo pipefail
 
 wanted=("$@")
-[ ${#wanted[@]} -eq 0 ] && wanted=(chromium:chromium litmus:litmus rclone:rclone aws:awscli)
+[ ${#wanted[@]} -eq 0 ] && wanted=(chromium:chromium litmus:litmus rclone:rclone)
 missing=()
 for pair in "${wanted[@]}"; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || [ -x "/usr/sbin/${pair%%:*}" ] || missing+=("${pair##*:}")

@@ -110,3 +110,31 @@ def test_a_read_scope_cannot_start_an_upload_and_outside_is_no_such_key(demo, se
         scoped.create_multipart_upload(Bucket="io", Key="research/big.bin")
     assert error_code(outside) == "NoSuchKey"
     assert not PartialUpload.objects.exists()
+
+
+def test_listing_uploads_pages_by_key_then_initiation_without_repeating_or_skipping(demo, alice_s3):
+    keys = ["research/b.bin", "research/a.bin", "research/b.bin", "common/c.bin", "research/b.bin", "research/a.bin"]
+    started = [(key, alice_s3.create_multipart_upload(Bucket="io", Key=key)["UploadId"]) for key in keys]
+    # S3's order: by key, then the uploads of one key in the order they were started.
+    expected = [item for key in sorted(set(keys)) for item in started if item[0] == key]
+    # Bob's upload is not alice's to see.
+    PartialUpload.objects.create(owner=demo.bob, target="/common/bob.bin")
+
+    pages = list(alice_s3.get_paginator("list_multipart_uploads").paginate(Bucket="io", MaxUploads=2))
+    assert [page["IsTruncated"] for page in pages] == [True, True, False]
+    assert [len(page["Uploads"]) for page in pages] == [2, 2, 2]
+    assert [(upload["Key"], upload["UploadId"]) for page in pages for upload in page["Uploads"]] == expected
+    assert (pages[0]["NextKeyMarker"], pages[0]["NextUploadIdMarker"]) == expected[1]
+
+    # A key marker alone starts after every upload of that key; with an upload id, after that upload.
+    after_a = alice_s3.list_multipart_uploads(Bucket="io", KeyMarker="research/a.bin")
+    assert [(upload["Key"], upload["UploadId"]) for upload in after_a["Uploads"]] == expected[3:]
+    after_first_b = alice_s3.list_multipart_uploads(
+        Bucket="io", KeyMarker="research/b.bin", UploadIdMarker=expected[3][1], MaxUploads=1
+    )
+    assert [upload["UploadId"] for upload in after_first_b["Uploads"]] == [expected[4][1]]
+    assert after_first_b["IsTruncated"] is True
+
+    under = alice_s3.list_multipart_uploads(Bucket="io", Prefix="research/a")
+    assert [upload["UploadId"] for upload in under["Uploads"]] == [expected[1][1], expected[2][1]]
+    assert under["IsTruncated"] is False

@@ -80,7 +80,8 @@ def test_delete_by_id_and_the_token_is_refused(tokens, capsys):
     # Revoked, and still listed until the retention removes it; deleting it again removes its record.
     assert PersonalAccessToken.objects.get(pk=token.pk).status == "Revoked"
     assert run_command("token_list", "--status", "revoked") == 0
-    assert "Revoked (deleted)" in capsys.readouterr().out
+    listed = capsys.readouterr().out
+    assert "Revoked (deleted)" in listed and "revoked 0\xa0minutes ago" in listed
     assert run_command("token_delete", token.lookup_id) == 0
     assert PersonalAccessToken.objects.count() == 2
 

@@ -120,11 +120,12 @@ class Command(TokenCommand):
             usage = token.usage_at(now)
             status_text = token.status_at(now) + (f" ({token.revoked_how})" if token.revoked_how else "")
             status_text += f", {usage}" if usage else ""
-            expires = (
-                f"in {timeuntil(token.expires_at, now)}"
-                if not token.is_expired(now)
-                else f"{timesince(token.expires_at, now)} ago"
-            )
+            if token.revoked_at is not None:
+                expires = f"revoked {timesince(token.revoked_at, now)} ago"
+            elif token.expires_at > now:
+                expires = f"in {timeuntil(token.expires_at, now)}"
+            else:
+                expires = f"{timesince(token.expires_at, now)} ago"
             used = (
                 f"{timesince(token.last_used_at, now)} ago ({token.last_used_protocol})"
                 if token.last_used_at
