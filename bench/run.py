@@ -1,4 +1,4 @@
-"""``make bench``: token checks, PROPFIND and rclone uploads against cellsadmin and two reference servers.
+"""``make bench``: token checks, PROPFIND, rclone uploads and downloads against cellsadmin and two reference servers.
 
 cellsadmin is measured twice, side by side: on its embedded defaults (SQLite, a cache in files) and on the
 production stack (PostgreSQL and Redis, figures named ``auth.pg_…`` and ``dav.pg_…``).
@@ -308,16 +308,21 @@ def propfind_ms(port: int, path: str, authorization: str) -> float:
     return median(times)
 
 
-def rclone_seconds(rclone: str, source: Path, url: str, user: str, password: str) -> float:
+def rclone_webdav(rclone: str, url: str, user: str, password: str) -> list[str]:
+    """rclone's flags for one WebDAV server (4 transfers, no pacing, no config file)."""
     obscured = subprocess.run([rclone, "obscure", password], capture_output=True, text=True, check=True).stdout.strip()
     remote = [f"--webdav-url={url}", "--webdav-vendor=other", f"--webdav-user={user}", f"--webdav-pass={obscured}"]
-    common = ["--webdav-pacer-min-sleep", "0", "--transfers", "4", "--config", "/dev/null", "-q"]
+    return [*remote, "--webdav-pacer-min-sleep", "0", "--transfers", "4", "--config", "/dev/null", "-q"]
+
+
+def rclone_seconds(rclone: str, source: Path, url: str, user: str, password: str) -> float:
+    flags = rclone_webdav(rclone, url, user, password)
     target = f":webdav:{source.name}"
-    subprocess.run([rclone, "purge", target, *remote, *common], capture_output=True, check=False)
+    subprocess.run([rclone, "purge", target, *flags], capture_output=True, check=False)
     start = time.perf_counter()
-    subprocess.run([rclone, "copy", str(source), target, *remote, *common], check=True)
+    subprocess.run([rclone, "copy", str(source), target, *flags], check=True)
     elapsed = time.perf_counter() - start
-    subprocess.run([rclone, "purge", target, *remote, *common], capture_output=True, check=False)
+    subprocess.run([rclone, "purge", target, *flags], capture_output=True, check=False)
     return elapsed
 
 
@@ -333,6 +338,41 @@ def uploader(
         return elapsed
 
     return run
+
+
+def downloader(
+    rclone: str, source: Path, url: str, user: str, secret: str, *, into: Path, server: int, cpu: list[float]
+) -> Callable[[], float]:
+    """One rclone download of the tree ``source`` was uploaded as (``placed`` first, unrecorded) into an empty
+    local folder ``into``: its seconds, checked to have brought every file back at its size; the server's CPU
+    seconds go to ``cpu``."""
+    flags = rclone_webdav(rclone, url, user, secret)
+    expected = {path.name: path.stat().st_size for path in source.iterdir()}
+
+    def run() -> float:
+        shutil.rmtree(into, ignore_errors=True)
+        into.mkdir(parents=True)
+        before = cpu_seconds(server)
+        start = time.perf_counter()
+        subprocess.run([rclone, "copy", f":webdav:{source.name}", str(into), *flags], check=True)
+        elapsed = time.perf_counter() - start
+        cpu.append(cpu_seconds(server) - before)
+        copied = {path.name: path.stat().st_size for path in into.iterdir()}
+        if copied != expected:
+            raise RuntimeError(f"rclone brought back {len(copied)} of {len(expected)} files from {url}")
+        shutil.rmtree(into, ignore_errors=True)
+        return elapsed
+
+    return run
+
+
+def placed(rclone: str, source: Path, url: str, user: str, secret: str, *, remove: bool = False) -> None:
+    """``source`` uploaded to the server, unrecorded, for the downloads to read (``remove``: purged after)."""
+    flags = rclone_webdav(rclone, url, user, secret)
+    target = f":webdav:{source.name}"
+    subprocess.run([rclone, "purge", target, *flags], capture_output=True, check=False)
+    if not remove:
+        subprocess.run([rclone, "copy", str(source), target, *flags], check=True)
 
 
 # --- scale: the same pages and calls on a small and a large data set ---------------------------------------
@@ -1062,31 +1102,50 @@ def main() -> int:
         listing = interleaved(ROUNDS, listings)
         results.update({name: round(value, 1) for name, value in listing.items()})
 
-        print("dav: rclone uploads …", flush=True)
-        # Each server by the name of its figures ("{size}": small or large; "_s" and "_cpu_s" are added).
+        print("dav: rclone uploads and downloads …", flush=True)
+        # Each server by the name of its figures ("{size}": small or large, "{way}": "" for uploads, "_get" for
+        # downloads; "_s" and "_cpu_s" are added).
         servers = {
-            "dav.rclone_{size}": (f"http://127.0.0.1:{ours}/dav/common", "alice", token, ours_pid),
-            "dav.rclone_{size}_apache": (f"http://127.0.0.1:{apache}/", "bench", PASSWORD, apache_pid),
-            "dav.rclone_{size}_stock": (f"http://127.0.0.1:{stock}/", "bench", PASSWORD, stock_pid),
+            "dav.rclone_{size}{way}": (f"http://127.0.0.1:{ours}/dav/common", "alice", token, ours_pid),
+            "dav.rclone_{size}{way}_apache": (f"http://127.0.0.1:{apache}/", "bench", PASSWORD, apache_pid),
+            "dav.rclone_{size}{way}_stock": (f"http://127.0.0.1:{stock}/", "bench", PASSWORD, stock_pid),
         }
         if pg is not None:
-            servers["dav.pg_rclone_{size}"] = (f"http://127.0.0.1:{pg[0]}/dav/common", "alice", pg[1], pg[2])
+            servers["dav.pg_rclone_{size}{way}"] = (f"http://127.0.0.1:{pg[0]}/dav/common", "alice", pg[1], pg[2])
         for size, source in (("small", small), ("large", large)):
-            cpu: dict[str, list[float]] = {f"{name.format(size=size)}_cpu_s": [] for name in servers}
-            timed = interleaved(
-                UPLOAD_ROUNDS if size == "small" else ROUNDS,
-                {
-                    f"{name.format(size=size)}_s": uploader(
-                        rclone, source, url, user, secret, server=pid, cpu=cpu[f"{name.format(size=size)}_cpu_s"]
-                    )
-                    for name, (url, user, secret, pid) in servers.items()
-                },
-                warm_up=True,
-            )
-            results.update({name: round(value, 3) for name, value in timed.items()})
-            for values in cpu.values():
-                del values[0]  # the warm-up's
-            if size == "small":
+            for way in ("", "_get"):
+                names = {name: name.format(size=size, way=way) for name in servers}
+                cpu: dict[str, list[float]] = {f"{names[name]}_cpu_s": [] for name in servers}
+                if way == "_get":
+                    for url, user, secret, _pid in servers.values():
+                        placed(rclone, source, url, user, secret)
+                timed = interleaved(
+                    UPLOAD_ROUNDS if size == "small" else ROUNDS,
+                    {
+                        f"{names[name]}_s": (
+                            uploader(rclone, source, url, user, secret, server=pid, cpu=cpu[f"{names[name]}_cpu_s"])
+                            if way == ""
+                            else downloader(
+                                rclone,
+                                source,
+                                url,
+                                user,
+                                secret,
+                                into=WORK / "get" / names[name],
+                                server=pid,
+                                cpu=cpu[f"{names[name]}_cpu_s"],
+                            )
+                        )
+                        for name, (url, user, secret, pid) in servers.items()
+                    },
+                    warm_up=True,
+                )
+                if way == "_get":
+                    for url, user, secret, _pid in servers.values():
+                        placed(rclone, source, url, user, secret, remove=True)
+                results.update({name: round(value, 3) for name, value in timed.items()})
+                for values in cpu.values():
+                    del values[0]  # the warm-up's
                 # What each server's processes spent, beside the seconds: rclone's own share of the machine
                 # and the spread of its connections over the workers do not count in it.
                 SAMPLES.update(cpu)
@@ -1167,6 +1226,27 @@ GOALS: list[tuple[str, str, Callable[[dict[str, Any]], float], float, str]] = [
         "dav.rclone_large_s / _stock_s",
         lambda r: r["dav.rclone_large_s"] / r["dav.rclone_large_stock_s"],
         1.25,
+        "<=",
+    ),
+    (
+        "large uploads vs Apache",
+        "dav.rclone_large_s / _apache_s",
+        lambda r: r["dav.rclone_large_s"] / r["dav.rclone_large_apache_s"],
+        1.25,
+        "<=",
+    ),
+    (
+        "small downloads vs Apache",
+        "dav.rclone_small_get_s / _apache_s",
+        lambda r: r["dav.rclone_small_get_s"] / r["dav.rclone_small_get_apache_s"],
+        1.5,
+        "<=",
+    ),
+    (
+        "large downloads vs Apache",
+        "dav.rclone_large_get_s / _apache_s",
+        lambda r: r["dav.rclone_large_get_s"] / r["dav.rclone_large_get_apache_s"],
+        1.5,
         "<=",
     ),
     (
