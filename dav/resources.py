@@ -321,6 +321,14 @@ class Upload:
         self._expected = expected
 
     def writelines(self, chunks: Iterable[bytes]) -> None:
+        environ = self._resource.environ
+        if self._expected is not None and (direct := uploads.SocketBody.of(environ["wsgi.input"], self._expected)):
+            # Under gunicorn, the body straight from the socket into the blob (files.uploads.SocketBody); WsgiDAV's
+            # chunks, which would read it, are then only run to their end, for WsgiDAV to see it all read.
+            self._resource.receive(direct)
+            for _chunk in chunks:
+                pass
+            return
         self._resource.receive(uploads.DeclaredBody(ChunkStream(chunks), self._expected))
 
     def close(self) -> None:

@@ -45,7 +45,7 @@ class Precondition(Protocol):
 
 
 def new_etag() -> str:
-    """A folder's entity tag: a fresh one for every folder (a file's is its content's hash)."""
+    """A folder's entity tag: a fresh one for every folder (a file's is its content's MD5, as S3's ETag)."""
     return uuid.uuid4().hex
 
 
@@ -108,7 +108,7 @@ def write_file(
     path = paths.child_path(parent, name)
     # Never a type a browser would run: the file is served from the console's origin (files.media_types).
     content_type = media_types.stored_type(content_type, name)
-    with blobs.received(stream, max_size) as (blob, size, sha256, md5):
+    with blobs.received(stream, max_size) as (blob, size, md5):
         try:
             node = Node(
                 workspace_id=parent.workspace_id,
@@ -118,7 +118,7 @@ def write_file(
                 type=Node.FILE,
                 blob=blob,
                 size=size,
-                etag=sha256[:40],
+                etag=md5,
                 md5=md5,
                 mtime=mtime or timezone.now(),
                 content_type=content_type,
