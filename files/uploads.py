@@ -143,8 +143,8 @@ class SocketBody:
         ``expected`` of which nothing was read yet; None otherwise (another server, a chunked body, a test's
         stream), and gunicorn's reader is left as it was."""
         try:
-            from gunicorn.http.body import Body, LengthReader
-            from gunicorn.http.unreader import SocketUnreader
+            from gunicorn.http.body import Body, LengthReader  # type: ignore[import-untyped]
+            from gunicorn.http.unreader import SocketUnreader  # type: ignore[import-untyped]
         except ImportError:  # pragma: no cover - gunicorn is a dependency
             return None
         if type(stream) is not Body or stream.failed:
@@ -168,17 +168,17 @@ class SocketBody:
         if left <= 0:
             return 0
         try:
-            count = self._sock.recv_into(view, min(len(view), left))
+            got: int = self._sock.recv_into(view, min(len(view), left))
         except Exception as exc:
             self._body.failed = True
             logger.info("An upload's body broke off: %s", type(exc).__name__)
             raise IncompleteUpload("The upload was interrupted before its body was complete.") from exc
-        if count == 0:
+        if got == 0:
             self._body.failed = True
             raise IncompleteUpload("The upload ended before its Content-Length.")
-        self._reader.length -= count
-        self.received += count
-        return count
+        self._reader.length -= got
+        self.received += got
+        return got
 
     def read(self, size: int = -1, /) -> bytes:
         """For a reader that wants bytes (the object store's upload): at most ``size`` bytes, all when < 0."""
