@@ -120,6 +120,9 @@ class SocketBody:
     :class:`DeclaredBody`: b"" (0) at the end, IncompleteUpload for a body that ends early or breaks off.
     """
 
+    #: ``files.blobs`` reads it with ``readinto``, into one buffer it reuses.
+    fills_buffers = True
+
     def __init__(self, body: Any, reader: Any, unreader: Any) -> None:
         self._body = body
         self._reader = reader
@@ -181,11 +184,12 @@ class SocketBody:
         return got
 
     def read(self, size: int = -1, /) -> bytes:
-        """For a reader that wants bytes (the object store's upload): at most ``size`` bytes, all when < 0."""
+        """For a reader that wants bytes (the object store's upload): at most ``size`` bytes (fewer as they
+        arrive; b"" only at the end), all of the rest when < 0."""
         if size < 0:
-            size = self.expected - self.received
-        buffer = bytearray(size)
-        count = self.readinto(buffer) if size else 0
+            return b"".join(iter(lambda: self.read(1024 * 1024), b""))
+        buffer = bytearray(min(size, self.expected - self.received))
+        count = self.readinto(buffer) if buffer else 0
         del buffer[count:]
         return bytes(buffer)
 
