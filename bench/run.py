@@ -123,6 +123,28 @@ def interleaved(rounds: int, runs: dict[str, Callable[[], float]], *, warm_up: b
 # --- the project, in process (setup and the in-process token measurements) ---------------------------------
 
 
+def scratch_project(env: dict[str, str], *, static: bool = False) -> str:
+    """In processes of their own (``env`` names a scratch ``DATA_DIR``): migrate, collect the static files when
+    ``static``, seed the demo and issue alice a one-day token; the raw token."""
+    manage = [sys.executable, "manage.py"]
+    commands = [
+        ["migrate", "--noinput", "-v0"],
+        *([["collectstatic", "--noinput", "-v0"]] if static else []),
+        ["seed_demo"],
+    ]
+    for command in commands:
+        subprocess.run([*manage, *command], env=env, cwd=ROOT, check=True, capture_output=True)
+    made = subprocess.run(
+        [*manage, "user_token", "-u", "alice", "-e", "1d", "-q"],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return made.stdout.strip()
+
+
 def setup_project(env: dict[str, str], *, listing: bool = True) -> dict[str, Any]:
     """Migrate and seed the demo, issue alice an Auto Refresh token and, with ``listing``, fill
     /common/bench1000 with 1,000 files: {"token": the raw token}."""
@@ -724,17 +746,7 @@ def blob_section(base_env: dict[str, str]) -> dict[str, Any]:
     store.start()
     try:
         env = {**base_env, **store.env(), "DATA_DIR": str(WORK / "blob" / "data")}
-        manage = [sys.executable, "manage.py"]
-        for command in (["migrate", "--noinput", "-v0"], ["seed_demo"]):
-            subprocess.run([*manage, *command], env=env, cwd=ROOT, check=True, capture_output=True)
-        token = subprocess.run(
-            [*manage, "user_token", "-u", "alice", "-e", "1d", "-q"],
-            env=env,
-            cwd=ROOT,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
+        token = scratch_project(env)
         port = free_port()
         gunicorn = [
             str(Path(sys.executable).parent / "gunicorn"),
@@ -871,17 +883,7 @@ def s3_section(base_env: dict[str, str]) -> dict[str, Any]:
     store.start()
     try:
         env = {**base_env, "DATA_DIR": str(root / "data")}
-        manage = [sys.executable, "manage.py"]
-        for command in (["migrate", "--noinput", "-v0"], ["collectstatic", "--noinput", "-v0"], ["seed_demo"]):
-            subprocess.run([*manage, *command], env=env, cwd=ROOT, check=True, capture_output=True)
-        token = subprocess.run(
-            [*manage, "user_token", "-u", "alice", "-e", "1d", "-q"],
-            env=env,
-            cwd=ROOT,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
+        token = scratch_project(env, static=True)
         port = free_port()
         gunicorn = [str(Path(sys.executable).parent / "gunicorn"), "-c", "gunicorn.conf.py"]
         server_env = {**env, "BIND": f"127.0.0.1:{port}", "GUNICORN_CMD_ARGS": "--access-logfile /dev/null"}

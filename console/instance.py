@@ -12,7 +12,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 from django_htmx.http import reswap, retarget, trigger_client_event
 
 from console.access import admin_required, is_partial, render_page, signed_in_user
@@ -60,7 +60,7 @@ def _is_filtered(request: HttpRequest) -> bool:
     return any(value for key, value in request.GET.items() if key not in PAGING)
 
 
-@require_GET
+@require_safe
 @admin_required
 def inventory(request: HttpRequest) -> HttpResponse:
     """Every token of every user, filtered and paged in the database, newest first: a capped count, the page and
@@ -155,7 +155,7 @@ def bulk_delete(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@require_GET
+@require_safe
 @admin_required
 def audit(request: HttpRequest) -> HttpResponse:
     """The audit trail, newest first, paged like the inventory: at most three queries whatever its length."""
@@ -183,7 +183,7 @@ def _setting_duration(name: str) -> str:
     return text
 
 
-@require_GET
+@require_safe
 @admin_required
 def policy(request: HttpRequest) -> HttpResponse:
     """The instance policy as read from the settings, with the environment variables that change it."""

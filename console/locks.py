@@ -11,7 +11,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from console.access import page_owner, render_page, signed_in_user
 from files.locks import held_locks
@@ -53,7 +53,7 @@ def _pages(request: HttpRequest, login: str | None) -> LockPages:
     return LockPages(person=person, mine=mine)
 
 
-@require_GET
+@require_safe
 @login_required
 def locks_tab(request: HttpRequest, login: str | None = None) -> HttpResponse:
     pages = _pages(request, login)

@@ -10,7 +10,7 @@ from django.db.models import Count, Q
 from django.db.models.functions import Lower
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from console.access import admin_required, render_page, signed_in_user
 from console.paging import page_of
@@ -26,14 +26,14 @@ class ListedPerson:
     token_count: int
 
 
-@require_GET
+@require_safe
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     """Administrators land on People; everyone else on their own tokens."""
     return redirect("people-list" if signed_in_user(request).is_admin else "my-tokens:tab")
 
 
-@require_GET
+@require_safe
 @admin_required
 def people_list(request: HttpRequest) -> HttpResponse:
     """One page of users: a COUNT, the page (LIMIT/OFFSET on the plain user rows, in the order of the unique
@@ -61,7 +61,7 @@ def people_list(request: HttpRequest) -> HttpResponse:
     return render_page(request, "people/list.html", "people-results", context)
 
 
-@require_GET
+@require_safe
 @admin_required
 def profile(request: HttpRequest, login: str) -> HttpResponse:
     person = get_object_or_404(User.objects.annotate(token_count=Count("tokens")), login__iexact=login)

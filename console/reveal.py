@@ -67,7 +67,10 @@ def keep(request: HttpRequest, response: HttpResponse, reveal: Reveal) -> None:
 
 
 def take(request: HttpRequest, owner: User) -> Reveal | None:
-    """The reveal kept for ``owner``'s tab, once: it leaves the session whether or not it can still be shown."""
+    """The reveal kept for ``owner``'s tab, once: it leaves the session whether or not it can still be shown. Only
+    a GET shows it: a HEAD (a link checker, a monitor) gets no body, so it must not spend the one showing."""
+    if request.method != "GET":
+        return None
     held = request.session.get(SESSION_KEY)
     if not isinstance(held, dict):
         return None

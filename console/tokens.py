@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 from django_htmx.http import reswap, retarget, trigger_client_event
 
 from console import picker, reveal
@@ -146,7 +146,7 @@ def _inactive_context(pages: TokenPages, raw_page: str | None) -> dict[str, Any]
     return {"inactive_page": page, "inactive_rows": pages.rows(list(page.object_list))}
 
 
-@require_GET
+@require_safe
 @login_required
 def tab(request: HttpRequest, login: str | None = None) -> HttpResponse:
     pages = _pages(request, login)
@@ -165,7 +165,7 @@ def tab(request: HttpRequest, login: str | None = None) -> HttpResponse:
     return response
 
 
-@require_GET
+@require_safe
 @login_required
 def token_list(request: HttpRequest, login: str | None = None) -> HttpResponse:
     """The list alone, refreshed by htmx when ``tokensChanged`` fires; without htmx, the whole tab."""
@@ -175,7 +175,7 @@ def token_list(request: HttpRequest, login: str | None = None) -> HttpResponse:
     return render_page(request, "tokens/tab.html", "token-list", _list_context(pages, request.GET.get("page")))
 
 
-@require_GET
+@require_safe
 @login_required
 def inactive(request: HttpRequest, login: str | None = None) -> HttpResponse:
     """The expired tokens, a page at a time: the fragment for htmx, else the tab with this list opened."""
@@ -188,7 +188,7 @@ def inactive(request: HttpRequest, login: str | None = None) -> HttpResponse:
     return render_page(request, "tokens/tab.html", "tab-panel", context)
 
 
-@require_GET
+@require_safe
 @login_required
 def details(request: HttpRequest, token_id: uuid.UUID, login: str | None = None) -> HttpResponse:
     """What a row expands to (last use, recent uses, end, origin, scopes): the fragment htmx puts into the row,
@@ -309,7 +309,7 @@ def _folder_children(request: HttpRequest, owner: User, raw_id: str | None) -> p
     )
 
 
-@require_GET
+@require_safe
 @login_required
 def scope_children(request: HttpRequest, login: str | None = None) -> HttpResponse:
     """One folder (``?parent=<uuid>``) of the owner's tree for the scope picker, a batch at a time; 404 for what

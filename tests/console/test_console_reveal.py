@@ -119,3 +119,11 @@ def test_rotation_by_htmx_names_the_new_row_for_focus_to_return_to(admin_client,
     response = admin_client.post(f"/people/alice/tokens/{old.uuid}/rotate/", HTTP_HX_REQUEST="true")
     new = PersonalAccessToken.objects.get(revoked_at=None)
     assert f'data-return-to="token-{new.uuid}"' in response.content.decode()
+
+
+def test_a_head_of_the_tab_never_spends_the_one_showing_of_the_secret(admin_client, demo):
+    _create(admin_client)
+    head = admin_client.head("/people/alice/tokens/")
+    assert head.status_code == 200 and head.content == b""
+    raw = revealed(admin_client.get("/people/alice/tokens/").content.decode())
+    assert raw and PersonalAccessToken.objects.authenticate(raw).label == "backup"

@@ -10,13 +10,11 @@ import hashlib
 
 import pytest
 from botocore import httpchecksum
-from botocore.auth import S3SigV4Auth
 from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
 from files.models import Node
-from tests.support.s3_support import SECRET, aws_chunked, error_code, s3_client, send, signed, tls_server
+from tests.support.s3_support import ChunkSigner, aws_chunked, error_code, s3_client, send, signed, tls_server
 
 pytestmark = [pytest.mark.system, pytest.mark.django_db(transaction=True)]
 
@@ -139,25 +137,14 @@ def _signed_trailer_body(request: AWSRequest, data: bytes, trailer: str, *, trai
     """``data`` as a ``STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER`` body, built by hand with botocore's signer:
     each chunk signed over the previous one, then the trailer (``name:value``) and its signature over the last
     chunk's. ``trailer_signature``: "right", another value to send, or None for no signature line."""
-    signer = S3SigV4Auth(Credentials("unused", SECRET), "s3", "us-east-1")
-    timestamp = request.headers["X-Amz-Date"]
-    request.context["timestamp"] = timestamp
-    previous = request.headers["Authorization"].rsplit("Signature=", 1)[1]
-    scope = f"{timestamp[:8]}/us-east-1/s3/aws4_request"
-    empty = hashlib.sha256(b"").hexdigest()
+    signer = ChunkSigner(request)
     out = b""
     for chunk in [data[start : start + 4096] for start in range(0, len(data), 4096)] + [b""]:
-        digest = hashlib.sha256(chunk).hexdigest()
-        previous = signer.signature(
-            "\n".join(["AWS4-HMAC-SHA256-PAYLOAD", timestamp, scope, previous, empty, digest]), request
-        )
-        out += f"{len(chunk):x};chunk-signature={previous}\r\n".encode() + (chunk + b"\r\n" if chunk else b"")
+        signature = signer.chunk(chunk)
+        out += f"{len(chunk):x};chunk-signature={signature}\r\n".encode() + (chunk + b"\r\n" if chunk else b"")
     out += trailer.encode() + b"\r\n"  # right after the last chunk's line
     if trailer_signature is not None:
-        trailer_hash = hashlib.sha256(f"{trailer}\n".encode()).hexdigest()
-        right = signer.signature(
-            "\n".join(["AWS4-HMAC-SHA256-TRAILER", timestamp, scope, previous, trailer_hash]), request
-        )
+        right = signer.trailer(f"{trailer}\n")
         out += f"x-amz-trailer-signature:{right if trailer_signature == 'right' else trailer_signature}\r\n".encode()
     return out + b"\r\n"
 

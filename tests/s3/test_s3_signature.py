@@ -9,15 +9,21 @@ import zlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from botocore.auth import S3SigV4Auth
 from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
 
 from files.models import Node
 from s3 import signature
 from s3.errors import S3Error
 from tests.support.dav_support import live_server
-from tests.support.s3_support import SECRET, aws_chunked, environ_of, s3_client, send, signed, tls_server
+from tests.support.s3_support import (
+    ChunkSigner,
+    aws_chunked,
+    environ_of,
+    s3_client,
+    send,
+    signed,
+    tls_server,
+)
 
 ACCESS_KEY = "cpat_someaccesskey"
 URL = "http://127.0.0.1:8000/io/common/some%20file.txt?x-id=GetObject"
@@ -200,20 +206,12 @@ def test_a_body_that_is_not_the_signed_hash_stores_nothing(demo):
 
 def _signed_chunks(request: AWSRequest, data: bytes, size: int, *, break_at: int | None = None) -> bytes:
     """``data`` as a signed aws-chunked body: each chunk signed by botocore's signer over the previous one."""
-    signer = S3SigV4Auth(Credentials("unused", SECRET), "s3", "us-east-1")
-    timestamp = request.headers["X-Amz-Date"]
-    request.context["timestamp"] = timestamp
-    previous = request.headers["Authorization"].rsplit("Signature=", 1)[1]
-    scope = f"{timestamp[:8]}/us-east-1/s3/aws4_request"
-    empty = hashlib.sha256(b"").hexdigest()
+    signer = ChunkSigner(request)
     chunks = [data[start : start + size] for start in range(0, len(data), size)] + [b""]
     out = b""
     for index, chunk in enumerate(chunks):
-        to_sign = "\n".join(
-            ["AWS4-HMAC-SHA256-PAYLOAD", timestamp, scope, previous, empty, hashlib.sha256(chunk).hexdigest()]
-        )
-        previous = signer.signature(to_sign, request)
-        shown = "0" * 64 if index == break_at else previous
+        signature = signer.chunk(chunk)
+        shown = "0" * 64 if index == break_at else signature
         out += f"{len(chunk):x};chunk-signature={shown}\r\n".encode() + chunk + b"\r\n"
     return out
 
