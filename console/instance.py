@@ -18,7 +18,7 @@ from django_htmx.http import reswap, retarget, trigger_client_event
 from console.access import admin_required, is_partial, render_page, signed_in_user
 from console.filters import AuditFilter, InventoryFilter
 from console.forms import UNITS, ReasonForm, default_duration
-from console.token_rows import expiration_label, scope_kinds, status_class
+from console.token_rows import ENDED, expiration_label, scope_kinds, status_class
 from console.tokens import CLOSE_DIALOG, TOKENS_CHANGED
 from lib.keyset import KeysetPage, keyset_page, row_id
 from tokens.durations import DurationError, format_duration, parse_duration
@@ -75,16 +75,20 @@ def inventory(request: HttpRequest) -> HttpResponse:
         after=request.GET.get("after"),
         parse_key=uuid.UUID,
     )
-    rows = [
-        {
-            "token": token,
-            "model_label": expiration_label(token),
-            "status_class": status_class(token.status),
-            "usage_class": status_class(token.usage),
-            "kinds": scope_kinds(token.scope_set),
-        }
-        for token in page.items
-    ]
+    rows = []
+    for token in page.items:
+        status = token.status
+        rows.append(
+            {
+                "token": token,
+                "model_label": expiration_label(token),
+                "status": status,
+                "status_class": status_class(status),
+                "ended": status in ENDED,
+                "usage_class": status_class(token.usage),
+                "kinds": scope_kinds(token.scope_set),
+            }
+        )
     context = {
         "form": form,
         "page": page,

@@ -36,3 +36,9 @@ def page(browser, live_server, demo):
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture
+def rclone_program() -> str:
+    """rclone, for the WebDAV and S3 tests that drive it."""
+    return require_tool("rclone")

@@ -29,11 +29,6 @@ def dav_rclone(program: str, base: str, login: str, secret: str, home: Path, *, 
     return Rclone(program, home, flags)
 
 
-@pytest.fixture
-def rclone_program() -> str:
-    return require_tool("rclone")
-
-
 def test_rclone_lists_copies_checks_and_purges_with_a_token(demo, rclone_program, tmp_path):
     _token, secret = demo.token(demo.alice)
     local = sample_tree(tmp_path / "local")

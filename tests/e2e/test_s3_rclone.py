@@ -9,7 +9,6 @@ import pytest
 from tests.support.dav_support import live_server
 from tests.support.rclone_support import Rclone, sample_tree
 from tests.support.s3_support import SECRET
-from tests.support.tools import require_tool
 
 pytestmark = [pytest.mark.system, pytest.mark.django_db(transaction=True)]
 
@@ -23,11 +22,6 @@ def s3_rclone(program: str, base: str, access_key: str, home: Path) -> Rclone:
         "--s3-force-path-style",
     ]  # fmt: skip
     return Rclone(program, home, flags)
-
-
-@pytest.fixture
-def rclone_program() -> str:
-    return require_tool("rclone")
 
 
 def test_rclone_copies_syncs_and_checks_with_a_token(demo, rclone_program, tmp_path):
