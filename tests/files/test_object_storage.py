@@ -19,7 +19,7 @@ from files import blobs, copies, services
 from files.models import Node
 from tests.support.content import content_of, stored_blobs
 from tests.support.object_store import BUCKET, ranges_asked
-from tests.support.servers import ROOT, scratch_env
+from tests.support.servers import ROOT, run_manage, scratch_env
 
 MiB = 1024 * 1024
 
@@ -192,3 +192,45 @@ def test_an_endpoint_without_a_bucket_stops_the_start_with_one_line(tmp_path):
     )
     assert result.returncode != 0
     assert "BLOB_S3_ENDPOINT and BLOB_S3_BUCKET go together: set both, or neither." in result.stderr
+
+
+_CLIENT_TIMEOUTS = (
+    "from django.core.files.storage import default_storage; "
+    "config = default_storage.connection.meta.client.meta.config; "
+    "print(config.connect_timeout, config.read_timeout)"
+)
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ({}, "5 30"),
+        ({"BLOB_S3_CONNECT_TIMEOUT": "1.5", "BLOB_S3_READ_TIMEOUT": "120"}, "1.5 120.0"),
+    ],
+)
+def test_the_object_store_timeouts_reach_the_client_from_the_environment(tmp_path, given, expected):
+    # The client is made without a word to the store: an endpoint where nothing listens will do.
+    env = scratch_env(tmp_path, BLOB_S3_ENDPOINT="http://127.0.0.1:9", BLOB_S3_BUCKET="b")
+    for name in ("BLOB_S3_CONNECT_TIMEOUT", "BLOB_S3_READ_TIMEOUT"):
+        env.pop(name, None)
+    env.update(given)
+    result = run_manage(env, "shell", "--no-imports", "-c", _CLIENT_TIMEOUTS)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("BLOB_S3_CONNECT_TIMEOUT", "0"),
+        ("BLOB_S3_CONNECT_TIMEOUT", "ten"),
+        ("BLOB_S3_READ_TIMEOUT", "-1"),
+        ("BLOB_S3_READ_TIMEOUT", "nan"),
+        ("BLOB_S3_READ_TIMEOUT", "inf"),
+    ],
+)
+def test_a_timeout_that_is_no_positive_number_stops_the_start_naming_it(tmp_path, name, value):
+    env = scratch_env(tmp_path, BLOB_S3_ENDPOINT="http://127.0.0.1:9", BLOB_S3_BUCKET="b", **{name: value})
+    result = run_manage(env, "check")
+    assert result.returncode != 0
+    assert f"{name} must be a positive number of seconds, not {value!r}." in result.stderr
