@@ -24,8 +24,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
-from django.http.response import HttpResponseBase
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI, Swagger
@@ -141,31 +140,6 @@ api.add_router("", "api.content.router")
 api.add_router("", "api.tokens.router")
 
 
-class HeadLikeGet:
-    """Middleware: ``HEAD`` on an API URL is its ``GET`` without the body (RFC 9110 §9.3.2): the same status and
-    headers, ``Content-Length`` that of the body a GET sends. ninja routes by method and knows no HEAD (it would
-    answer 405), so the request reaches it as the GET it stands for, and the OpenAPI document lists GET only.
-    Outside Django's CommonMiddleware, which gives a JSON body its Content-Length."""
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponseBase:
-        if request.method != "HEAD" or not request.path_info.startswith("/api/"):
-            return self.get_response(request)
-        request.method = "GET"
-        try:
-            response = self.get_response(request)
-        finally:
-            request.method = "HEAD"
-        # Nothing reads the file: a streamed body is closed unread when the server closes the response.
-        if isinstance(response, StreamingHttpResponse):
-            response.streaming_content = []
-        elif isinstance(response, HttpResponse):
-            response.content = b""
-        return response
-
-
 class JsonMethodNotAllowed:
     """Middleware: a method an API endpoint does not take is answered like every other API error, as JSON
     ``{"detail": …}`` (ninja answers it with a plain-text body), keeping the ``Allow`` header."""
@@ -178,7 +152,7 @@ class JsonMethodNotAllowed:
         if response.status_code == 405 and request.path_info.startswith("/api/"):
             allowed = response.get("Allow", "")
             if "GET" in allowed.split(", ") and "HEAD" not in allowed:
-                allowed += ", HEAD"  # HeadLikeGet
+                allowed += ", HEAD"  # api.head.HeadLikeGet
             response = JsonResponse({"detail": f"Method {request.method} not allowed; allowed: {allowed}."}, status=405)
             response["Allow"] = allowed
         return response

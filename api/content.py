@@ -17,6 +17,7 @@ from django.http.response import HttpResponseBase
 from ninja import Path, Router, Status
 from ninja.errors import HttpError
 
+from api import head
 from api.access import reachable_node, require, require_file, require_folder, rights_of
 from api.responses import responses
 from api.schemas import NodeName, NodeOut, node_out
@@ -127,7 +128,7 @@ def get_content(request: HttpRequest, node_id: UUID) -> HttpResponseBase:
     node, access = reachable_node(rights_of(request), node_id)
     require(access, Access.READ, "You may not read this file's content.")
     require_file(node, "A folder has no content.")
-    return downloads.content_response(request, node)
+    return downloads.content_response(request, node, body=not head.stands_for_head(request))
 
 
 @router.put(

@@ -10,6 +10,7 @@ a fresh clone runs without any configuration; with a database server they must c
 from __future__ import annotations
 
 import ipaddress
+import math
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -41,6 +42,21 @@ def _generated_secret(name: str) -> str:
         except FileExistsError:
             pass
         return path.read_text().strip()
+
+
+def _positive_seconds(name: str, default: float) -> float:
+    """A duration in seconds from the environment (``default`` when unset or empty): a finite number above
+    zero, or the start-up stops naming the variable, rather than the first request that needs it failing."""
+    text = env.str(name, default="").strip()
+    if not text:
+        return default
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not 0 < seconds < math.inf:  # also NaN
+        raise ImproperlyConfigured(f"{name} must be a positive number of seconds, not {text!r}.")
+    return seconds
 
 
 DEBUG = env.bool("DEBUG", default=False)
@@ -114,7 +130,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "api.api.HeadLikeGet",
+    "api.head.HeadLikeGet",
     "api.api.JsonMethodNotAllowed",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -222,6 +238,10 @@ BLOB_S3_ENDPOINT = env.str("BLOB_S3_ENDPOINT", default="")
 BLOB_S3_BUCKET = env.str("BLOB_S3_BUCKET", default="")
 if bool(BLOB_S3_ENDPOINT) != bool(BLOB_S3_BUCKET):
     raise ImproperlyConfigured("BLOB_S3_ENDPOINT and BLOB_S3_BUCKET go together: set both, or neither.")
+# Seconds: a store that refuses connections fails at once; one that accepts and then says nothing fails after
+# these (on each of three attempts), and the request gets 503.
+BLOB_S3_CONNECT_TIMEOUT = _positive_seconds("BLOB_S3_CONNECT_TIMEOUT", 5)
+BLOB_S3_READ_TIMEOUT = _positive_seconds("BLOB_S3_READ_TIMEOUT", 30)
 BLOB_STORAGE: dict[str, Any] = (
     {
         "BACKEND": "files.object_storage.ObjectStorage",
@@ -232,6 +252,8 @@ BLOB_STORAGE: dict[str, Any] = (
             "access_key": env.str("BLOB_S3_ACCESS_KEY", default="") or None,
             "secret_key": env.str("BLOB_S3_SECRET_KEY", default="") or None,
             "region_name": env.str("BLOB_S3_REGION", default="us-east-1"),
+            "connect_timeout": BLOB_S3_CONNECT_TIMEOUT,
+            "read_timeout": BLOB_S3_READ_TIMEOUT,
         },
     }
     if BLOB_S3_ENDPOINT

@@ -224,13 +224,13 @@ class Provider(DAVProvider):  # type: ignore[misc]
                 return answer
         if method == "UNLOCK":
             # The token as WsgiDAV reads it, so that the lock checked is the one it releases.
-            self._require_lock_holder(environ, environ.get("HTTP_LOCK_TOKEN", "").strip("<>"))
+            self._require_lock_holder(environ, environ.get("HTTP_LOCK_TOKEN", "").strip("<>"), releasing=True)
         if method == "LOCK":
             if not body:  # a refresh: the lock named by the If header
                 util.parse_if_header_dict(environ)
                 tokens = environ["wsgidav.ifLockTokenList"]
                 if len(tokens) == 1:
-                    self._require_lock_holder(environ, tokens[0])
+                    self._require_lock_holder(environ, tokens[0], releasing=False)
             return self._lock(environ, start_response, default_handler)
         if method == "COPY":
             return default_handler(environ, _created_if_new(environ, start_response))
@@ -259,16 +259,21 @@ class Provider(DAVProvider):  # type: ignore[misc]
             environ["HTTP_RANGE"] = f"bytes={wanted.first}-{wanted.last}"
         return start_response
 
-    def _require_lock_holder(self, environ: Environ, token: str) -> None:
-        """Whoever releases or refreshes a lock must own it and be able to write where it is rooted (403), which
-        can be above the URL the request names, outside a token's scope. Requests that name no lock over their
-        URL are left to WsgiDAV's answer."""
+    def _require_lock_holder(self, environ: Environ, token: str, *, releasing: bool) -> None:
+        """Whoever releases or refreshes a lock must own it (403). The owner with its own reach (a password, or a
+        token without node scopes) may always release it, whatever it may write now: a grant turned read-only
+        must not leave behind a lock that holds against everyone. Otherwise it takes write access where the lock
+        is rooted, which can be above the URL the request names: a token narrowed by node scopes cannot end a
+        lock its owner's other clients took over what the token may not write, and no lock is prolonged over
+        what its owner may no longer write. Requests that name no lock over their URL are left to WsgiDAV."""
         lock = self.lock_manager.get_lock(token) if token else None
         resource = self.get_resource_inst(environ["PATH_INFO"], environ)
         if lock is None or resource is None or not util.is_equal_or_child_uri(lock["root"], resource.get_ref_url()):
             return
         if lock["principal"] != environ["wsgidav.user_name"]:
             raise forbidden("This lock was taken by another user.")
+        if releasing and not self.rights(environ).is_scoped:
+            return
         # The root is the URL or one of its folders, and so exists for whoever reaches the URL.
         root = self.get_resource_inst(self.ref_url_to_path(lock["root"]), environ)
         if not isinstance(root, NodeResourceMixin) or Access.WRITE not in root.access:

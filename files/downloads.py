@@ -118,8 +118,8 @@ def _matches(header: str, etag: str) -> bool:
 
 
 class _Slice:
-    """``length`` bytes of ``handle`` from ``first``, in chunks; closing it closes the file, read or not (a HEAD
-    never reads it, a client may go before it is read)."""
+    """``length`` bytes of ``handle`` from ``first``, in chunks; closing it closes the file, read or not (a client
+    may go before it is read)."""
 
     def __init__(self, handle: IO[bytes], first: int, length: int) -> None:
         self._handle = handle
@@ -152,15 +152,17 @@ def _not_modified(request: HttpRequest, node: Node, etag: str) -> bool:
     return since is not None and modified_second(node) <= since
 
 
-def content_response(request: HttpRequest, node: Node) -> HttpResponse:
-    """The bytes of the file ``node``: 200, 206, 304 or 416, each with ``media_types.USER_BYTES_HEADERS``."""
-    response = _content_response(request, node)
+def content_response(request: HttpRequest, node: Node, *, body: bool = True) -> HttpResponse:
+    """The bytes of the file ``node``: 200, 206, 304 or 416, each with ``media_types.USER_BYTES_HEADERS``.
+    Without ``body`` (a HEAD), the same status and headers from the node alone: its bytes are not opened, so an
+    object store is not asked for them."""
+    response = _content_response(request, node, body=body)
     for name, value in media_types.USER_BYTES_HEADERS.items():
         response[name] = value
     return response
 
 
-def _content_response(request: HttpRequest, node: Node) -> HttpResponse:
+def _content_response(request: HttpRequest, node: Node, *, body: bool) -> HttpResponse:
     etag = quoted_etag(node)
     validators = {"ETag": etag, "Last-Modified": http_date(modified_second(node))}
     if _not_modified(request, node, etag):
@@ -180,21 +182,25 @@ def _content_response(request: HttpRequest, node: Node) -> HttpResponse:
         return refused
 
     content_type = media_types.served_type(node.content_type)
-    # Opened where the bytes to send begin: a store that cannot be reached fails now, not halfway through.
-    handle = services.open_content(node, wanted.first if wanted is not None else 0)
+    status, length = (200, node.size) if wanted is None else (206, wanted.length)
     response: HttpResponse | StreamingHttpResponse
-    if wanted is None:
-        response = FileResponse(handle, content_type=content_type)
+    # A HEAD is answered from the node alone. A GET opens the bytes where those to send begin: a store that
+    # cannot be reached fails now, not halfway through.
+    if not body:
+        response = HttpResponse(status=status, content_type=content_type)
+    elif wanted is None:
+        response = FileResponse(services.open_content(node), content_type=content_type)
         # Read in large chunks where the server cannot send the file itself (no file descriptor: the object
         # store's stream); FileResponse's default of 4 KiB would cost a write per 4 KiB.
         response.block_size = CHUNK_SIZE
-        response["Content-Length"] = str(node.size)
     else:
+        handle = services.open_content(node, wanted.first)
         response = StreamingHttpResponse(
             _Slice(handle, wanted.first, wanted.length), status=206, content_type=content_type
         )
+    response["Content-Length"] = str(length)
+    if wanted is not None:
         response["Content-Range"] = wanted.content_range
-        response["Content-Length"] = str(wanted.length)
     # An API download is always a download, never a page.
     response["Content-Disposition"] = media_types.content_disposition(node.name)
     for name, value in validators.items():

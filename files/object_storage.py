@@ -15,8 +15,8 @@ Reads are :class:`ObjectReader`: django-storages' own file downloads a whole obj
 before its first byte can be read; this one streams it from any offset with one ranged GET, so a download
 starts at once and a ranged one reads only what it sends.
 
-Timeouts and retries are bounded (:data:`CLIENT`): a store that is down or hangs fails the request within
-seconds, and ``lib.unavailable`` answers it with 503 and ``Retry-After``.
+Timeouts and retries are bounded (:data:`CLIENT`, the timeouts configurable): a store that is down or hangs fails
+the request within seconds, and ``lib.unavailable`` answers it with 503 and ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -43,7 +43,9 @@ MiB = 1024 * 1024
 CLIENT = Config(
     s3={"addressing_style": "path"},
     signature_version="s3v4",
-    # A store that refuses connections fails at once; one that accepts and then says nothing fails after these.
+    # A store that refuses connections fails at once; one that accepts and then says nothing fails after these:
+    # the defaults of the storage's connect_timeout and read_timeout options (BLOB_S3_CONNECT_TIMEOUT and
+    # BLOB_S3_READ_TIMEOUT in the settings).
     connect_timeout=5,
     read_timeout=30,
     # Three attempts in all, with the SDK's backoff: a store restarting for a second is ridden over, a store
@@ -72,8 +74,19 @@ class ObjectStorage(S3Storage):  # type: ignore[misc]
 
     def __init__(self, **settings: Any) -> None:
         super().__init__(**settings)
+        self.client_config = self.client_config.merge(
+            Config(connect_timeout=self.connect_timeout, read_timeout=self.read_timeout)
+        )
         self._session: boto3.Session | None = None
         self._session_lock = threading.Lock()
+
+    def get_default_settings(self) -> dict[str, Any]:
+        # Two options more: the seconds to connect to the store and to wait for its answer.
+        return {
+            **super().get_default_settings(),
+            "connect_timeout": CLIENT.connect_timeout,
+            "read_timeout": CLIENT.read_timeout,
+        }
 
     def __getstate__(self) -> dict[str, Any]:
         state: dict[str, Any] = super().__getstate__()

@@ -1,4 +1,5 @@
-"""A cursor whose statements PostgreSQL prepares once per connection: the hot statements of every request.
+"""The cursor for the hot statements of every request: prepared once per connection on PostgreSQL, sent
+straight to the driver on SQLite.
 
 Every WebDAV or REST request runs the same few plain statements (``tokens.lookup``, ``files.raw_sql``): the token,
 the path, a new file's row. Sent as text, each is parsed and planned again on every request, and for these
@@ -12,19 +13,28 @@ poolers in transaction mode (PgBouncer before 1.21) cannot carry them between cl
 
 The cursor goes through Django's wrapper as ``connection.cursor()`` would (query logging and counting, the
 translation of errors, the check of thread sharing); only the cursor class underneath differs, and the query log
-shows each statement with its values written in, as before. Any other
-database gets its ordinary cursor.
+shows each statement with its values written in, as before.
+
+On SQLite the statements are small and answered in microseconds, and Django's cursor is most of what running
+one costs: its wrapper layers and, on every execute, the rewriting of the statement's ``%s`` or ``%(name)s``
+placeholders into SQLite's (a regular expression, or a ``%`` over the whole text). The cursor here rewrites each
+statement once and keeps it, and hands it to the driver with what Django's wrapper does that matters (the
+translation of errors into Django's, the refusal inside a broken transaction). Where Django logs queries
+(``DEBUG``, ``CaptureQueriesContext`` in the tests that count them) it is Django's own cursor, so that every
+statement is logged. Any other database gets its ordinary cursor.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
 from django.db import connections
+from django.db.backends.sqlite3.base import FORMAT_QMARK_REGEX
 from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 
 
@@ -64,6 +74,8 @@ def cursor(alias: str = "default") -> CursorWrapper:
     ``connection.cursor()``, in a ``with`` block."""
     global _postgres
     connection = connections[alias]
+    if connection.vendor == "sqlite" and not connection.queries_logged:
+        return _sqlite_cursor(connection)
     if connection.vendor != "postgresql" or not settings.DATABASE_PREPARED:
         return connection.cursor()
     if _postgres is None:
@@ -80,6 +92,53 @@ def cursor(alias: str = "default") -> CursorWrapper:
         return _Logged(raw, connection)
     wrapped: CursorWrapper = connection.make_cursor(raw)
     return wrapped
+
+
+def _sqlite_cursor(connection: Any) -> CursorWrapper:
+    # As connection.cursor() opens its cursors (BaseDatabaseWrapper._cursor).
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    connection.validate_thread_sharing()
+    with connection.wrap_database_errors:
+        return _SQLite(connection.connection.cursor(), connection)
+
+
+@lru_cache(maxsize=1024)
+def _sqlite_statement(sql: str, named: bool) -> str:
+    """``sql`` with SQLite's placeholders: ``:name`` for ``%(name)s``, ``?`` for ``%s``, as Django's cursor rewrites
+    them on every execute (``SQLiteCursorWrapper.convert_query``), here once per statement."""
+    if named:
+        return sql % _Named()
+    rewritten: str = FORMAT_QMARK_REGEX.sub("?", sql).replace("%%", "%")
+    return rewritten
+
+
+class _Named(dict[str, str]):
+    """``%(name)s`` written as ``:name``, whatever the name (a statement's text names its parameters)."""
+
+    def __missing__(self, name: str) -> str:
+        return f":{name}"
+
+
+class _SQLite(CursorWrapper):
+    """Django's cursor wrapper over the driver's own cursor: the statement rewritten once (``_sqlite_statement``),
+    errors translated as Django's cursor translates them."""
+
+    def execute(self, sql: Any, params: Any = None) -> Any:
+        self.db.validate_no_broken_transaction()
+        with self.db.wrap_database_errors:
+            if params is None:
+                return self.cursor.execute(sql)
+            return self.cursor.execute(_sqlite_statement(sql, isinstance(params, Mapping)), params)
+
+    def fetchone(self) -> Any:
+        with self.db.wrap_database_errors:
+            return self.cursor.fetchone()
+
+    def fetchall(self) -> list[Any]:
+        with self.db.wrap_database_errors:
+            rows: list[Any] = self.cursor.fetchall()
+            return rows
 
 
 class _Logged(CursorDebugWrapper):

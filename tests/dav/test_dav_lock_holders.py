@@ -1,14 +1,15 @@
 """Releasing (UNLOCK) or refreshing (LOCK without a body) a WebDAV lock takes its owner, with write access where
 the lock is rooted: a token narrowed to part of the tree, or to reading, cannot end or prolong a lock its owner
-took above or over what it may write, even with the lock token in hand. And the owner a LOCK names, which comes
-back in every listing of the locked resource's folder, is capped."""
+took above or over what it may write, even with the lock token in hand. The owner with its own reach releases its
+lock whatever it may write now (a grant turned read-only), but does not prolong it. And the owner a LOCK names,
+which comes back in every listing of the locked resource's folder, is capped."""
 
 from __future__ import annotations
 
 import pytest
 
 from files.locks.storage import MAX_OWNER_SIZE
-from files.models import DavLock, Node
+from files.models import DavLock, Grant, Node
 from tests.support.dav_support import LOCK_BODY, DavClient
 
 PROJECTS = "/dav/common/projects"
@@ -28,6 +29,12 @@ def projects_lock(owner: DavClient) -> str:
     locked = owner.request("LOCK", PROJECTS, LOCK_BODY)
     assert locked.status == 200
     return locked.headers["lock-token"].strip("<>")
+
+
+@pytest.fixture
+def read_only_grant(demo) -> None:
+    """alice's grant on /common, read+write when she took her lock, is now read only."""
+    Grant.objects.filter(user=demo.alice, workspace=demo.common).update(level=Grant.READ)
 
 
 @pytest.fixture
@@ -75,6 +82,23 @@ def test_the_owner_with_write_access_refreshes_and_releases_the_lock(owner, proj
     assert _refresh(owner, README, projects_lock) == 200
     assert owner.request("UNLOCK", README, lock_token=f"<{projects_lock}>").status == 204
     assert not DavLock.objects.exists()
+
+
+def test_another_user_cannot_release_a_lock_with_its_token(demo, projects_lock):
+    _token, secret = demo.token(demo.admin)  # admin may write /common too
+    assert DavClient("admin", secret).request("UNLOCK", README, lock_token=f"<{projects_lock}>").status == 403
+    assert DavLock.objects.filter(token=projects_lock).exists()
+
+
+def test_the_owner_releases_its_lock_after_its_grant_became_read_only(owner, projects_lock, read_only_grant):
+    assert owner.request("UNLOCK", README, lock_token=f"<{projects_lock}>").status == 204
+    assert not DavLock.objects.exists()
+
+
+def test_the_owner_cannot_prolong_a_lock_over_what_it_may_no_longer_write(owner, projects_lock, read_only_grant):
+    before = DavLock.objects.get().expire
+    assert _refresh(owner, README, projects_lock) == 403
+    assert DavLock.objects.get().expire == before
 
 
 def test_a_scoped_token_releases_a_lock_it_took_inside_its_scope(alpha_token):

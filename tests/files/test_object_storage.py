@@ -17,10 +17,9 @@ from django.core.management import call_command
 
 from files import blobs, copies, services
 from files.models import Node
-from files.object_storage import ObjectStorage
 from tests.support.content import content_of, stored_blobs
-from tests.support.object_store import BUCKET
-from tests.support.servers import ROOT, scratch_env
+from tests.support.object_store import BUCKET, ranges_asked
+from tests.support.servers import ROOT, run_manage, scratch_env
 
 MiB = 1024 * 1024
 
@@ -55,19 +54,6 @@ def _md5(node: Node) -> str:
     return digest.hexdigest()
 
 
-def _ranges_asked() -> list[str]:
-    """The Range of every GET the storage sends from now on (this thread's client; "" for the whole object)."""
-    sent: list[str] = []
-
-    def note(request, **_kwargs) -> None:
-        sent.append(request.headers.get("Range", b"").decode())
-
-    storage = default_storage
-    assert isinstance(storage, ObjectStorage)
-    storage.connection.meta.client.meta.events.register("before-send.s3.GetObject", note)
-    return sent
-
-
 def _store_state(object_store, location: str) -> tuple[set[str], list[str]]:
     """Every object and every unfinished multipart upload under the test's prefix."""
     return object_store.keys(location + "/"), object_store.incomplete_uploads(location + "/")
@@ -100,7 +86,7 @@ def test_a_small_upload_is_one_object(s3_blobs, demo, object_store):
 def test_a_read_from_an_offset_asks_the_store_for_that_range_once(s3_blobs, demo):
     digits = b"0123456789" * 1000
     node, _created = services.write_file(parent=demo.node("/common"), name="digits.txt", stream=io.BytesIO(digits))
-    sent = _ranges_asked()
+    sent = ranges_asked()
     with services.open_content(node, 4995) as handle:
         assert sent == ["bytes=4995-"]  # asked when opened
         assert handle.read(10) == b"5678901234"
@@ -110,7 +96,7 @@ def test_a_read_from_an_offset_asks_the_store_for_that_range_once(s3_blobs, demo
 
 def test_a_deferred_read_asks_the_store_only_where_it_is_read(s3_blobs, demo):
     node, _created = services.write_file(parent=demo.node("/common"), name="d.txt", stream=io.BytesIO(b"abcdefghij"))
-    sent = _ranges_asked()
+    sent = ranges_asked()
     with services.open_content(node, deferred=True) as handle:
         assert sent == []
         handle.seek(4)
@@ -120,7 +106,7 @@ def test_a_deferred_read_asks_the_store_only_where_it_is_read(s3_blobs, demo):
 
 def test_a_copy_is_made_by_the_store_without_its_bytes_passing_through(s3_blobs, demo):
     readme = demo.node("/common/projects/alpha/readme.txt")
-    sent = _ranges_asked()
+    sent = ranges_asked()
     copied = copies.copy(node=readme, parent=demo.node("/common"), name="copy.txt")
     assert sent == []
     assert copied.blob != readme.blob and content_of(copied) == content_of(readme)
@@ -206,3 +192,45 @@ def test_an_endpoint_without_a_bucket_stops_the_start_with_one_line(tmp_path):
     )
     assert result.returncode != 0
     assert "BLOB_S3_ENDPOINT and BLOB_S3_BUCKET go together: set both, or neither." in result.stderr
+
+
+_CLIENT_TIMEOUTS = (
+    "from django.core.files.storage import default_storage; "
+    "config = default_storage.connection.meta.client.meta.config; "
+    "print(config.connect_timeout, config.read_timeout)"
+)
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ({}, "5 30"),
+        ({"BLOB_S3_CONNECT_TIMEOUT": "1.5", "BLOB_S3_READ_TIMEOUT": "120"}, "1.5 120.0"),
+    ],
+)
+def test_the_object_store_timeouts_reach_the_client_from_the_environment(tmp_path, given, expected):
+    # The client is made without a word to the store: an endpoint where nothing listens will do.
+    env = scratch_env(tmp_path, BLOB_S3_ENDPOINT="http://127.0.0.1:9", BLOB_S3_BUCKET="b")
+    for name in ("BLOB_S3_CONNECT_TIMEOUT", "BLOB_S3_READ_TIMEOUT"):
+        env.pop(name, None)
+    env.update(given)
+    result = run_manage(env, "shell", "--no-imports", "-c", _CLIENT_TIMEOUTS)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("BLOB_S3_CONNECT_TIMEOUT", "0"),
+        ("BLOB_S3_CONNECT_TIMEOUT", "ten"),
+        ("BLOB_S3_READ_TIMEOUT", "-1"),
+        ("BLOB_S3_READ_TIMEOUT", "nan"),
+        ("BLOB_S3_READ_TIMEOUT", "inf"),
+    ],
+)
+def test_a_timeout_that_is_no_positive_number_stops_the_start_naming_it(tmp_path, name, value):
+    env = scratch_env(tmp_path, BLOB_S3_ENDPOINT="http://127.0.0.1:9", BLOB_S3_BUCKET="b", **{name: value})
+    result = run_manage(env, "check")
+    assert result.returncode != 0
+    assert f"{name} must be a positive number of seconds, not {value!r}." in result.stderr

@@ -24,7 +24,9 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
+from django.core.files.storage import default_storage
 
+from files.object_storage import ObjectStorage
 from tests.support.servers import free_port
 
 ACCESS_KEY = "cellsadmin-tests"
@@ -202,6 +204,38 @@ class SeaweedFS:
         """The keys of the multipart uploads under ``prefix`` neither completed nor aborted."""
         uploads = self.client().list_multipart_uploads(Bucket=BUCKET, Prefix=prefix).get("Uploads", [])
         return [upload["Key"] for upload in uploads]
+
+
+def _default_client() -> Any:
+    """The boto3 client of the default storage in this thread (django-storages keeps one per thread: the one a
+    request served by the test client or ``DavClient`` uses, as they run it in the test's thread)."""
+    storage = default_storage
+    assert isinstance(storage, ObjectStorage)
+    return storage.connection.meta.client
+
+
+def ranges_asked() -> list[str]:
+    """The Range of every GET the default storage sends from now on (this thread's client; "" for the whole
+    object)."""
+    sent: list[str] = []
+
+    def note(request: Any, **_kwargs: Any) -> None:
+        sent.append(request.headers.get("Range", b"").decode())
+
+    _default_client().meta.events.register("before-send.s3.GetObject", note)
+    return sent
+
+
+def operations_sent() -> list[str]:
+    """The operation (``GetObject``, ``HeadObject``…) of every request the default storage sends to the store from
+    now on (this thread's client)."""
+    sent: list[str] = []
+
+    def note(event_name: str, **_kwargs: Any) -> None:
+        sent.append(event_name.rpartition(".")[2])
+
+    _default_client().meta.events.register("before-send.s3", note)
+    return sent
 
 
 def new_location() -> str:
