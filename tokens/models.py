@@ -6,17 +6,19 @@ import hmac
 import unicodedata
 import uuid
 from collections.abc import Callable
+from contextlib import nullcontext
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.db.models import ExpressionWrapper, F, Q, Value
 from django.db.models.functions import Greatest
 from django.db.models.lookups import GreaterThanOrEqual, LessThan
 from django.utils import timezone
 
 from files.scopes import Scope, ScopeError
+from people.models import User
 from tokens import format as token_format
 from tokens import lookup, throttle
 from tokens import scopes as token_scopes
@@ -25,9 +27,6 @@ from tokens.durations import describe_duration, parse_duration
 from tokens.escalation import Terms, escalation, node_places
 from tokens.scopes import TokenScopes
 from tokens.throttle import AddressLockout
-
-if TYPE_CHECKING:
-    from people.models import User
 
 #: A token is "Expiring soon" in the last quarter of its life, and at most this long before its hard end: a 7-day
 #: token is not flagged the moment it is born, a year-long one a week ahead.
@@ -173,7 +172,8 @@ class PersonalAccessTokenManager(_ManagerBase["PersonalAccessToken"]):
         parent's end as its cap. ``ignore_limit`` skips the tokens-per-user limit (a rotation replaces a token,
         it adds none). Two live tokens of one owner never share a label (whatever its case): a person must be
         able to tell which one a list row, a confirmation or an e-mail means. ``replaces`` is the token a
-        rotation replaces, whose label the new one takes over.
+        rotation replaces, whose label the new one takes over. Both rules hold for concurrent requests too: the
+        checks and the insert run in the caller's transaction (else in one of its own) after the owner is locked.
         """
         raw, parts = token_format.generate()
         # A function of the token's public id, for a default label that names the token (the command line's).
@@ -211,73 +211,88 @@ class PersonalAccessTokenManager(_ManagerBase["PersonalAccessToken"]):
                 policy=True,
                 field="absolute_end",
             )
-        limit = settings.TOKEN_MAX_PER_USER
-        # Revoking brings the expiry down to that moment, but a token issued as of an earlier moment (a test, a
-        # seeded history) must not count one revoked later.
-        live = self.filter(owner=owner, expires_at__gt=now, revoked_at__isnull=True)
-        if limit and not ignore_limit and live.count() >= limit:
-            raise TokenError(
-                f"{owner.login} already has {limit} live token{'s' if limit != 1 else ''}, "
-                "the most this instance allows. Delete one first.",
-                policy=True,
-            )
-        if replaces is not None:
-            live = live.exclude(pk=replaces.pk)
-        if live.filter(label__iexact=label).exists():
-            raise TokenError(
-                f"{owner.login} already has a live token labelled “{label}”: choose another label.", field="label"
-            )
-        scopes = scopes or TokenScopes()
-        by_admin = created_via == PersonalAccessToken.VIA_COMMAND_LINE or bool(created_by and created_by.is_admin)
-        try:
-            token_scopes.validate(owner, scopes, by_admin=by_admin)
-        except ScopeError as error:
-            raise TokenError(str(error), field="scopes") from None
-
-        end = ends_at if ends_at is not None else now + expires_in if expires_in is not None else None
-        absolute_end = None
-        if refresh_window is not None:
-            model = PersonalAccessToken.AUTO_REFRESH
-            # The instance's maximum lifetime caps a sliding expiry too; so does the end of the token that asks.
-            absolute_end = end if end is not None else now + longest
-            if end is None and parent is not None:
-                absolute_end = min(absolute_end, Terms.of(parent).latest)
-            expires_at = min(now + refresh_window, absolute_end)
-        else:
-            assert end is not None
-            model = PersonalAccessToken.HARD_LIMIT
-            expires_at = end
-        if parent is not None:
-            asked = Terms(
-                scopes=scopes,
-                end=absolute_end if refresh_window else expires_at,
-                window=refresh_window,
-                expires_at=expires_at,
-            )
-            reason = escalation(Terms.of(parent), asked, node_places(parent.scope_set, scopes))
-            if reason is not None:
+        # Issuance checks, then inserts (a unique index cannot say "live": that depends on the time), so two
+        # issuances for one owner must not interleave, or both pass the checks: each runs in a transaction (its
+        # caller's, else its own) that first locks the owner (``_serialize_issuance_for``).
+        with nullcontext() if transaction.get_connection(self.db).in_atomic_block else transaction.atomic(self.db):
+            self._serialize_issuance_for(owner)
+            limit = settings.TOKEN_MAX_PER_USER
+            # Revoking brings the expiry down to that moment, but a token issued as of an earlier moment (a test, a
+            # seeded history) must not count one revoked later.
+            live = self.filter(owner=owner, expires_at__gt=now, revoked_at__isnull=True)
+            if limit and not ignore_limit and live.count() >= limit:
                 raise TokenError(
-                    f"Refused: the token {parent.lookup_id} that asks cannot make a stronger one: {reason}.",
-                    escalation=True,
+                    f"{owner.login} already has {limit} live token{'s' if limit != 1 else ''}, "
+                    "the most this instance allows. Delete one first.",
+                    policy=True,
                 )
-        version, hexdigest = token_format.digest(parts)  # type: ignore[misc]
-        token = self.create(
-            owner=owner,
-            label=label,
-            lookup_id=parts.lookup_id,
-            digest=hexdigest,
-            pepper_version=version,
-            expiration_model=model,
-            expires_at=expires_at,
-            refresh_window=refresh_window,
-            absolute_end=absolute_end,
-            expiring_from=expiring_from(absolute_end if refresh_window is not None else expires_at, now),
-            scopes=scopes.strings,
-            created_at=now,
-            created_by=created_by,
-            created_via=created_via,
-        )
-        return token, raw
+            if replaces is not None:
+                live = live.exclude(pk=replaces.pk)
+            if live.filter(label__iexact=label).exists():
+                raise TokenError(
+                    f"{owner.login} already has a live token labelled “{label}”: choose another label.", field="label"
+                )
+            scopes = scopes or TokenScopes()
+            by_admin = created_via == PersonalAccessToken.VIA_COMMAND_LINE or bool(created_by and created_by.is_admin)
+            try:
+                token_scopes.validate(owner, scopes, by_admin=by_admin)
+            except ScopeError as error:
+                raise TokenError(str(error), field="scopes") from None
+
+            end = ends_at if ends_at is not None else now + expires_in if expires_in is not None else None
+            absolute_end = None
+            if refresh_window is not None:
+                model = PersonalAccessToken.AUTO_REFRESH
+                # The instance's maximum lifetime caps a sliding expiry too; so does the end of the token that asks.
+                absolute_end = end if end is not None else now + longest
+                if end is None and parent is not None:
+                    absolute_end = min(absolute_end, Terms.of(parent).latest)
+                expires_at = min(now + refresh_window, absolute_end)
+            else:
+                assert end is not None
+                model = PersonalAccessToken.HARD_LIMIT
+                expires_at = end
+            if parent is not None:
+                asked = Terms(
+                    scopes=scopes,
+                    end=absolute_end if refresh_window else expires_at,
+                    window=refresh_window,
+                    expires_at=expires_at,
+                )
+                reason = escalation(Terms.of(parent), asked, node_places(parent.scope_set, scopes))
+                if reason is not None:
+                    raise TokenError(
+                        f"Refused: the token {parent.lookup_id} that asks cannot make a stronger one: {reason}.",
+                        escalation=True,
+                    )
+            version, hexdigest = token_format.digest(parts)  # type: ignore[misc]
+            token = self.create(
+                owner=owner,
+                label=label,
+                lookup_id=parts.lookup_id,
+                digest=hexdigest,
+                pepper_version=version,
+                expiration_model=model,
+                expires_at=expires_at,
+                refresh_window=refresh_window,
+                absolute_end=absolute_end,
+                expiring_from=expiring_from(absolute_end if refresh_window is not None else expires_at, now),
+                scopes=scopes.strings,
+                created_at=now,
+                created_by=created_by,
+                created_via=created_via,
+            )
+            return token, raw
+
+    def _serialize_issuance_for(self, owner: User) -> None:
+        """Lock ``owner``'s row until the transaction ends: a concurrent issuance for the same owner waits here,
+        then sees this one's token in its checks. On SQLite, which has no row locks, this is a plain read: its
+        transactions (``transaction_mode`` IMMEDIATE) already take the database's write lock at BEGIN.
+
+        NO KEY UPDATE is the weakest row lock that two issuances conflict on. The KEY SHARE locks that inserts
+        referring to the owner take (a token, an audit record, a multipart upload) do not conflict with it: those
+        writes neither wait for an issuance nor hold one up; an update or deletion of the user row does."""
+        User.objects.select_for_update(no_key=True).filter(pk=owner.pk).exists()
 
     def authenticate(
         self,
