@@ -28,6 +28,10 @@ from tokens.escalation import Terms, escalation, node_places
 from tokens.scopes import TokenScopes
 from tokens.throttle import AddressLockout
 
+#: Why a rotation is refused when the token it replaces stopped working while the rotation was being made (another
+#: rotation or a deletion, committed first).
+ROTATED_MEANWHILE = "This token was rotated or deleted meanwhile (or has just expired): it cannot be rotated again."
+
 #: A token is "Expiring soon" in the last quarter of its life, and at most this long before its hard end: a 7-day
 #: token is not flagged the moment it is born, a year-long one a week ahead.
 EXPIRING_SOON = timedelta(days=7)
@@ -227,6 +231,9 @@ class PersonalAccessTokenManager(_ManagerBase["PersonalAccessToken"]):
                     policy=True,
                 )
             if replaces is not None:
+                # Read again now that the owner is locked: a rotation that committed meanwhile revoked it.
+                if not live.filter(pk=replaces.pk).exists():
+                    raise TokenError(ROTATED_MEANWHILE)
                 live = live.exclude(pk=replaces.pk)
             if live.filter(label__iexact=label).exists():
                 raise TokenError(
