@@ -400,6 +400,9 @@ def placed(rclone: str, source: Path, url: str, user: str, secret: str, *, remov
 
 # --- scale: the same pages and calls on a small and a large data set ---------------------------------------
 
+#: What the search rows look for when nothing should match: the worst case of a substring search that no index
+#: serves (``icontains``), which reads every candidate row and finds none to stop at.
+SCALE_NO_MATCH = "zz-no-such"
 #: Each row of the scale section: (name, what it is). The HTTP rows' requests are in ``scale_requests``.
 SCALE_ROWS = [
     ("people", "/people/ page 1 (admin)"),
@@ -410,6 +413,12 @@ SCALE_ROWS = [
     ("rest_children", "GET /api/v1/nodes/{big folder}/children (alice's PAT)"),
     ("audit_owner", "/audit/?owner=alice (admin)"),
     ("audit_refused", "/audit/?event=refused (admin)"),
+    ("people_search_none", f"/people/?q={SCALE_NO_MATCH} (admin), matching nobody"),
+    ("people_search_many", "/people/?q=user (admin), matching every generated user"),
+    ("inventory_label_none", f"/tokens/?label={SCALE_NO_MATCH} (admin), matching no token"),
+    ("inventory_label_many", "/tokens/?label=token (admin), matching every generated token"),
+    ("picker_search_none", f"scope picker searching the big folder for {SCALE_NO_MATCH} (alice), no match"),
+    ("picker_search_many", "scope picker searching the big folder for file (alice), every child"),
     ("token_list", "manage.py token_list, every token (a process of its own)"),
     ("token_list_page", "manage.py token_list --limit 50 (a process of its own)"),
     ("propfind", "PROPFIND Depth 1 of the big folder (alice's PAT)"),
@@ -501,6 +510,31 @@ def scale_requests(instance: Instance) -> dict[str, tuple[str, str, dict[str, st
         "audit_owner": ("GET", "/audit/?owner=alice", admin, None, b"alice"),
         "audit_refused": ("GET", "/audit/?event=refused", admin, None, b"<table"),
         "propfind": ("PROPFIND", "/dav/common/scale/", dav, PROPFIND_BODY, f"file-{instance.files - 1:05}".encode()),
+        # The searches: the check is what each page says for no match, or a row of the first page.
+        "people_search_none": ("GET", f"/people/?q={SCALE_NO_MATCH}", admin, None, b"Nobody matches"),
+        "people_search_many": ("GET", "/people/?q=user", admin, None, b"user00000"),
+        "inventory_label_none": (
+            "GET",
+            f"/tokens/?label={SCALE_NO_MATCH}",
+            admin,
+            None,
+            b"No token matches these filters",
+        ),
+        "inventory_label_many": ("GET", "/tokens/?label=token", admin, None, b"<table"),
+        "picker_search_none": (
+            "GET",
+            f"/me/tokens/nodes/?parent={instance.folder}&q={SCALE_NO_MATCH}",
+            {**alice, "HX-Request": "true"},
+            None,
+            b"No name contains",
+        ),
+        "picker_search_many": (
+            "GET",
+            f"/me/tokens/nodes/?parent={instance.folder}&q=file",
+            {**alice, "HX-Request": "true"},
+            None,
+            b"file-0",
+        ),
     }
 
 
