@@ -1,9 +1,11 @@
 """Start-up checks of the instance's configuration.
 
 With a database server, several instances may share one database: every one of them must hold the same
-``SECRET_KEY`` (sessions, CSRF) and ``TOKEN_PEPPERS`` (token digests), so both must come from the environment.
-:func:`shared_secrets` is a system check (``manage.py check``, ``migrate`` and every other command run it) and
-:func:`refuse_to_start` runs it when the WSGI application loads, so that no server starts without them.
+``SECRET_KEY`` (sessions, CSRF) and ``TOKEN_PEPPERS`` (token digests), so both must come from the environment
+(:func:`shared_secrets`). ``TOKEN_PEPPERS`` must also read as a list of keys (:func:`token_peppers`): a mistyped one
+would otherwise fail every token on its first use. Both are system checks (``manage.py check``, ``migrate`` and
+every other command run them) and :func:`refuse_to_start` runs them when the WSGI application loads, so that no
+server starts without them.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from typing import Any
 from django.conf import settings
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
+
+from tokens import format as token_format
 
 #: The tag of the checks :func:`refuse_to_start` runs.
 TAG = "secrets"
@@ -34,8 +38,21 @@ def shared_secrets(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
     ]
 
 
+def token_peppers(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """An error saying what is wrong with ``TOKEN_PEPPERS`` when it is given but unusable (not VERSION:KEY, a
+    version twice)."""
+    if not settings.TOKEN_PEPPERS:
+        return []  # shared_secrets says so where it matters; SQLite generates one
+    try:
+        token_format.check_peppers(settings.TOKEN_PEPPERS)
+    except ImproperlyConfigured as error:
+        return [checks.Error(str(error), id="cellsadmin.E002")]
+    return []
+
+
 def register() -> None:
     checks.register(shared_secrets, TAG)
+    checks.register(token_peppers, TAG)
 
 
 def refuse_to_start() -> None:
