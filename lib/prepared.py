@@ -131,6 +131,12 @@ class _SQLite(CursorWrapper):
                 return self.cursor.execute(sql)
             return self.cursor.execute(_sqlite_statement(sql, isinstance(params, Mapping)), params)
 
+    def executemany(self, sql: Any, param_list: Any) -> Any:
+        self.db.validate_no_broken_transaction()
+        rows = list(param_list)
+        with self.db.wrap_database_errors:
+            return self.cursor.executemany(_sqlite_statement(sql, bool(rows) and isinstance(rows[0], Mapping)), rows)
+
     def fetchone(self) -> Any:
         with self.db.wrap_database_errors:
             return self.cursor.fetchone()

@@ -20,6 +20,7 @@ import re
 import secrets
 import string
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -92,7 +93,18 @@ def _peppers(configured: tuple[str, ...]) -> tuple[tuple[int, bytes], ...]:
         keys.append((int(version), key.encode()))
     if not keys:
         raise ImproperlyConfigured("TOKEN_PEPPERS must name at least one key.")
+    versions = [version for version, _key in keys]
+    if len(set(versions)) != len(versions):
+        # Each row names the version of the key it was hashed with: two keys of one version cannot both be it.
+        raise ImproperlyConfigured("TOKEN_PEPPERS names a version twice: each key needs a version of its own.")
     return tuple(keys)
+
+
+def check_peppers(configured: Sequence[str]) -> None:
+    """Raise ImproperlyConfigured, saying what is wrong, unless ``configured`` (``settings.TOKEN_PEPPERS``) is a
+    usable list of keys: checked at start-up, so that a mistyped list stops the instance rather than failing every
+    token on its first use."""
+    _peppers(tuple(configured))
 
 
 def peppers() -> tuple[tuple[int, bytes], ...]:

@@ -63,3 +63,28 @@ def test_gunicorn_refuses_to_load_the_application_without_them(tmp_path: Path):
     )
     assert result.returncode != 0
     assert "ImproperlyConfigured: cellsadmin.E001: TOKEN_PEPPERS is not set: with a database server" in result.stderr
+
+
+def test_peppers_that_do_not_read_as_keys_fail_the_check_saying_why(tmp_path: Path):
+    # Else the instance would start and refuse every token (a 500) on its first use.
+    for peppers, why in (
+        ("s3cret-key", "entries must read VERSION:KEY"),
+        ("2:s3cret-key,other-key", "entries must read VERSION:KEY"),
+        ("v2:s3cret-key", "entries must read VERSION:KEY"),
+        ("1:", "entries must read VERSION:KEY"),
+        ("1:s3cret-key,1:other-key", "names a version twice"),
+    ):
+        result = run_manage(scratch_env(tmp_path, TOKEN_PEPPERS=peppers), "check")
+        assert result.returncode != 0, peppers
+        assert f"(cellsadmin.E002) TOKEN_PEPPERS {why}" in result.stderr, (peppers, result.stderr[-500:])
+        assert "s3cret" not in result.stderr + result.stdout  # the message never shows a key
+
+
+def test_gunicorn_refuses_to_load_the_application_with_unreadable_peppers(tmp_path: Path):
+    env = scratch_env(tmp_path, TOKEN_PEPPERS="1:k,1:l")
+    command = [sys.executable, "-m", "gunicorn", "--workers", "1", "--bind", f"127.0.0.1:{free_port()}"]
+    result = subprocess.run(
+        [*command, "cellsadmin.wsgi:application"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: cellsadmin.E002: TOKEN_PEPPERS names a version twice" in result.stderr

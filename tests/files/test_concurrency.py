@@ -7,11 +7,12 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.utils import timezone
 
 from files import services
 from files.models import Node
+from tests.support.races import in_threads
 from tokens.models import PersonalAccessToken
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -19,22 +20,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def _concurrently(*calls: Callable[[], object]) -> list[BaseException]:
     """Run each call in a thread of its own (with its own database connection, closed after): what they raised."""
-    errors: list[BaseException] = []
-
-    def run(call: Callable[[], object]) -> None:
-        try:
-            call()
-        except BaseException as error:  # collected for the test to assert on
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return errors
+    return in_threads(list(calls))[1]
 
 
 def _until_an_advisory_lock_is_awaited(what: str) -> None:

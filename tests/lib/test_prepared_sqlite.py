@@ -57,6 +57,15 @@ def test_the_driver_gets_the_values_as_django_would_send_them(values):
         assert cursor.fetchone() == expected
 
 
+def test_many_rows_at_once(demo):
+    with prepared.cursor() as cursor:
+        cursor.execute("CREATE TEMP TABLE pairs (a, b)")
+        cursor.executemany("INSERT INTO pairs VALUES (%s, %s)", [(1, "x"), (2, "y")])
+        cursor.executemany("INSERT INTO pairs VALUES (%(a)s, %(b)s)", iter([{"a": 3, "b": "z"}]))
+        cursor.execute("SELECT a, b FROM pairs ORDER BY a")
+        assert cursor.fetchall() == [(1, "x"), (2, "y"), (3, "z")]
+
+
 def test_errors_are_djangos(demo):
     with pytest.raises(IntegrityError), transaction.atomic(), prepared.cursor() as cursor:
         cursor.execute(f"INSERT INTO {USERS} ({LOGIN}) VALUES (%s)", ["alice"])  # noqa: S608

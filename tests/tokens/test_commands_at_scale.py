@@ -78,10 +78,12 @@ def expired(demo):
 def test_token_reminders_prunes_what_expired_more_than_the_retention_ago(expired, capsys, settings):
     settings.TOKEN_RETENTION = "90d"
     with time_machine.travel(T0 + timedelta(days=90), tick=False):
-        assert run_command("token_reminders") == 0
+        # The start-up check refuses such a setting (cellsadmin.E003); past it, the command still runs.
+        assert run_command("token_reminders", "--skip-checks") == 0
         assert PersonalAccessToken.objects.count() == 3
     with time_machine.travel(T0 + timedelta(days=90, seconds=1), tick=False):
-        assert run_command("token_reminders") == 0
+        # The start-up check refuses such a setting (cellsadmin.E003); past it, the command still runs.
+        assert run_command("token_reminders", "--skip-checks") == 0
     assert "3 token(s) expired more than 90d ago pruned." in capsys.readouterr().out
     assert PersonalAccessToken.objects.count() == 0
     # The audit trail keeps the creation and adds the deletion, by the system.
@@ -105,7 +107,8 @@ def test_a_broken_retention_prunes_nothing_and_breaks_nothing(expired, settings,
     with time_machine.travel(T0 + timedelta(days=400), tick=False):
         with django_capture_on_commit_callbacks(execute=True):
             token_create(owner=expired.bob, label="new", expires_in=timedelta(days=1), via="console")
-        assert run_command("token_reminders") == 0
+        # The start-up check refuses such a setting (cellsadmin.E003); past it, the command still runs.
+        assert run_command("token_reminders", "--skip-checks") == 0
     assert PersonalAccessToken.objects.filter(owner=expired.alice).count() == 3
 
 

@@ -11,8 +11,9 @@ from datetime import timedelta
 from typing import Generic, TypeVar
 
 import pytest
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 
+from tests.support.races import in_threads
 from tokens.models import ROTATED_MEANWHILE, PersonalAccessToken, TokenError
 from tokens.services import Rotation, token_create, token_rotate
 
@@ -48,8 +49,8 @@ class _Race(Generic[Result]):
                     errors.append(error)
             return results, errors
 
-        def run(call: Callable[[], Result]) -> None:
-            try:
+        def racer(call: Callable[[], Result]) -> Callable[[], Result]:
+            def race() -> Result:
                 with connection.cursor() as cursor:
                     cursor.execute("SELECT pg_backend_pid()")
                     pid = cursor.fetchone()[0]
@@ -63,18 +64,11 @@ class _Race(Generic[Result]):
                         with self.guard:
                             self.settled += 1
                     self._until_the_others_have_checked()
-                results.append(result)
-            except BaseException as error:  # collected for the test to assert on
-                errors.append(error)
-            finally:
-                connections.close_all()
+                return result
 
-        threads = [threading.Thread(target=run, args=(call,)) for call in calls]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
-        return results, errors
+            return race
+
+        return in_threads([racer(call) for call in calls])
 
     def _until_the_others_have_checked(self) -> None:
         """Hold this racer's commit until every racer has passed its checks (and inserted, or been refused) or
