@@ -11,8 +11,9 @@ from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import connections, models, transaction
 from django.db.models import ExpressionWrapper, F, Q, Value
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Greatest
 from django.db.models.lookups import GreaterThanOrEqual, LessThan
 from django.utils import timezone
@@ -106,6 +107,45 @@ class PersonalAccessTokenQuerySet(models.QuerySet["PersonalAccessToken"]):
     def with_status(self, status: str, *, now: datetime | None = None) -> PersonalAccessTokenQuerySet:
         """The tokens ``has_status(token, status, now)`` holds for (``STATUSES``' keys); KeyError for others."""
         return self.filter(status_condition(status, now or timezone.now()))
+
+    def label_contains(self, term: str) -> PersonalAccessTokenQuerySet:
+        """The tokens whose label contains ``term`` in any case: exactly ``label__icontains``, found through an
+        index where one serves, so that a term matching few tokens (or none) costs the same at any number of
+        tokens.
+
+        PostgreSQL needs nothing here: migration 0009's trigram index is on the expression ``icontains`` compiles
+        to. SQLite's FTS5 trigram table (same migration) is asked first how many labels may match, capped: a
+        term matching many tokens is left to ``icontains`` because the inventory's page, ordered by an index,
+        stops early then, whereas sorting every candidate the search table gives would not.
+        """
+        tokens = self.filter(label__icontains=term)
+        if connections[self.db].vendor != "sqlite" or not _has_trigram(term):
+            return tokens
+        # tokens_label_search: migration 0009's FTS5 table of (label, token uuid). Its index serves LIKE only
+        # without ESCAPE: ``%`` and ``_`` in the term stay wildcards there, so it gives more candidates than match,
+        # never fewer (it also folds non-ASCII case, which SQLite's LIKE does not); ``icontains`` on those
+        # candidates then keeps exactly the right ones.
+        pattern = f"%{term}%"
+        with connections[self.db].cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM (SELECT 1 FROM tokens_label_search WHERE label LIKE %s LIMIT %s)",
+                [pattern, FEW_MATCHES + 1],
+            )
+            (candidates,) = cursor.fetchone()
+        if candidates > FEW_MATCHES:
+            return tokens
+        candidates_sql = "SELECT token FROM tokens_label_search WHERE label LIKE %s"
+        return tokens.filter(uuid__in=RawSQL(candidates_sql, [pattern]))  # noqa: S611 (the term is a parameter)
+
+
+#: Up to this many candidates, the label search filters through the index; beyond, the page's order does.
+FEW_MATCHES = 1000
+
+
+def _has_trigram(term: str) -> bool:
+    """Whether ``term`` has three characters in a row that are not LIKE wildcards: the trigram index needs one,
+    and reads every row without."""
+    return any(len(run) >= 3 for run in term.replace("_", "%").split("%"))
 
 
 def _time_left_within_tenth_of_window(now: datetime) -> Q:
