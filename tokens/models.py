@@ -19,6 +19,7 @@ from django.db.models.lookups import GreaterThanOrEqual, LessThan
 from django.utils import timezone
 
 from files.scopes import Scope, ScopeError
+from lib.keyset import COUNT_CAP
 from people.models import User
 from tokens import format as token_format
 from tokens import lookup, throttle
@@ -138,8 +139,9 @@ class PersonalAccessTokenQuerySet(models.QuerySet["PersonalAccessToken"]):
         return tokens.filter(uuid__in=RawSQL(candidates_sql, [pattern]))  # noqa: S611 (the term is a parameter)
 
 
-#: Up to this many candidates, the label search filters through the index; beyond, the page's order does.
-FEW_MATCHES = 1000
+#: Up to this many candidates, the label search filters through the index; beyond, the page's order does. The
+#: lists' capped count: with fewer matches than it, that count would read every token without the index.
+FEW_MATCHES = COUNT_CAP
 
 
 def _has_trigram(term: str) -> bool:
