@@ -34,7 +34,7 @@ COUNTS = (
 )
 
 #: The tag of the checks :func:`refuse_to_start` runs.
-TAG = "secrets"
+TAG = "startup"
 
 
 def shared_secrets(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:

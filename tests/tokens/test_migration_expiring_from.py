@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
+from tests.support.migrations import historical_token, migrate
 from tokens.models import PersonalAccessToken, expiring_from
 
 BEFORE = [("tokens", "0007_address_lockout")]
@@ -18,9 +17,7 @@ BORN = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 @pytest.mark.django_db(transaction=True)
 def test_existing_tokens_get_the_moment_they_become_expiring_soon(django_user_model):
     owner = django_user_model.objects.create_user("old")
-    executor = MigrationExecutor(connection)
-    executor.migrate(BEFORE)
-    Token = executor.loader.project_state(BEFORE).apps.get_model("tokens", "PersonalAccessToken")
+    apps = migrate(BEFORE)
     rows = {
         "week": ("hard", BORN + timedelta(days=7), None),
         "year": ("hard", BORN + timedelta(days=365), None),
@@ -28,23 +25,18 @@ def test_existing_tokens_get_the_moment_they_become_expiring_soon(django_user_mo
         "auto without end": ("auto", BORN + timedelta(hours=1), None),
     }
     for label, (model, expires_at, absolute_end) in rows.items():
-        Token.objects.create(
-            owner_id=owner.pk,
-            label=label,
-            lookup_id=label[:12].replace(" ", "_"),
-            digest="0" * 64,
-            pepper_version=1,
+        historical_token(
+            apps,
+            owner.pk,
+            label,
             expiration_model=model,
             expires_at=expires_at,
             absolute_end=absolute_end,
             refresh_window=timedelta(hours=1) if model == "auto" else None,
             created_at=BORN,
         )
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(AFTER)
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())
+    migrate(AFTER)
+    migrate()
     found = {token.label: token for token in PersonalAccessToken.objects.all()}
     assert found["week"].expiring_from == BORN + timedelta(days=7) - timedelta(days=7) / 4
     assert found["year"].expiring_from == BORN + timedelta(days=358)

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from console.filters import InventoryFilter
+from tests.support.migrations import historical_token, migrate
 
 BEFORE = [("tokens", "0008_revocation_and_expiring_from")]
 AFTER = [("tokens", "0009_label_search")]
@@ -25,37 +25,20 @@ def search_table_exists() -> bool:
 @pytest.mark.django_db(transaction=True)
 def test_existing_tokens_are_searchable_and_backwards_removes_the_table(django_user_model):
     owner = django_user_model.objects.create_user("old")
-    executor = MigrationExecutor(connection)
-    executor.migrate(BEFORE)
+    apps = migrate(BEFORE)
     assert not search_table_exists()
-    Token = executor.loader.project_state(BEFORE).apps.get_model("tokens", "PersonalAccessToken")
     for label in ["nightly backup", "deploy key", "Backup of photos"]:
-        Token.objects.create(
-            owner_id=owner.pk,
-            label=label,
-            lookup_id=label[:12].replace(" ", "_"),
-            digest="0" * 64,
-            pepper_version=1,
-            expiration_model="hard",
-            expires_at=BORN + timedelta(days=7),
-            created_at=BORN,
-        )
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(AFTER)
+        historical_token(apps, owner.pk, label, expires_at=BORN + timedelta(days=7), created_at=BORN)
+    migrate(AFTER)
     with connection.cursor() as cursor:
         cursor.execute("SELECT label FROM tokens_label_search WHERE label LIKE '%backup%'")
         assert {row[0] for row in cursor.fetchall()} == {"nightly backup", "Backup of photos"}
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())
+    migrate()
     assert {token.label for token in InventoryFilter({"label": "backup"}).tokens()} == {
         "nightly backup",
         "Backup of photos",
     }
-    executor = MigrationExecutor(connection)
-    executor.migrate(BEFORE)
+    migrate(BEFORE)
     assert not search_table_exists()
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(executor.loader.graph.leaf_nodes())
+    migrate()
     assert search_table_exists()
